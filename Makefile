@@ -1,0 +1,45 @@
+# Two commands after cloning: `make run` (the whole service) and `make test` (the whole suite).
+# Everything else installs itself into .venv from Pipfile.lock: no pipenv, PostgreSQL or RabbitMQ needed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+SECRET_KEY_FILE := var/secret_key
+# Local runs: a SECRET_KEY generated once into the git-ignored var/ folder, and cookies allowed over plain http.
+LOCAL_ENV := SECRET_KEY="$${SECRET_KEY:-$$(cat $(SECRET_KEY_FILE))}" SECURE_COOKIES="$${SECURE_COOKIES:-0}"
+MANAGE := $(LOCAL_ENV) $(BIN)/python manage.py
+
+.PHONY: install run test lint demo bench migrate
+
+$(INSTALLED): Pipfile.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip pipenv
+	$(BIN)/pipenv requirements --dev --hash > $(VENV)/requirements.txt
+	$(BIN)/pip install --quiet --require-hashes -r $(VENV)/requirements.txt
+	touch $@
+
+install: $(INSTALLED)
+
+$(SECRET_KEY_FILE):
+	mkdir -p var
+	umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+migrate: install $(SECRET_KEY_FILE)
+	$(MANAGE) migrate --no-input
+
+run: migrate
+	$(MANAGE) ensure_login
+	$(LOCAL_ENV) $(BIN)/honcho -f Procfile.dev start
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/pylint --load-plugins pylint_django --django-settings-module=git_o_matic_9k.settings git_o_matic_9k github github_simulator benchmarks
+
+demo: migrate
+	$(BIN)/python -m github_simulator.demo
+
+bench: migrate
+	$(BIN)/python -m benchmarks.api_latency

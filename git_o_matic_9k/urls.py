@@ -1,0 +1,12 @@
+"""Top-level routes: the API under /github/, the admin, the browsable API's login, and a health check."""
+from django.contrib import admin
+from django.urls import include, path
+
+from github.views import health
+
+urlpatterns = [
+    path("github/", include("github.api.urls")),
+    path("admin/", admin.site.urls),
+    path("api-auth/", include("rest_framework.urls")),
+    path("health/", health, name="health"),
+]

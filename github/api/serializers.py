@@ -1,0 +1,78 @@
+"""Serializers of the read API: the product description's shapes, plus `id` and `url`."""
+from django.urls import reverse
+from rest_framework import serializers
+
+from github.models import Developer, RateLimit, Repository
+
+PLACEHOLDER_PK = "00000000-0000-0000-0000-000000000000"
+
+
+class HyperlinkListField(serializers.ListField):
+    """A list of detail URLs built from primary keys attached by the selectors.
+
+    DRF's HyperlinkedRelatedField reverses one URL per item; a hub has thousands of followers, so this field
+    reverses once per request and formats the rest.
+    """
+
+    child = serializers.URLField()
+
+    def __init__(self, view_name, **kwargs):
+        self.view_name = view_name
+        super().__init__(read_only=True, **kwargs)
+
+    def _template(self):
+        templates = self.context.setdefault("_url_templates", {})
+        if self.view_name not in templates:
+            path = reverse(self.view_name, kwargs={"pk": PLACEHOLDER_PK})
+            request = self.context.get("request")
+            url = request.build_absolute_uri(path) if request is not None else path
+            templates[self.view_name] = url.replace(PLACEHOLDER_PK, "{}")
+        return templates[self.view_name]
+
+    def to_representation(self, data):
+        template = self._template()
+        return [template.format(pk) for pk in data]
+
+
+class DeveloperSerializer(serializers.HyperlinkedModelSerializer):
+    """A developer with its four relations as lists of hyperlinks."""
+
+    github_id = serializers.CharField(read_only=True)
+    followers = HyperlinkListField("developer-detail", source="followers_ids")
+    following = HyperlinkListField("developer-detail", source="following_ids")
+    starred_repositories = HyperlinkListField("repository-detail", source="starred_ids")
+    repositories = HyperlinkListField("repository-detail", source="repository_ids")
+
+    class Meta:
+        model = Developer
+        fields = [
+            "id", "url", "github_id", "login", "name", "location", "bio", "company", "email",
+            "created_at", "updated_at", "followers_count", "following_count", "public_gists", "public_repos",
+            "followers", "following", "starred_repositories", "repositories",
+        ]
+
+
+class RepositorySerializer(serializers.HyperlinkedModelSerializer):
+    """A repository with its owner and stargazers hyperlinked."""
+
+    github_id = serializers.CharField(read_only=True)
+    owner_github_id = serializers.CharField(read_only=True)
+    stargazers = HyperlinkListField("developer-detail", source="stargazer_ids")
+
+    class Meta:
+        model = Repository
+        fields = [
+            "id", "url", "owner", "github_id", "owner_github_id", "name", "full_name", "description", "homepage",
+            "language", "created_at", "updated_at", "pushed_at", "has_downloads", "has_issues", "has_pages",
+            "has_projects", "has_wiki", "private", "archived", "disabled", "fork", "stargazers",
+            "stargazers_count", "subscribers_count", "watchers_count", "open_issues_count", "forks_count",
+            "topics", "license",
+        ]
+
+
+class RateLimitSerializer(serializers.HyperlinkedModelSerializer):
+    """One row of the quota ledger, as the product description shows it."""
+
+    class Meta:
+        model = RateLimit
+        fields = ["id", "url", "resource", "rate_limit", "rate_remaining", "rate_reset_raw", "rate_reset"]

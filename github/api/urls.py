@@ -1,0 +1,22 @@
+"""Routes of /github/: the browsable API root, the viewsets and the docs."""
+from django.urls import path, re_path
+from drf_yasg.views import get_schema_view
+from rest_framework import permissions
+from rest_framework.routers import DefaultRouter
+
+from github.api import views
+from github.api.schema import API_INFO
+
+router = DefaultRouter()
+router.register("developers", views.DeveloperViewSet, basename="developer")
+router.register("repositories", views.RepositoryViewSet, basename="repository")
+router.register("rate_limit", views.RateLimitViewSet, basename="ratelimit")
+
+schema_view = get_schema_view(API_INFO, public=True, permission_classes=[permissions.IsAuthenticated])
+
+urlpatterns = [
+    re_path(r"^swagger(?P<format>\.json|\.yaml)$", schema_view.without_ui(cache_timeout=0), name="schema-json"),
+    path("swagger/", schema_view.with_ui("swagger", cache_timeout=0), name="schema-swagger-ui"),
+    path("redoc/", schema_view.with_ui("redoc", cache_timeout=0), name="schema-redoc"),
+    *router.urls,
+]

@@ -1,0 +1,107 @@
+"""Read-only viewsets of /github/. They only read the database: nothing here calls GitHub."""
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from github import selectors
+from github.api.filters import DeveloperFilter, RepositoryFilter
+from github.api.serializers import DeveloperSerializer, RateLimitSerializer, RepositorySerializer
+from github.models import Developer, RateLimit, Repository
+
+DEVELOPER_ORDERING = [
+    "github_id", "login", "name", "created_at", "updated_at",
+    "followers_count", "following_count", "public_gists", "public_repos",
+]
+REPOSITORY_ORDERING = [
+    "github_id", "name", "full_name", "language", "created_at", "updated_at", "pushed_at",
+    "stargazers_count", "subscribers_count", "watchers_count", "open_issues_count", "forks_count",
+]
+
+
+class RelationListViewSet(viewsets.ReadOnlyModelViewSet):
+    """Lists and shows objects with the relation ids their serializer shows, in a fixed number of queries."""
+
+    attach_relations = None
+
+    def list(self, request, *args, **kwargs):
+        return self.paged(self.filter_queryset(self.get_queryset()), self.attach_relations)
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.attach_relations([self.get_object()])[0]
+        return Response(self.get_serializer(instance).data)
+
+    def paged(self, queryset, attach):
+        """One page of `queryset`, its relation ids attached by `attach`, in the paginated envelope."""
+        page = attach(self.paginate_queryset(queryset))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class DeveloperViewSet(RelationListViewSet):
+    """GitHub developers: synced profiles and stubs known from somebody's list.
+
+    list: Developers, with filters, `search` (login, name) and `ordering`.
+    retrieve: One developer by uuid.
+    """
+
+    queryset = Developer.objects.all()
+    serializer_class = DeveloperSerializer
+    filterset_class = DeveloperFilter
+    ordering_fields = DEVELOPER_ORDERING
+    ordering = ["github_id"]
+    search_fields = ["login", "name"]
+    attach_relations = staticmethod(selectors.attach_developer_relations)
+
+    @action(detail=True, filter_backends=[])
+    def followers(self, request, pk=None):  # pylint: disable=unused-argument
+        """The developers who follow this developer."""
+        return self.paged(selectors.followers_of(self.get_object()).order_by("github_id"), selectors.attach_developer_relations)
+
+    @action(detail=True, filter_backends=[])
+    def following(self, request, pk=None):  # pylint: disable=unused-argument
+        """The developers this developer follows."""
+        return self.paged(selectors.following_of(self.get_object()).order_by("github_id"), selectors.attach_developer_relations)
+
+    @action(detail=True, filter_backends=[], serializer_class=RepositorySerializer)
+    def starred(self, request, pk=None):  # pylint: disable=unused-argument
+        """The repositories this developer starred."""
+        return self.paged(selectors.starred_by(self.get_object()).order_by("github_id"), selectors.attach_repository_relations)
+
+    @action(detail=True, filter_backends=[], serializer_class=RepositorySerializer)
+    def repositories(self, request, pk=None):  # pylint: disable=unused-argument
+        """The repositories this developer owns."""
+        owned = Repository.objects.filter(owner=self.get_object()).order_by("github_id")
+        return self.paged(owned, selectors.attach_repository_relations)
+
+
+class RepositoryViewSet(RelationListViewSet):
+    """GitHub repositories: owned by or starred by crawled developers.
+
+    list: Repositories, with filters, `search` (full_name, description) and `ordering`.
+    retrieve: One repository by uuid.
+    """
+
+    queryset = Repository.objects.all()
+    serializer_class = RepositorySerializer
+    filterset_class = RepositoryFilter
+    ordering_fields = REPOSITORY_ORDERING
+    ordering = ["github_id"]
+    search_fields = ["full_name", "description"]
+    attach_relations = staticmethod(selectors.attach_repository_relations)
+
+    @action(detail=True, filter_backends=[], serializer_class=DeveloperSerializer)
+    def stargazers(self, request, pk=None):  # pylint: disable=unused-argument
+        """The developers who starred this repository."""
+        stargazers = selectors.stargazers_of(self.get_object()).order_by("github_id")
+        return self.paged(stargazers, selectors.attach_developer_relations)
+
+
+class RateLimitViewSet(viewsets.ReadOnlyModelViewSet):
+    """The quota ledger: GitHub's rate limit per credential and resource. Id 1 is the core quota in use.
+
+    list: Every ledger row (empty until the service has talked to GitHub).
+    retrieve: One ledger row.
+    """
+
+    queryset = RateLimit.objects.all()
+    serializer_class = RateLimitSerializer
+    filter_backends = []

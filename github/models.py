@@ -1,0 +1,205 @@
+"""The crawled graph: developers, repositories, who follows whom, who starred what, and the quota ledger.
+
+GitHub's numeric id is the identity of every developer and repository (logins and repository names change);
+our own primary keys are UUIDs so that URLs do not leak crawl order. A developer known only from somebody's
+follower or stargazer list is a *stub*: github_id and login, profile fields null until its profile is read.
+"""
+import uuid
+
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Developer(models.Model):
+    """A GitHub account (user or organisation)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    github_id = models.BigIntegerField(unique=True)
+    login = models.CharField(max_length=39)
+    type = models.CharField(max_length=20, null=True, blank=True, help_text="User or Organization")
+    name = models.CharField(max_length=255, null=True, blank=True)
+    location = models.CharField(max_length=255, null=True, blank=True)
+    bio = models.TextField(null=True, blank=True)
+    company = models.CharField(max_length=255, null=True, blank=True)
+    email = models.CharField(max_length=255, null=True, blank=True)
+    blog = models.CharField(max_length=255, null=True, blank=True)
+    twitter_username = models.CharField(max_length=255, null=True, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True, help_text="GitHub's creation time")
+    updated_at = models.DateTimeField(null=True, blank=True, help_text="GitHub's last update time")
+    followers_count = models.IntegerField(null=True, blank=True)
+    following_count = models.IntegerField(null=True, blank=True)
+    public_gists = models.IntegerField(null=True, blank=True)
+    public_repos = models.IntegerField(null=True, blank=True)
+
+    followers = models.ManyToManyField(
+        "self",
+        through="Follow",
+        through_fields=("followee", "follower"),
+        symmetrical=False,
+        related_name="following",
+    )
+    starred_repositories = models.ManyToManyField("Repository", through="Star", related_name="stargazers")
+
+    # Crawler bookkeeping: when each part was last read completely from GitHub (null = never).
+    discovered_at = models.DateTimeField(auto_now_add=True)
+    seed_distance = models.IntegerField(
+        null=True, blank=True, help_text="Hops from the nearest seed user (0 = a seed); discovery goes nearest first"
+    )
+    profile_synced_at = models.DateTimeField(null=True, blank=True)
+    followers_synced_at = models.DateTimeField(null=True, blank=True)
+    following_synced_at = models.DateTimeField(null=True, blank=True)
+    starred_synced_at = models.DateTimeField(null=True, blank=True)
+    repositories_synced_at = models.DateTimeField(null=True, blank=True)
+    gone_at = models.DateTimeField(null=True, blank=True, help_text="When GitHub answered 404 for this account")
+
+    class Meta:
+        ordering = ["github_id"]
+        constraints = [models.UniqueConstraint(Lower("login"), name="developer_login_ci_unique")]
+        indexes = [
+            models.Index(fields=["login"]),
+            models.Index(fields=["name"]),
+            models.Index(fields=["location"]),
+            models.Index(fields=["company"]),
+            models.Index(fields=["email"]),
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["updated_at"]),
+            models.Index(fields=["followers_count"]),
+            models.Index(fields=["following_count"]),
+            models.Index(fields=["public_gists"]),
+            models.Index(fields=["public_repos"]),
+            # Discovery: never-synced stubs nearest to a seed, then the longest-unsynced developers.
+            models.Index(fields=["profile_synced_at", "seed_distance", "github_id"], name="developer_discovery_idx"),
+        ]
+
+    def __str__(self):
+        return self.login
+
+
+class Follow(models.Model):
+    """One edge of the follow graph: `follower` follows `followee`. Both directions are read from this table."""
+
+    follower = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="+")
+    followee = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="+")
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["follower", "followee"], name="follow_unique")]
+        indexes = [models.Index(fields=["followee", "follower"], name="follow_followee_idx")]
+
+    def __str__(self):
+        return f"{self.follower_id} -> {self.followee_id}"
+
+
+class Repository(models.Model):
+    """A GitHub repository. `subscribers_count` is only known once the full repository payload was read."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    github_id = models.BigIntegerField(unique=True)
+    owner = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="repositories")
+    owner_github_id = models.BigIntegerField()
+    name = models.CharField(max_length=100)
+    full_name = models.CharField(max_length=140)
+    description = models.TextField(null=True, blank=True)
+    homepage = models.CharField(max_length=500, null=True, blank=True)
+    language = models.CharField(max_length=100, null=True, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    has_downloads = models.BooleanField(default=True)
+    has_issues = models.BooleanField(default=True)
+    has_pages = models.BooleanField(default=False)
+    has_projects = models.BooleanField(default=True)
+    has_wiki = models.BooleanField(default=True)
+    private = models.BooleanField(default=False)
+    archived = models.BooleanField(default=False)
+    disabled = models.BooleanField(default=False)
+    fork = models.BooleanField(default=False)
+    stargazers_count = models.IntegerField(default=0)
+    subscribers_count = models.IntegerField(null=True, blank=True)
+    watchers_count = models.IntegerField(default=0)
+    open_issues_count = models.IntegerField(default=0)
+    forks_count = models.IntegerField(default=0)
+    topics = models.JSONField(default=list, blank=True)
+    license = models.CharField(max_length=100, null=True, blank=True, help_text="SPDX id of the licence")
+
+    # Crawler bookkeeping.
+    discovered_at = models.DateTimeField(auto_now_add=True)
+    synced_at = models.DateTimeField(null=True, blank=True, help_text="Last read of the full repository payload")
+    stargazers_synced_at = models.DateTimeField(null=True, blank=True)
+    gone_at = models.DateTimeField(null=True, blank=True, help_text="When GitHub answered 404 for this repository")
+
+    class Meta:
+        ordering = ["github_id"]
+        verbose_name_plural = "repositories"
+        constraints = [models.UniqueConstraint(Lower("full_name"), name="repository_full_name_ci_unique")]
+        indexes = [
+            models.Index(fields=["owner_github_id"]),
+            models.Index(fields=["name"]),
+            models.Index(fields=["full_name"]),
+            models.Index(fields=["language"]),
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["updated_at"]),
+            models.Index(fields=["pushed_at"]),
+            models.Index(fields=["stargazers_count"]),
+            models.Index(fields=["subscribers_count"]),
+            models.Index(fields=["watchers_count"]),
+            models.Index(fields=["open_issues_count"]),
+            models.Index(fields=["forks_count"]),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+
+class Star(models.Model):
+    """`developer` starred `repository`; the reverse side is Repository.stargazers."""
+
+    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="+")
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="+")
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["developer", "repository"], name="star_unique")]
+        indexes = [models.Index(fields=["repository", "developer"], name="star_repository_idx")]
+
+    def __str__(self):
+        return f"{self.developer_id} * {self.repository_id}"
+
+
+class RateLimit(models.Model):
+    """The quota ledger: one row per credential and GitHub resource; id 1 is the first credential's core quota.
+
+    `credential` is a label (a short hash of the token, or "anonymous"), never the token itself.
+    """
+
+    credential = models.CharField(max_length=64)
+    resource = models.CharField(max_length=20, default="core")
+    rate_limit = models.IntegerField()
+    rate_remaining = models.IntegerField()
+    rate_reset_raw = models.BigIntegerField(help_text="Reset time as GitHub sends it: UTC epoch seconds")
+    rate_reset = models.DateTimeField()
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["credential", "resource"], name="ratelimit_unique")]
+        # Triggering a sync spends this quota, so the right to do it lives here.
+        permissions = [("trigger_tasks", "Can trigger GitHub sync tasks")]
+
+    def __str__(self):
+        return f"{self.credential}/{self.resource}: {self.rate_remaining}/{self.rate_limit}"
+
+
+class ConditionalValidator(models.Model):
+    """The ETag and Last-Modified of a GitHub URL as last read completely, for conditional requests.
+
+    Kept per URL, not per token: when another token's ETag differs, GitHub answers 200 and nothing is lost.
+    """
+
+    url = models.CharField(max_length=500, unique=True)
+    etag = models.CharField(max_length=200, blank=True, default="")
+    last_modified = models.CharField(max_length=64, blank=True, default="")
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return self.url
