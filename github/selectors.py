@@ -8,10 +8,11 @@ from collections import defaultdict
 from github.models import Developer, Follow, Repository, Star
 
 
-def _group(pairs):
+def _group(queryset, key, value):
+    """{key: [value, ...]} from two columns of `queryset`, in the queryset's order."""
     grouped = defaultdict(list)
-    for key, value in pairs:
-        grouped[key].append(value)
+    for key_value, value_value in queryset.values_list(key, value):
+        grouped[key_value].append(value_value)
     return grouped
 
 
@@ -20,10 +21,10 @@ def attach_developer_relations(developers):
     ids = [developer.pk for developer in developers]
     if not ids:
         return developers
-    followers = _group(Follow.objects.filter(followee_id__in=ids).order_by("id").values_list("followee_id", "follower_id"))
-    following = _group(Follow.objects.filter(follower_id__in=ids).order_by("id").values_list("follower_id", "followee_id"))
-    starred = _group(Star.objects.filter(developer_id__in=ids).order_by("id").values_list("developer_id", "repository_id"))
-    owned = _group(Repository.objects.filter(owner_id__in=ids).order_by("github_id").values_list("owner_id", "id"))
+    followers = _group(Follow.objects.filter(followee_id__in=ids).order_by("id"), "followee_id", "follower_id")
+    following = _group(Follow.objects.filter(follower_id__in=ids).order_by("id"), "follower_id", "followee_id")
+    starred = _group(Star.objects.filter(developer_id__in=ids).order_by("id"), "developer_id", "repository_id")
+    owned = _group(Repository.objects.filter(owner_id__in=ids).order_by("github_id"), "owner_id", "id")
     for developer in developers:
         developer.followers_ids = followers[developer.pk]
         developer.following_ids = following[developer.pk]
@@ -37,7 +38,7 @@ def attach_repository_relations(repositories):
     ids = [repository.pk for repository in repositories]
     if not ids:
         return repositories
-    stargazers = _group(Star.objects.filter(repository_id__in=ids).order_by("id").values_list("repository_id", "developer_id"))
+    stargazers = _group(Star.objects.filter(repository_id__in=ids).order_by("id"), "repository_id", "developer_id")
     for repository in repositories:
         repository.stargazer_ids = stargazers[repository.pk]
     return repositories

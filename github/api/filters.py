@@ -31,6 +31,37 @@ class IntegerFilter(django_filters.NumberFilter):
     field_class = BigIntegerFormField
 
 
+class StrictBooleanFormField(forms.NullBooleanField):
+    """true/false (also 1/0, yes/no); anything else is an error rather than silently no filter at all."""
+
+    widget = forms.TextInput
+    TRUE = {"true", "1", "yes", "on"}
+    FALSE = {"false", "0", "no", "off"}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError("Enter true or false.", code="invalid")
+
+    def validate(self, value):
+        """Any parsed value is valid; a missing one means the filter is not applied."""
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """A boolean filter that answers 400 for a value that is neither true nor false."""
+
+    field_class = StrictBooleanFormField
+
+    def __init__(self, *args, **kwargs):
+        kwargs["widget"] = forms.TextInput
+        super().__init__(*args, **kwargs)
+
+
 class CaseInsensitiveExactFilter(django_filters.CharFilter):
     """Matches LOWER(column) = LOWER(value), the expression the case-insensitive unique index is built on."""
 
@@ -42,12 +73,14 @@ class CaseInsensitiveExactFilter(django_filters.CharFilter):
         )
 
 
-class IntegerLookupsFilterSet(django_filters.FilterSet):
-    """Base FilterSet whose integer columns filter as whole numbers."""
+class StrictFilterSet(django_filters.FilterSet):
+    """Base FilterSet whose integer columns filter as whole numbers and whose booleans reject other words."""
 
     @classmethod
     def filter_for_lookup(cls, field, lookup_type):
         filter_class, params = super().filter_for_lookup(field, lookup_type)
+        if filter_class is django_filters.BooleanFilter:
+            return StrictBooleanFilter, params
         if filter_class is django_filters.NumberFilter and field.get_internal_type() in {
             "IntegerField",
             "BigIntegerField",
@@ -56,11 +89,11 @@ class IntegerLookupsFilterSet(django_filters.FilterSet):
         return filter_class, params
 
 
-class DeveloperFilter(IntegerLookupsFilterSet):
+class DeveloperFilter(StrictFilterSet):
     """Filters of /github/developers/."""
 
     login = CaseInsensitiveExactFilter(field_name="login", help_text="Login, case-insensitive exact match")
-    synced = django_filters.BooleanFilter(
+    synced = StrictBooleanFilter(
         field_name="profile_synced_at",
         lookup_expr="isnull",
         exclude=True,
@@ -85,7 +118,7 @@ class DeveloperFilter(IntegerLookupsFilterSet):
         }
 
 
-class RepositoryFilter(IntegerLookupsFilterSet):
+class RepositoryFilter(StrictFilterSet):
     """Filters of /github/repositories/."""
 
     owner = django_filters.UUIDFilter(field_name="owner_id", help_text="The owner's uuid")

@@ -1,4 +1,5 @@
 """Routes of /github/: the browsable API root, the viewsets and the docs."""
+from django.contrib.auth.decorators import login_required
 from django.urls import path, re_path
 from drf_yasg.views import get_schema_view
 from rest_framework import permissions
@@ -15,8 +16,9 @@ router.register("rate_limit", views.RateLimitViewSet, basename="ratelimit")
 schema_view = get_schema_view(API_INFO, public=True, permission_classes=[permissions.IsAuthenticated])
 
 urlpatterns = [
-    re_path(r"^swagger(?P<format>\.json|\.yaml)$", schema_view.without_ui(cache_timeout=0), name="schema-json"),
-    path("swagger/", schema_view.with_ui("swagger", cache_timeout=0), name="schema-swagger-ui"),
-    path("redoc/", schema_view.with_ui("redoc", cache_timeout=0), name="schema-redoc"),
+    re_path(r"^swagger\.(?P<format>json|yaml)$", schema_view.without_ui(cache_timeout=0), name="schema-json"),
+    # The documentation pages are for people in a browser: anonymous visitors are sent to the login page.
+    path("swagger/", login_required(schema_view.with_ui("swagger", cache_timeout=0)), name="schema-swagger-ui"),
+    path("redoc/", login_required(schema_view.with_ui("redoc", cache_timeout=0)), name="schema-redoc"),
     *router.urls,
 ]

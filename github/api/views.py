@@ -1,10 +1,12 @@
 """Read-only viewsets of /github/. They only read the database: nothing here calls GitHub."""
+from drf_yasg.utils import swagger_auto_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from github import selectors
 from github.api.filters import DeveloperFilter, RepositoryFilter
+from github.api.schema import NestedListAutoSchema
 from github.api.serializers import DeveloperSerializer, RateLimitSerializer, RepositorySerializer
 from github.models import Developer, RateLimit, Repository
 
@@ -51,21 +53,28 @@ class DeveloperViewSet(RelationListViewSet):
     search_fields = ["login", "name"]
     attach_relations = staticmethod(selectors.attach_developer_relations)
 
+    @swagger_auto_schema(auto_schema=NestedListAutoSchema)
     @action(detail=True, filter_backends=[])
     def followers(self, request, pk=None):  # pylint: disable=unused-argument
         """The developers who follow this developer."""
-        return self.paged(selectors.followers_of(self.get_object()).order_by("github_id"), selectors.attach_developer_relations)
+        followers = selectors.followers_of(self.get_object()).order_by("github_id")
+        return self.paged(followers, selectors.attach_developer_relations)
 
+    @swagger_auto_schema(auto_schema=NestedListAutoSchema)
     @action(detail=True, filter_backends=[])
     def following(self, request, pk=None):  # pylint: disable=unused-argument
         """The developers this developer follows."""
-        return self.paged(selectors.following_of(self.get_object()).order_by("github_id"), selectors.attach_developer_relations)
+        following = selectors.following_of(self.get_object()).order_by("github_id")
+        return self.paged(following, selectors.attach_developer_relations)
 
+    @swagger_auto_schema(auto_schema=NestedListAutoSchema)
     @action(detail=True, filter_backends=[], serializer_class=RepositorySerializer)
     def starred(self, request, pk=None):  # pylint: disable=unused-argument
         """The repositories this developer starred."""
-        return self.paged(selectors.starred_by(self.get_object()).order_by("github_id"), selectors.attach_repository_relations)
+        starred = selectors.starred_by(self.get_object()).order_by("github_id")
+        return self.paged(starred, selectors.attach_repository_relations)
 
+    @swagger_auto_schema(auto_schema=NestedListAutoSchema)
     @action(detail=True, filter_backends=[], serializer_class=RepositorySerializer)
     def repositories(self, request, pk=None):  # pylint: disable=unused-argument
         """The repositories this developer owns."""
@@ -88,6 +97,7 @@ class RepositoryViewSet(RelationListViewSet):
     search_fields = ["full_name", "description"]
     attach_relations = staticmethod(selectors.attach_repository_relations)
 
+    @swagger_auto_schema(auto_schema=NestedListAutoSchema)
     @action(detail=True, filter_backends=[], serializer_class=DeveloperSerializer)
     def stargazers(self, request, pk=None):  # pylint: disable=unused-argument
         """The developers who starred this repository."""

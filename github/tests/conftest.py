@@ -1,0 +1,24 @@
+"""Fixtures shared by the app's tests."""
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+
+@pytest.fixture
+def user(db):  # pylint: disable=unused-argument
+    """An ordinary logged-in-able user (no special permission)."""
+    return get_user_model().objects.create_user(username="reader", password="reader-password-123")
+
+
+@pytest.fixture
+def api(user):  # pylint: disable=redefined-outer-name
+    """A DRF test client authenticated as `user`."""
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def anonymous():
+    """A DRF test client with no credentials."""
+    return APIClient()
