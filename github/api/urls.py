@@ -1,7 +1,7 @@
 """Routes of /github/: the browsable API root, the viewsets and the docs."""
 from django.contrib.auth.decorators import login_required
 from django.urls import path, re_path
-from drf_yasg.views import get_schema_view
+from drf_yasg.views import get_SchemaView
 from rest_framework import permissions
 from rest_framework.routers import DefaultRouter
 
@@ -13,12 +13,12 @@ router.register("developers", views.DeveloperViewSet, basename="developer")
 router.register("repositories", views.RepositoryViewSet, basename="repository")
 router.register("rate_limit", views.RateLimitViewSet, basename="ratelimit")
 
-schema_view = get_schema_view(API_INFO, public=True, permission_classes=[permissions.IsAuthenticated])
+SchemaView = get_SchemaView(API_INFO, public=True, permission_classes=[permissions.IsAuthenticated])
 
 urlpatterns = [
-    re_path(r"^swagger\.(?P<format>json|yaml)$", schema_view.without_ui(cache_timeout=0), name="schema-json"),
+    re_path(r"^swagger\.(?P<format>json|yaml)$", SchemaView.without_ui(cache_timeout=0), name="schema-json"),
     # The documentation pages are for people in a browser: anonymous visitors are sent to the login page.
-    path("swagger/", login_required(schema_view.with_ui("swagger", cache_timeout=0)), name="schema-swagger-ui"),
-    path("redoc/", login_required(schema_view.with_ui("redoc", cache_timeout=0)), name="schema-redoc"),
+    path("swagger/", login_required(SchemaView.with_ui("swagger", cache_timeout=0)), name="schema-swagger-ui"),
+    path("redoc/", login_required(SchemaView.with_ui("redoc", cache_timeout=0)), name="schema-redoc"),
     *router.urls,
 ]

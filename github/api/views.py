@@ -23,7 +23,10 @@ REPOSITORY_ORDERING = [
 class RelationListViewSet(viewsets.ReadOnlyModelViewSet):
     """Lists and shows objects with the relation ids their serializer shows, in a fixed number of queries."""
 
-    attach_relations = None
+    @staticmethod
+    def attach_relations(objects):
+        """Attach the relation ids the serializer shows to `objects`; each viewset names its selector."""
+        raise NotImplementedError
 
     def list(self, request, *args, **kwargs):
         return self.paged(self.filter_queryset(self.get_queryset()), self.attach_relations)

@@ -72,7 +72,7 @@ def test_stub_developers_are_listed_with_null_profile_fields(api, graph):
     assert body["following"] == [developer_url(graph["alice"])]
 
 
-def test_developer_list_is_paginated_in_github_id_order(api, graph):  # pylint: disable=unused-argument
+def test_developer_list_is_paginated_in_github_id_order(api, graph):
     body = api.get("/github/developers/").json()
     assert set(body) == {"count", "next", "previous", "results"}
     assert body["count"] == 3
@@ -149,7 +149,7 @@ def test_page_size_is_capped_at_100(api):
         ("/github/rate_limit/abc/", 404, None),
     ],
 )
-def test_bad_input_answers_4xx_naming_the_field(api, graph, url, status, field):  # pylint: disable=unused-argument
+def test_bad_input_answers_4xx_naming_the_field(api, graph, url, status, field):
     response = api.get(url)
     assert response.status_code == status
     if field:
