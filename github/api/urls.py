@@ -1,7 +1,7 @@
 """Routes of /github/: the browsable API root, the viewsets and the docs."""
 from django.contrib.auth.decorators import login_required
 from django.urls import path, re_path
-from drf_yasg.views import get_SchemaView
+from drf_yasg.views import get_schema_view
 from rest_framework import permissions
 from rest_framework.routers import DefaultRouter
 
@@ -13,7 +13,7 @@ router.register("developers", views.DeveloperViewSet, basename="developer")
 router.register("repositories", views.RepositoryViewSet, basename="repository")
 router.register("rate_limit", views.RateLimitViewSet, basename="ratelimit")
 
-SchemaView = get_SchemaView(API_INFO, public=True, permission_classes=[permissions.IsAuthenticated])
+SchemaView = get_schema_view(API_INFO, public=True, permission_classes=[permissions.IsAuthenticated])
 
 urlpatterns = [
     re_path(r"^swagger\.(?P<format>json|yaml)$", SchemaView.without_ui(cache_timeout=0), name="schema-json"),
