@@ -1,0 +1,199 @@
+"""The quota ledger on its own: monotonic updates, the quota fraction, reservations and the task API.
+
+GitHub is replaced here by a refresher that records a chosen reading; test_client.py drives the same ledger
+through the simulator over HTTP.
+"""
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from github import throttle
+from github.models import RateLimit
+
+pytestmark = pytest.mark.django_db
+
+
+def reading(remaining, reset, *, limit=100, observed_at=None):
+    """A RateState observed at `observed_at` (default: now)."""
+    return throttle.RateState(limit, remaining, int(reset), observed_at=observed_at or timezone.now())
+
+
+def epoch(delta_seconds=0):
+    return int((timezone.now() + timedelta(seconds=delta_seconds)).timestamp())
+
+
+class FakeGitHub:
+    """A refresher answering GET /rate_limit with the reading set per label, counting calls."""
+
+    def __init__(self, **readings):
+        self.readings = readings
+        self.calls = []
+
+    def __call__(self, label):
+        self.calls.append(label)
+        throttle.record(label, self.readings[label])
+
+
+def row(label="a"):
+    return RateLimit.objects.get(credential=label, resource="core")
+
+
+class TestRecord:
+    def test_first_reading_creates_the_row(self):
+        reset = epoch(3600)
+        throttle.record("a", reading(99, reset))
+        stored = row()
+        assert (stored.rate_limit, stored.rate_remaining, stored.rate_reset_raw) == (100, 99, reset)
+        assert stored.rate_reset == datetime.fromtimestamp(reset, tz=UTC)
+
+    def test_within_a_window_remaining_only_goes_down(self):
+        reset = epoch(3600)
+        throttle.record("a", reading(90, reset))
+        throttle.record("a", reading(95, reset))  # an older response arriving late
+        assert row().rate_remaining == 90
+        throttle.record("a", reading(80, reset))
+        assert row().rate_remaining == 80
+
+    def test_an_older_window_never_overwrites_a_newer_one(self):
+        new_reset = epoch(3600)
+        throttle.record("a", reading(99, new_reset))
+        throttle.record("a", reading(3, new_reset - 3600, observed_at=timezone.now() - timedelta(hours=1)))
+        assert (row().rate_remaining, row().rate_reset_raw) == (99, new_reset)
+
+    def test_a_new_window_replaces_the_ended_one(self):
+        old_reset = epoch(-5)
+        throttle.record("a", reading(0, old_reset, observed_at=timezone.now() - timedelta(minutes=5)))
+        new_reset = epoch(3595)
+        throttle.record("a", reading(99, new_reset))
+        assert (row().rate_remaining, row().rate_reset_raw) == (99, new_reset)
+
+    def test_a_reading_before_the_window_started_does_not_undo_reservations(self):
+        """/rate_limit before any request reports a reset that moves with the clock; the first real
+        response then carries a slightly later reset, but it is the same window: keep the lower count."""
+        bootstrap_reset = epoch(3600)
+        throttle.record("a", reading(100, bootstrap_reset))
+        RateLimit.objects.filter(credential="a").update(rate_remaining=80)  # 20 requests reserved meanwhile
+        throttle.record("a", reading(99, bootstrap_reset + 2))
+        assert (row().rate_remaining, row().rate_reset_raw) == (80, bootstrap_reset + 2)
+
+    def test_new_window_is_judged_by_githubs_clock_not_ours(self):
+        """The stored reset has passed by GitHub's Date header even though our clock is a little behind."""
+        stored_reset = epoch(3)
+        throttle.record("a", reading(0, stored_reset))
+        github_now = timezone.now() + timedelta(seconds=5)
+        throttle.record("a", reading(99, stored_reset + 3600, observed_at=github_now))
+        assert row().rate_remaining == 99
+
+
+class TestBudget:
+    @pytest.mark.parametrize(
+        ("fraction", "limit", "floor"),
+        [(1.0, 5000, 0), (0.5, 100, 50), (0.7, 100, 30), (0.3, 60, 42), (0.25, 5000, 3750), (0.999, 60, 1)],
+    )
+    def test_floor_leaves_the_rest_of_the_quota_to_others(self, settings, fraction, limit, floor):
+        settings.GITHUB_QUOTA_FRACTION = fraction
+        assert throttle.quota_floor(limit) == floor
+
+    def test_reservations_stop_at_the_floor(self, settings):
+        settings.GITHUB_QUOTA_FRACTION = 0.5
+        github = FakeGitHub(a=reading(60, epoch(3600)))
+        taken = [throttle.reserve(["a"], github) for _ in range(12)]
+        assert sum(1 for reservation in taken if reservation) == 10
+        assert taken[-1] is None
+        assert row().rate_remaining == 50
+        assert github.calls == ["a"]  # bootstrapped once, then trusted until its reset
+
+    def test_the_credential_with_the_most_allowed_budget_goes_first(self):
+        github = FakeGitHub(a=reading(3, epoch(3600)), b=reading(5, epoch(3600)))
+        labels = [throttle.reserve(["a", "b"], github).label for _ in range(8)]
+        assert labels[:2] == ["b", "b"]
+        assert sorted(labels) == ["a"] * 3 + ["b"] * 5
+        assert throttle.reserve(["a", "b"], github) is None
+
+    def test_stale_row_is_refreshed_not_trusted(self):
+        """The original livelock: remaining 0 with a reset in the past. The ledger asks GitHub again."""
+        RateLimit.objects.create(credential="a", rate_limit=100, rate_remaining=0, rate_reset_raw=epoch(-60),
+                                 rate_reset=timezone.now() - timedelta(seconds=60))
+        github = FakeGitHub(a=reading(100, epoch(3600)))
+        assert throttle.reserve(["a"], github).label == "a"
+        assert github.calls == ["a"]
+        assert row().rate_remaining == 99
+
+    def test_refund_gives_back_only_within_the_same_window(self):
+        github = FakeGitHub(a=reading(50, epoch(3600)))
+        reservation = throttle.reserve(["a"], github)
+        throttle.refund(reservation)
+        assert row().rate_remaining == 50
+        stale = throttle.reserve(["a"], github)
+        throttle.record("a", reading(100, epoch(7200), observed_at=timezone.now() + timedelta(hours=1)))
+        throttle.refund(stale)
+        assert row().rate_remaining == 100
+
+    def test_rejected_credential_is_skipped_until_its_reset(self):
+        github = FakeGitHub(a=reading(10, epoch(3600)), b=reading(10, epoch(3600)))
+        throttle.reserve(["a", "b"], github)
+        throttle.mark_rejected("a")
+        assert {throttle.reserve(["a", "b"], github).label for _ in range(5)} == {"b"}
+        assert row("a").rate_remaining == 0
+
+    def test_rejected_credential_whose_reset_passed_waits_another_hour(self):
+        RateLimit.objects.create(credential="a", rate_limit=100, rate_remaining=7, rate_reset_raw=epoch(-1),
+                                 rate_reset=timezone.now() - timedelta(seconds=1))
+        throttle.mark_rejected("a")
+        assert row().rate_remaining == 0
+        assert row().rate_reset > timezone.now() + timedelta(minutes=59)
+
+    def test_first_credential_takes_over_row_one_after_a_token_change(self):
+        RateLimit.objects.all().delete()
+        first = RateLimit.objects.create(credential="old-token", rate_limit=5000, rate_remaining=1,
+                                         rate_reset_raw=epoch(600), rate_reset=timezone.now())
+        RateLimit.objects.filter(pk=first.pk).update(id=1)
+        github = FakeGitHub(new=reading(5000, epoch(3600), limit=5000))
+        throttle.reserve(["new"], github)
+        one = RateLimit.objects.get(pk=1)
+        assert (one.credential, one.rate_remaining) == ("new", 4999)
+        assert RateLimit.objects.count() == 1
+
+
+class TestCanStart:
+    class Client:
+        """What can_start needs from a client: the labels and a refresher."""
+
+        def __init__(self, github):
+            self.labels = list(github.readings)
+            self.refresh_rate_limit = github
+
+    def test_starts_when_the_budget_covers_the_cost(self, settings):
+        settings.GITHUB_QUOTA_FRACTION = 0.5
+        client = self.Client(FakeGitHub(a=reading(80, epoch(3600))))
+        decision = throttle.can_start(30, client=client)
+        assert decision == throttle.Decision(can_start=True, allowed=30, retry_at=None)
+        assert throttle.allowed_budget(client=client) == 30
+
+    def test_postpones_until_the_earliest_reset_plus_jitter(self):
+        first_reset = timezone.now() + timedelta(minutes=10)
+        client = self.Client(FakeGitHub(a=reading(2, first_reset.timestamp()),
+                                        b=reading(3, (first_reset + timedelta(minutes=20)).timestamp())))
+        decision = throttle.can_start(6, client=client)
+        assert not decision.can_start
+        assert decision.allowed == 5
+        reset = first_reset.replace(microsecond=0)
+        assert reset + timedelta(seconds=1) <= decision.retry_at <= reset + timedelta(seconds=60)
+
+    def test_never_postpones_into_the_past(self):
+        """No livelock: a stored reset in the past is refreshed first, so retry_at is a real future reset."""
+        RateLimit.objects.create(credential="a", rate_limit=60, rate_remaining=0, rate_reset_raw=epoch(-600),
+                                 rate_reset=timezone.now() - timedelta(minutes=10))
+        client = self.Client(FakeGitHub(a=reading(60, epoch(3600), limit=60)))
+        assert throttle.can_start(10, client=client).can_start
+
+    def test_a_task_bigger_than_a_window_starts_on_a_full_budget(self):
+        client = self.Client(FakeGitHub(a=reading(60, epoch(3600), limit=60)))
+        assert throttle.can_start(1000, client=client).can_start
+        RateLimit.objects.update(rate_remaining=59)
+        assert not throttle.can_start(1000, client=client).can_start
+
+    def test_at_least_one_request_is_needed(self):
+        client = self.Client(FakeGitHub(a=reading(0, epoch(3600), limit=60)))
+        assert not throttle.can_start(0, client=client).can_start

@@ -1,0 +1,220 @@
+"""The quota ledger: GitHub's rate limit per credential, shared by every worker through the database.
+
+Each request takes one unit from a ledger row with one conditional UPDATE before it is sent, so workers on
+any number of machines together never spend more than the allowed budget. Rows follow GitHub's
+`x-ratelimit-*` headers monotonically, and a row whose window has ended is re-read from `GET /rate_limit`
+(free) instead of trusted: a stale row can never postpone work forever.
+
+The ledger knows credentials only by label; the client holds the tokens and does the HTTP. Call the client
+outside `transaction.atomic()`: a reservation inside a transaction would hold the row lock, serialising every
+worker, and a rollback would hand back quota GitHub has already charged.
+"""
+import math
+import random
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Least
+from django.utils import timezone
+
+from github.models import RateLimit
+
+CORE = "core"
+# Postponed tasks wake up spread over this many seconds after a reset, not all in the same second.
+JITTER_SECONDS = (1.0, 60.0)
+# A rejected token is tried again after its reset, or after this long when its reset has already passed.
+REJECTED_RETRY = timedelta(hours=1)
+
+Refresh = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RateState:
+    """One reading of a rate limit, from `x-ratelimit-*` headers or `GET /rate_limit`.
+
+    `observed_at` is GitHub's clock (the `Date` header): comparing it with a stored reset tells a new window
+    from a reading taken before the current window started, whatever our own clock says.
+    """
+
+    limit: int
+    remaining: int
+    reset: int
+    observed_at: datetime
+    resource: str = CORE
+
+    @property
+    def reset_at(self) -> datetime:
+        """The reset as an aware datetime."""
+        return datetime.fromtimestamp(self.reset, tz=UTC)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """One unit taken from a credential's row, in the window that row was in."""
+
+    label: str
+    resource: str
+    reset: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether a task may start now; if not, when to try again (a reset plus jitter)."""
+
+    can_start: bool
+    allowed: int
+    retry_at: datetime | None = None
+
+
+def quota_floor(limit: int) -> int:
+    """The part of `limit` this service leaves to others: (1 - GITHUB_QUOTA_FRACTION) x limit, rounded up."""
+    return math.ceil(round((1 - settings.GITHUB_QUOTA_FRACTION) * limit, 6))
+
+
+def allowed(row: RateLimit) -> int:
+    """What this service may still spend from `row` in its window (negative when over the floor)."""
+    return row.rate_remaining - quota_floor(row.rate_limit)
+
+
+def record(label: str, state: RateState) -> None:
+    """Fold a reading into the ledger, never rolling it back.
+
+    A reading of a later window replaces the row only once the stored window has ended by GitHub's clock;
+    otherwise (same window, or a window that had not started when the row was read) `remaining` only goes
+    down, so in-flight reservations and older responses arriving late are never undone.
+    """
+    fields = {
+        "rate_limit": state.limit,
+        "rate_remaining": state.remaining,
+        "rate_reset_raw": state.reset,
+        "rate_reset": state.reset_at,
+    }
+    rows = RateLimit.objects.filter(credential=label, resource=state.resource)
+    if rows.filter(rate_reset_raw__lt=state.reset, rate_reset__lte=state.observed_at).update(**fields):
+        return
+    same_window = Q(rate_reset_raw=state.reset) | Q(rate_reset_raw__lt=state.reset, rate_reset__gt=state.observed_at)
+    if rows.filter(same_window).update(**fields | {"rate_remaining": Least(F("rate_remaining"), state.remaining)}):
+        return
+    RateLimit.objects.get_or_create(credential=label, resource=state.resource, defaults=fields)
+
+
+def mark_rejected(label: str, resource: str = CORE) -> None:
+    """Skip a credential GitHub refused (401) until its reset, or for REJECTED_RETRY if that has passed."""
+    retry_at = timezone.now() + REJECTED_RETRY
+    row, created = RateLimit.objects.get_or_create(
+        credential=label,
+        resource=resource,
+        defaults={"rate_limit": 0, "rate_remaining": 0, "rate_reset_raw": int(retry_at.timestamp()),
+                  "rate_reset": retry_at},
+    )
+    if created:
+        return
+    rows = RateLimit.objects.filter(pk=row.pk)
+    rows.update(rate_remaining=0)
+    rows.filter(rate_reset__lte=timezone.now()).update(
+        rate_reset_raw=int(retry_at.timestamp()), rate_reset=retry_at
+    )
+
+
+def reserve(labels: Sequence[str], refresh: Refresh, resource: str = CORE) -> Reservation | None:
+    """Take one unit from the credential with the most allowed budget; None when no credential has any.
+
+    The UPDATE only succeeds while the row still has budget, so concurrent workers cannot overspend; losing
+    such a race re-reads the rows. That loop ends: every lost race means somebody else took a unit.
+    """
+    rows = current_rows(labels, refresh, resource)
+    while True:
+        candidates = sorted((row for row in rows if allowed(row) >= 1), key=allowed, reverse=True)
+        if not candidates:
+            return None
+        for row in candidates:
+            taken = RateLimit.objects.filter(
+                pk=row.pk, rate_limit=row.rate_limit, rate_remaining__gte=quota_floor(row.rate_limit) + 1
+            ).update(rate_remaining=F("rate_remaining") - 1)
+            if taken:
+                return Reservation(label=row.credential, resource=resource, reset=row.rate_reset_raw)
+        rows = list(RateLimit.objects.filter(credential__in=labels, resource=resource))
+
+
+def refund(reservation: Reservation) -> None:
+    """Give back a unit GitHub did not charge (a 304), if its window is still the row's window."""
+    RateLimit.objects.filter(
+        credential=reservation.label,
+        resource=reservation.resource,
+        rate_reset_raw=reservation.reset,
+        rate_remaining__lt=F("rate_limit"),
+    ).update(rate_remaining=F("rate_remaining") + 1)
+
+
+def current_rows(labels: Sequence[str], refresh: Refresh, resource: str = CORE) -> list[RateLimit]:
+    """The rows of `labels` in that order, each one missing or past its reset first re-read by `refresh`."""
+    rows = _rows(labels, resource)
+    now = timezone.now()
+    stale = [label for label in labels if label not in rows or rows[label].rate_reset <= now]
+    if not stale:
+        return [rows[label] for label in labels]
+    if labels[0] not in rows and resource == CORE:
+        _claim_row_one(labels)
+    for label in stale:
+        refresh(label)
+    rows = _rows(labels, resource)
+    return [rows[label] for label in labels if label in rows]
+
+
+def allowed_budget(*, client=None) -> int:
+    """Requests this service may still send now, over every usable credential (core resource)."""
+    with _client(client) as github:
+        rows = current_rows(github.labels, github.refresh_rate_limit)
+    return sum(max(0, allowed(row)) for row in rows)
+
+
+def can_start(estimated_cost: int, *, client=None) -> Decision:
+    """Whether a task that needs about `estimated_cost` requests may start now; if not, when to try again.
+
+    A cost above what a whole window allows is capped at that: such a task starts on a full budget and
+    fails part-way with "API rate limit exceeded" instead of being postponed forever.
+    """
+    with _client(client) as github:
+        rows = current_rows(github.labels, github.refresh_rate_limit)
+    budget = sum(max(0, allowed(row)) for row in rows)
+    capacity = sum(max(0, row.rate_limit - quota_floor(row.rate_limit)) for row in rows)
+    if budget >= max(1, min(estimated_cost, capacity)):
+        return Decision(can_start=True, allowed=budget)
+    now = timezone.now()
+    earliest_reset = min((row.rate_reset for row in rows), default=now)
+    retry_at = max(earliest_reset, now) + timedelta(seconds=random.uniform(*JITTER_SECONDS))
+    return Decision(can_start=False, allowed=budget, retry_at=retry_at)
+
+
+def _rows(labels: Sequence[str], resource: str) -> dict[str, RateLimit]:
+    return {row.credential: row for row in RateLimit.objects.filter(credential__in=labels, resource=resource)}
+
+
+def _claim_row_one(labels: Sequence[str]) -> None:
+    """Keep id 1 the first credential's core row after a token change: relabel row 1 if nobody uses it.
+
+    The relabelled row is marked stale (reset at the epoch), so the refresh that follows overwrites it.
+    """
+    epoch = datetime.fromtimestamp(0, tz=UTC)
+    try:
+        with transaction.atomic():
+            RateLimit.objects.filter(pk=1, resource=CORE).exclude(credential__in=labels).update(
+                credential=labels[0], rate_reset_raw=0, rate_reset=epoch
+            )
+    except IntegrityError:
+        pass  # another worker created the first credential's row meanwhile; it keeps its own id
+
+
+def _client(client):
+    """The given client (left open), or one from settings (closed after use)."""
+    if client is not None:
+        return nullcontext(client)
+    # Imported here: the client reserves through this module, and this module refreshes through the client.
+    from github.client import GitHubClient  # pylint: disable=import-outside-toplevel,cyclic-import
+
+    return GitHubClient.from_settings()
