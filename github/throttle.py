@@ -104,21 +104,28 @@ def record(label: str, state: RateState) -> None:
 
 
 def mark_rejected(label: str, resource: str = CORE) -> None:
-    """Skip a credential GitHub refused (401) until its reset, or for REJECTED_RETRY if that has passed."""
+    """Skip a credential GitHub refused (401) until its reset, or for REJECTED_RETRY if that has passed.
+
+    A limit of 0 marks the row as rejected: GitHub never reports one.
+    """
     retry_at = timezone.now() + REJECTED_RETRY
+    rejected = {"rate_limit": 0, "rate_remaining": 0}
     row, created = RateLimit.objects.get_or_create(
         credential=label,
         resource=resource,
-        defaults={"rate_limit": 0, "rate_remaining": 0, "rate_reset_raw": int(retry_at.timestamp()),
-                  "rate_reset": retry_at},
+        defaults=rejected | {"rate_reset_raw": int(retry_at.timestamp()), "rate_reset": retry_at},
     )
     if created:
         return
     rows = RateLimit.objects.filter(pk=row.pk)
-    rows.update(rate_remaining=0)
-    rows.filter(rate_reset__lte=timezone.now()).update(
-        rate_reset_raw=int(retry_at.timestamp()), rate_reset=retry_at
-    )
+    rows.update(**rejected)
+    rows.filter(rate_reset__lte=timezone.now()).update(rate_reset_raw=int(retry_at.timestamp()), rate_reset=retry_at)
+
+
+def all_rejected(labels: Sequence[str], resource: str = CORE) -> bool:
+    """Whether GitHub rejected every one of these credentials: an error to fix, not a quota to wait for."""
+    rows = RateLimit.objects.filter(credential__in=labels, resource=resource)
+    return len(labels) == rows.filter(rate_limit=0).count()
 
 
 def reserve(labels: Sequence[str], refresh: Refresh, resource: str = CORE) -> Reservation | None:
@@ -177,13 +184,14 @@ def can_start(estimated_cost: int, *, client=None) -> Decision:
     """Whether a task that needs about `estimated_cost` requests may start now; if not, when to try again.
 
     A cost above what a whole window allows is capped at that: such a task starts on a full budget and
-    fails part-way with "API rate limit exceeded" instead of being postponed forever.
+    fails part-way with "API rate limit exceeded" instead of being postponed forever. When GitHub rejected
+    every credential the task starts too, and fails loudly with BadCredentials rather than waiting.
     """
     with _client(client) as github:
         rows = current_rows(github.labels, github.refresh_rate_limit)
     budget = sum(max(0, allowed(row)) for row in rows)
     capacity = sum(max(0, row.rate_limit - quota_floor(row.rate_limit)) for row in rows)
-    if budget >= max(1, min(estimated_cost, capacity)):
+    if budget >= max(1, min(estimated_cost, capacity)) or all(row.rate_limit == 0 for row in rows):
         return Decision(can_start=True, allowed=budget)
     now = timezone.now()
     earliest_reset = min((row.rate_reset for row in rows), default=now)

@@ -40,6 +40,8 @@ def row(label="a"):
 
 
 class TestRecord:
+    """Readings only ever move the ledger forward."""
+
     def test_first_reading_creates_the_row(self):
         reset = epoch(3600)
         throttle.record("a", reading(99, reset))
@@ -87,6 +89,8 @@ class TestRecord:
 
 
 class TestBudget:
+    """The quota fraction, reservations and which credential pays."""
+
     @pytest.mark.parametrize(
         ("fraction", "limit", "floor"),
         [(1.0, 5000, 0), (0.5, 100, 50), (0.7, 100, 30), (0.3, 60, 42), (0.25, 5000, 3750), (0.999, 60, 1)],
@@ -157,6 +161,8 @@ class TestBudget:
 
 
 class TestCanStart:
+    """The question a task asks before it starts."""
+
     class Client:
         """What can_start needs from a client: the labels and a refresher."""
 
