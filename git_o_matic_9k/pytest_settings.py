@@ -1,6 +1,7 @@
 """Settings for the test suite: the real settings, with a throwaway SECRET_KEY when none is set."""
 import os
 import secrets
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 
@@ -8,3 +9,12 @@ from git_o_matic_9k.settings import *  # noqa: E402,F403  pylint: disable=wildca
 
 # Hashing test users' passwords with the production hasher would dominate the suite's time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# SQLite: a test database file (one per test process) instead of Django's shared-cache in-memory database.
+# Threads in transactional tests (the quota ledger's concurrency tests, a Celery worker started in-process)
+# then wait on SQLite's busy timeout as in production; in shared-cache memory they fail at once with
+# "database table is locked".
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"git-o-matic-9k-test-{os.getpid()}.sqlite3"),
+    }
