@@ -1,0 +1,530 @@
+"""The HTTP server: credentials, primary and secondary rate limits, conditional requests, fault
+injection and statistics around :class:`~github_simulator.api.Api`.
+
+Order of checks for one request, as GitHub applies them:
+
+1. Credentials: ``Authorization: token X`` / ``Bearer X`` / basic ``user:X``. An unknown token
+   answers 401 (counted against the caller's IP, like any unauthenticated request); no
+   credentials is the unauthenticated client with its own, smaller quota per IP.
+2. Primary limit: at zero remaining, 403 ``API rate limit exceeded ...`` (not counted: nothing
+   left to count). Otherwise one unit is taken. ``/rate_limit`` never takes one.
+3. Secondary limits (optional): more than K requests in flight, or more than P in the last minute,
+   per caller: 403 with ``retry-after`` and GitHub's "secondary rate limit" message.
+4. Latency and injected faults (optional): slow answers, 502, 503, dropped connections.
+5. The endpoint. A 200 whose ETag matches ``If-None-Match`` (or, without it, whose
+   ``Last-Modified`` is not after ``If-Modified-Since``) becomes a 304 and its unit is given back.
+
+So every request except ``/rate_limit``, 304s and requests refused for an exhausted quota counts,
+errors included, and ``stats()`` can be compared exactly with the ``x-ratelimit-used`` a client saw.
+"""
+
+import base64
+import hashlib
+import json
+import math
+import os
+import random
+import socket
+import socketserver
+import threading
+import time
+from collections import deque
+from email.utils import formatdate, parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+from .api import DOCS, Api, Reply, Request, dump, error
+
+RATE_LIMIT_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+SUPPORTED_API_VERSIONS = ("2022-11-28", "2026-03-10")
+FAULT_KINDS = ("502", "503", "drop", "slow")
+_STAT_KEYS = ("requests", "quota_counted", "not_modified", "errors")
+_EXPOSED = ("ETag, Link, Location, Retry-After, X-GitHub-OTP, X-RateLimit-Limit, X-RateLimit-Remaining, "
+            "X-RateLimit-Used, X-RateLimit-Resource, X-RateLimit-Reset, X-OAuth-Scopes, "
+            "X-Accepted-OAuth-Scopes, X-Poll-Interval, X-GitHub-Media-Type, Deprecation, Sunset")
+#: World methods reachable through the HTTP control API (mutations and ground truth).
+CONTROL_METHODS = ("update_user", "update_repo", "follow", "unfollow", "star", "unstar", "rename_user",
+                   "rename_repo", "delete_user", "delete_repo", "user", "repo", "followers_of",
+                   "following_of", "starred_by", "repos_of", "stargazers_of", "logins", "summary")
+
+
+class _Bucket:
+    """One caller's primary quota window and secondary-limit bookkeeping."""
+
+    __slots__ = ("limit", "used", "reset", "in_flight", "recent")
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.used = 0
+        self.reset = None        # epoch second the current window ends; None before the first use
+        self.in_flight = 0
+        self.recent = deque()    # admission times within the last minute
+
+    def roll(self, now):
+        if self.reset is not None and now >= self.reset:
+            self.used, self.reset = 0, None
+
+    def headers(self, now, window):
+        reset = self.reset if self.reset is not None else math.ceil(now + window)
+        return [("x-ratelimit-limit", str(self.limit)),
+                ("x-ratelimit-remaining", str(max(self.limit - self.used, 0))),
+                ("x-ratelimit-reset", str(reset)),
+                ("x-ratelimit-used", str(self.used)),
+                ("x-ratelimit-resource", "core")]
+
+
+class _Caller:
+    __slots__ = ("bucket_key", "label", "limit", "user_id", "rejected")
+
+    def __init__(self, bucket_key, label, limit, user_id=None, rejected=False):
+        self.bucket_key = bucket_key
+        self.label = label           # statistics key; never the raw token
+        self.limit = limit
+        self.user_id = user_id       # for "API rate limit exceeded for user ID N."
+        self.rejected = rejected     # bad credentials: answer 401
+
+
+class Simulator:
+    """A GitHub-compatible REST server for a :class:`~github_simulator.world.World`.
+
+    ``tokens``: None or empty accepts any token (each distinct token gets its own quota); a list
+    accepts only those and answers 401 to others. ``rate_limit`` per ``window_seconds`` per token,
+    ``unauthenticated_limit`` per window per client IP. ``secondary_concurrency`` /
+    ``secondary_per_minute``: per-caller secondary limits (None = off), answered with
+    ``retry-after: secondary_retry_after`` (concurrency) or the seconds until a slot frees
+    (per minute). ``fault_rate``: share of requests that fail with one of ``fault_kinds``
+    (``"502"``, ``"503"``, ``"drop"`` = connection closed without an answer, ``"slow"`` = answered
+    after ``slow_seconds``), drawn from ``random.Random(seed)``. ``latency``: seconds added to every
+    answer. ``path_prefix``: serve under e.g. ``/api/v3`` like GitHub Enterprise Server.
+    ``control``: also serve the ``/_simulator/`` control API (see :meth:`_control`).
+    """
+
+    def __init__(self, world, tokens=None, rate_limit=5000, window_seconds=3600, unauthenticated_limit=60,
+                 secondary_concurrency=None, secondary_per_minute=None, secondary_retry_after=60,
+                 fault_rate=0.0, fault_kinds=("502", "503", "drop"), slow_seconds=5.0, latency=0.0, seed=0,
+                 stargazer_page_cap=400, host="127.0.0.1", port=0, path_prefix="", control=True,
+                 verbose=False, cache_bytes=256 * 2 ** 20):
+        if not 0.0 <= fault_rate <= 1.0:
+            raise ValueError("fault_rate must be between 0 and 1")
+        if not fault_kinds or set(fault_kinds) - set(FAULT_KINDS):
+            raise ValueError(f"fault_kinds must be a non-empty subset of {FAULT_KINDS}")
+        self.world = world
+        self.api = Api(world, stargazer_page_cap=stargazer_page_cap, cache_bytes=cache_bytes)
+        self._tokens = frozenset(tokens or ())
+        self.rate_limit = rate_limit
+        self.window_seconds = window_seconds
+        self.unauthenticated_limit = unauthenticated_limit
+        self.secondary_concurrency = secondary_concurrency
+        self.secondary_per_minute = secondary_per_minute
+        self.secondary_retry_after = secondary_retry_after
+        self.fault_rate = fault_rate
+        self.fault_kinds = tuple(fault_kinds)
+        self.slow_seconds = slow_seconds
+        self.latency = latency
+        self.host = host
+        self.port = port
+        self.path_prefix = path_prefix.rstrip("/")
+        self.control = control
+        self.verbose = verbose
+        self.base_url = None
+        self._faults = random.Random(seed)
+        self._lock = threading.Lock()           # buckets and the fault generator
+        self._buckets = {}
+        self._stats_lock = threading.Lock()
+        self._stats = None
+        self.reset_stats()
+        self._request_ids = iter(range(1, 1 << 62))
+        self._server = None
+        self._thread = None
+
+    # -----------------------------------------------------------------------------------------
+    # Life cycle
+    # -----------------------------------------------------------------------------------------
+
+    def start(self):
+        """Serve in a background thread; returns the base URL (``http://127.0.0.1:PORT``)."""
+        if self._server is not None:
+            raise RuntimeError("simulator already started")
+        self._server = _Server((self.host, self.port), self)
+        host, port = self._server.server_address[:2]
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        self.base_url = f"http://{host}:{port}{self.path_prefix}"
+        self.world.base_url = self.base_url
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name=f"github-simulator:{port}", daemon=True)
+        self._thread.start()
+        return self.base_url
+
+    def stop(self):
+        """Stop serving and close open keep-alive connections (idempotent)."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        self._thread.join()
+
+    def __enter__(self):
+        if self._server is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    # -----------------------------------------------------------------------------------------
+    # Statistics and quotas
+    # -----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def token_label(token):
+        """The statistics label of ``token``: a short hash, so stats never leak credentials."""
+        return "token:" + hashlib.sha256(token.encode()).hexdigest()[:10]
+
+    def stats(self):
+        """``{"total", "by_token", "by_endpoint"}``, each with requests, quota_counted,
+        not_modified and errors (status >= 400 or dropped); plus ``by_status``. Labels:
+        :meth:`token_label`, ``"anonymous"`` and ``"invalid"`` (bad credentials)."""
+        with self._stats_lock:
+            return {
+                "total": dict(self._stats["total"]),
+                "by_token": {k: dict(v) for k, v in self._stats["by_token"].items()},
+                "by_endpoint": {k: dict(v) for k, v in self._stats["by_endpoint"].items()},
+                "by_status": dict(self._stats["by_status"]),
+            }
+
+    def reset_stats(self):
+        with self._stats_lock:
+            self._stats = {"total": dict.fromkeys(_STAT_KEYS, 0), "by_token": {}, "by_endpoint": {},
+                           "by_status": {}}
+
+    def reset_quotas(self):
+        """Give every caller a fresh primary window (secondary-limit history goes too)."""
+        with self._lock:
+            self._buckets.clear()
+
+    def _record(self, label, endpoint, status, counted):
+        with self._stats_lock:
+            stats = self._stats
+            for group in (stats["total"], stats["by_token"].setdefault(label, dict.fromkeys(_STAT_KEYS, 0)),
+                          stats["by_endpoint"].setdefault(endpoint, dict.fromkeys(_STAT_KEYS, 0))):
+                group["requests"] += 1
+                group["quota_counted"] += counted
+                group["not_modified"] += status == 304
+                group["errors"] += status is None or status >= 400
+            key = "dropped" if status is None else str(status)
+            stats["by_status"][key] = stats["by_status"].get(key, 0) + 1
+
+    # -----------------------------------------------------------------------------------------
+    # One API request
+    # -----------------------------------------------------------------------------------------
+
+    def _identify(self, authorization, client_ip):
+        anonymous = _Caller(f"ip:{client_ip}", "anonymous", self.unauthenticated_limit)
+        if not authorization:
+            return anonymous
+        scheme, _, value = authorization.strip().partition(" ")
+        scheme, value, token = scheme.lower(), value.strip(), None
+        if scheme in ("token", "bearer"):
+            token = value
+        elif scheme == "basic":
+            try:
+                _, _, token = base64.b64decode(value, validate=True).decode().partition(":")
+            except ValueError:
+                token = None
+        if not token or (self._tokens and token not in self._tokens):
+            return _Caller(f"ip:{client_ip}", "invalid", self.unauthenticated_limit, rejected=True)
+        label = self.token_label(token)
+        return _Caller(label, label, self.rate_limit, user_id=int(label[6:13], 16))
+
+    def handle(self, method, target, headers, client_ip):
+        """Answer one API request: ``(Reply or None for a dropped connection, extra headers)``."""
+        split = urlsplit(target)
+        path = split.path
+        if not path.startswith(self.path_prefix + "/"):
+            endpoint, handler, args = "unknown", None, ()
+        else:
+            endpoint, handler, args = self.api.route(path[len(self.path_prefix):])
+        if method not in ("GET", "HEAD"):
+            endpoint, handler, args = "unknown", None, ()   # GitHub: 404 for what it does not serve
+        caller = self._identify(headers.get("Authorization"), client_ip)
+        counted = caller.rejected or endpoint != "/rate_limit"
+        now = time.time()
+        reply, fault, admitted = None, None, False
+        with self._lock:
+            bucket = self._buckets.get(caller.bucket_key)
+            if bucket is None:
+                bucket = self._buckets[caller.bucket_key] = _Bucket(caller.limit)
+            bucket.roll(now)
+            if counted and bucket.used >= bucket.limit:
+                if caller.rejected:
+                    counted = False
+                else:
+                    reply, counted = self._exhausted(caller, client_ip), False
+            if counted:
+                if bucket.reset is None:
+                    bucket.reset = math.ceil(now + self.window_seconds)
+                bucket.used += 1
+            window = bucket.reset
+            if reply is None and not caller.rejected and endpoint != "/rate_limit":
+                reply = self._secondary(bucket, now)
+                admitted = reply is None
+                if admitted:
+                    bucket.in_flight += 1
+                    if self.fault_rate and self._faults.random() < self.fault_rate:
+                        fault = self._faults.choice(self.fault_kinds)
+        try:
+            if reply is None:
+                if self.latency:
+                    time.sleep(self.latency)
+                reply = self._answer(caller, endpoint, handler, args, split, headers, bucket, now, fault)
+            if reply is not None and reply.status == 200 and _not_modified(headers, reply):
+                reply = Reply(304, b"", etag=reply.etag, last_modified=reply.last_modified)
+                if counted:
+                    counted = False
+                    with self._lock:
+                        if bucket.reset == window:    # give the unit back to the window it came from
+                            bucket.used -= 1
+        finally:
+            if admitted:
+                with self._lock:
+                    bucket.in_flight -= 1
+        with self._lock:
+            rate_headers = bucket.headers(time.time(), self.window_seconds)
+        self._record(caller.label, endpoint, None if reply is None else reply.status, counted)
+        return reply, rate_headers
+
+    def _answer(self, caller, endpoint, handler, args, split, headers, bucket, now, fault):
+        if fault == "slow":
+            time.sleep(self.slow_seconds)
+        elif fault == "drop":
+            return None
+        elif fault is not None:
+            name = "Bad Gateway" if fault == "502" else "Service Unavailable"
+            return error(int(fault), name)
+        if caller.rejected:
+            return error(401, "Bad credentials")
+        if not headers.get("User-Agent"):
+            return error(403, "Request forbidden by administrative rules. Please make sure your request has "
+                              "a User-Agent header (https://docs.github.com/en/rest/overview/"
+                              "resources-in-the-rest-api#user-agent-required). Check https://developer.github.com "
+                              "for other possible causes.")
+        version = headers.get("X-GitHub-Api-Version")
+        if version is not None and version not in SUPPORTED_API_VERSIONS:
+            return error(400, f"Unsupported 'X-GitHub-Api-Version' header value: '{version}'. "
+                              f"Supported versions: {', '.join(SUPPORTED_API_VERSIONS)}.",
+                         "https://docs.github.com/rest/overview/api-versions")
+        host = headers.get("Host")
+        base = f"http://{host}{self.path_prefix}" if host else self.base_url
+        request = Request(base, parse_qsl(split.query, keep_blank_values=True), headers.get("Accept"))
+        if endpoint == "/rate_limit":
+            with self._lock:
+                bucket.roll(now)
+                used, reset = bucket.used, bucket.reset or math.ceil(now + self.window_seconds)
+            return Api.rate_limit(bucket.limit, used, reset, caller.user_id is not None)
+        return self.api.get(handler, args, request)
+
+    def _exhausted(self, caller, client_ip):
+        if caller.user_id is not None:
+            message = f"API rate limit exceeded for user ID {caller.user_id}."
+        else:
+            message = (f"API rate limit exceeded for {client_ip}. (But here's the good news: Authenticated "
+                       "requests get a higher rate limit. Check out the documentation for more details.)")
+        return error(403, message, RATE_LIMIT_DOCS + "#about-the-primary-rate-limit")
+
+    def _secondary(self, bucket, now):
+        """A 403 when a secondary limit is hit (caller holds ``self._lock``), else None."""
+        retry_after = None
+        if self.secondary_concurrency is not None and bucket.in_flight >= self.secondary_concurrency:
+            retry_after = self.secondary_retry_after
+        if retry_after is None and self.secondary_per_minute is not None:
+            recent = bucket.recent
+            while recent and recent[0] <= now - 60:
+                recent.popleft()
+            if len(recent) >= self.secondary_per_minute:
+                retry_after = max(1, math.ceil(recent[0] + 60 - now))
+            else:
+                recent.append(now)
+        if retry_after is None:
+            return None
+        reply = error(403, "You have exceeded a secondary rate limit. Please wait a few minutes before you try "
+                           "again. If you reach out to GitHub Support for help, please include the request ID.",
+                      RATE_LIMIT_DOCS + "#about-secondary-rate-limits")
+        reply.headers.append(("Retry-After", str(retry_after)))
+        return reply
+
+    def next_request_id(self):
+        return f"{os.getpid() & 0xFFFF:04X}:{next(self._request_ids):08X}:{int(time.time()) & 0xFFFFFFFF:08X}"
+
+    # -----------------------------------------------------------------------------------------
+    # Control API: /_simulator/... (not counted, not in statistics)
+    # -----------------------------------------------------------------------------------------
+
+    def control_path(self, path):
+        """The control command of ``path`` (``stats``, ``world/follow``...), or None."""
+        prefix = f"{self.path_prefix}/_simulator/"
+        return path[len(prefix):] if self.control and path.startswith(prefix) else None
+
+    def _control(self, method, command, body):
+        """``GET stats``; ``POST reset_stats``, ``POST reset_quotas``; ``POST world/<method>``
+        with a JSON list (positional) or object (keyword) of arguments, answering
+        ``{"result": ...}``: mutations and ground truth of :data:`CONTROL_METHODS`."""
+        if command == "stats" and method == "GET":
+            return Reply(200, dump(self.stats()))
+        if method != "POST":
+            return error(404, "Not Found")
+        if command in ("reset_stats", "reset_quotas"):
+            getattr(self, command)()
+            return Reply(200, dump({"result": None}))
+        name = command.removeprefix("world/")
+        if not command.startswith("world/") or name not in CONTROL_METHODS:
+            return error(404, "Not Found")
+        try:
+            arguments = json.loads(body or b"{}")
+            if isinstance(arguments, list):
+                result = getattr(self.world, name)(*arguments)
+            else:
+                result = getattr(self.world, name)(**arguments)
+        except KeyError as exc:
+            return error(404, str(exc.args[0]) if exc.args else "Not Found")
+        except (TypeError, ValueError) as exc:
+            return error(422, str(exc))
+        return Reply(200, dump({"result": result}))
+
+
+def _not_modified(headers, reply):
+    """Whether a conditional request is answered by ``reply``'s ETag / Last-Modified."""
+    if_none_match = headers.get("If-None-Match")
+    if if_none_match is not None:
+        if if_none_match.strip() == "*":
+            return True
+        ours = reply.etag.removeprefix("W/")
+        return any(tag.strip().removeprefix("W/") == ours for tag in if_none_match.split(","))
+    if_modified_since = headers.get("If-Modified-Since")
+    if if_modified_since and reply.last_modified is not None:
+        try:
+            since = parsedate_to_datetime(if_modified_since).timestamp()
+        except (TypeError, ValueError):
+            return False
+        return reply.last_modified <= since
+    return False
+
+
+def _avatar(user_id):
+    """A small deterministic SVG so ``avatar_url`` works offline (GitHub serves these from a CDN):
+    a symmetric 5x5 identicon drawn from the bits of the id."""
+    hue = (user_id * 137) % 360
+    cells = []
+    for y in range(5):
+        for x in range(3):
+            if (user_id >> (y * 3 + x)) & 1:
+                cells.extend(f'<rect x="{column}" y="{y}" width="1" height="1"/>' for column in {x, 4 - x})
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 5 5">'
+            f'<rect width="5" height="5" fill="#f0f0f0"/><g fill="hsl({hue},55%,50%)">{"".join(cells)}</g></svg>').encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"   # keep-alive: requests.Session reuses connections
+
+    def version_string(self):
+        return "GitHub.com"
+
+    def setup(self):
+        super().setup()
+        # Headers and body go out in two writes: without this, Nagle's algorithm and delayed
+        # ACKs add ~40 ms to every keep-alive answer.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_GET(self):
+        self._serve()
+
+    do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def _serve(self):
+        sim = self.server.simulator
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        path = urlsplit(self.path).path
+        command = sim.control_path(path)
+        if command is not None:
+            self._send(sim._control(self.command, command, body), [])
+            return
+        avatar = f"{sim.path_prefix}/avatars/u/"
+        if path.startswith(avatar) and path[len(avatar):].isdigit():
+            self._send(Reply(200, _avatar(int(path[len(avatar):]))), [("Cache-Control", "max-age=300")],
+                       content_type="image/svg+xml")
+            return
+        reply, rate_headers = sim.handle(self.command, self.path, self.headers, self.client_address[0])
+        if reply is None:               # injected fault: close without answering
+            self.close_connection = True
+            return
+        headers = [("X-GitHub-Request-Id", sim.next_request_id()), *rate_headers,
+                   ("X-GitHub-Media-Type", "github.v3; param=star; format=json"
+                    if "star+json" in (self.headers.get("Accept") or "") else "github.v3; format=json"),
+                   ("X-GitHub-Api-Version-Selected", self.headers.get("X-GitHub-Api-Version") or "2022-11-28"),
+                   ("Access-Control-Expose-Headers", _EXPOSED), ("Access-Control-Allow-Origin", "*"),
+                   ("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP, Accept-Encoding")]
+        if reply.etag is not None:
+            private = "private" if self.headers.get("Authorization") else "public"
+            headers.append(("Cache-Control", f"{private}, max-age=60, s-maxage=60"))
+            headers.append(("ETag", reply.etag))
+            headers.append(("Last-Modified", formatdate(reply.last_modified or time.time(), usegmt=True)))
+        self._send(reply, headers)
+
+    def _send(self, reply, headers, content_type="application/json; charset=utf-8"):
+        self.send_response(reply.status)
+        for name, value in headers + reply.headers:
+            self.send_header(name, value)
+        if reply.status != 304:
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        if self.command != "HEAD" and reply.status != 304:
+            self.wfile.write(reply.body)
+
+    def log_message(self, format, *args):  # noqa: A002 (the base class's signature)
+        if self.server.simulator.verbose:
+            super().log_message(format, *args)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 1024   # bursts of many clients must queue, not be refused
+
+    def __init__(self, address, simulator):
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self.simulator = simulator
+        self._open = set()
+        self._open_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def server_bind(self):
+        # HTTPServer.server_bind resolves the host's FQDN, which can stall for seconds offline.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+    def process_request(self, request, client_address):
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self):
+        """End idle keep-alive connections, whose threads would otherwise serve on after stop()."""
+        with self._open_lock:
+            open_now = list(self._open)
+        for connection in open_now:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
