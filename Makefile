@@ -26,6 +26,7 @@ $(SECRET_KEY_FILE):
 
 migrate: install $(SECRET_KEY_FILE)
 	$(MANAGE) migrate --no-input
+	$(MANAGE) createcachetable
 
 run: migrate
 	$(MANAGE) ensure_login

@@ -136,6 +136,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# The database is the one store every web process shares: the per-user throttle of POST /github/tasks/ counts
+# there (created by `manage.py createcachetable`, which `make migrate` and the Procfile's release run).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}}
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -236,6 +240,13 @@ GITHUB_QUOTA_FRACTION = env_float("GITHUB_QUOTA_FRACTION", 1.0)
 if not 0 < GITHUB_QUOTA_FRACTION <= 1:
     raise ImproperlyConfigured(f"GITHUB_QUOTA_FRACTION must be in (0, 1], got {GITHUB_QUOTA_FRACTION}")
 GITHUB_TIMEOUT = (env_float("GITHUB_CONNECT_TIMEOUT", 5.0), env_float("GITHUB_READ_TIMEOUT", 30.0))
+# A removal deep in a list leaves page 1 unchanged, so every list is still read whole this often.
+GITHUB_FULL_READ_DAYS = env_float("GITHUB_FULL_READ_DAYS", 3.0)
+
+# The crawler (github/sync.py, github/tasks.py).
+DISCOVERY_BATCH_SIZE = env_int("DISCOVERY_BATCH_SIZE", 5)
+# A developer discovery queued is not queued again for this long, unless its sync ends first.
+DISCOVERY_CLAIM_SECONDS = env_int("DISCOVERY_CLAIM_SECONDS", 3 * 3600)
 
 LOGGING = {
     "version": 1,

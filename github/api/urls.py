@@ -7,11 +7,13 @@ from rest_framework.routers import DefaultRouter
 
 from github.api import views
 from github.api.schema import API_INFO
+from github.api.tasks import TaskViewSet
 
 router = DefaultRouter()
 router.register("developers", views.DeveloperViewSet, basename="developer")
 router.register("repositories", views.RepositoryViewSet, basename="repository")
 router.register("rate_limit", views.RateLimitViewSet, basename="ratelimit")
+router.register("tasks", TaskViewSet, basename="task")
 
 SchemaView = get_schema_view(API_INFO, public=True, permission_classes=[permissions.IsAuthenticated])
 

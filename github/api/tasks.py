@@ -1,0 +1,167 @@
+"""/github/tasks/: list the actions, trigger one, follow its state.
+
+Triggering spends the owner's GitHub quota, so POST needs the `github.trigger_tasks` permission (or staff) and
+is throttled per user. Input is checked against GitHub's naming rules before anything is queued.
+"""
+import json
+import uuid
+
+from celery import states
+from django.urls import reverse
+from django_celery_results.models import TaskResult
+from drf_yasg.utils import swagger_auto_schema
+from rest_framework import permissions, serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+
+from github.tasks import ACTIONS, POSTPONED
+from github.validators import validate_login, validate_repository_name
+
+PARAMETER_VALIDATORS = {"username": validate_login, "repo_name": validate_repository_name}
+
+
+class TaskRequestSerializer(serializers.Serializer):  # pylint: disable=abstract-method
+    """What to run: an action name and the parameters it needs (GitHub's naming rules apply)."""
+
+    name = serializers.ChoiceField(choices=sorted(ACTIONS), help_text="The action to run")
+    username = serializers.CharField(required=False, max_length=39, validators=[validate_login],
+                                     help_text="A GitHub login (full_profile_sync, full_repository_sync)")
+    repo_name = serializers.CharField(required=False, max_length=100, validators=[validate_repository_name],
+                                      help_text="A repository name without its owner (full_repository_sync)")
+
+    def validate(self, attrs):
+        action = ACTIONS[attrs["name"]]
+        missing = {name: ["This field is required for this action."]
+                   for name, required in action["parameters"].items() if required and not attrs.get(name)}
+        extra = {name: ["This action takes no such parameter."]
+                 for name in PARAMETER_VALIDATORS if name in attrs and name not in action["parameters"]}
+        if missing or extra:
+            raise serializers.ValidationError({**missing, **extra})
+        return attrs
+
+
+class TaskStateSerializer(serializers.Serializer):  # pylint: disable=abstract-method
+    """A queued or finished task, as /github/tasks/{task_id}/ shows it."""
+
+    task_id = serializers.CharField()
+    url = serializers.URLField()
+    name = serializers.CharField()
+    arguments = serializers.DictField()
+    state = serializers.ChoiceField(choices=[states.PENDING, states.STARTED, POSTPONED, states.RETRY,
+                                             states.SUCCESS, states.FAILURE])
+    date_created = serializers.DateTimeField(allow_null=True)
+    date_done = serializers.DateTimeField(allow_null=True)
+    result = serializers.JSONField(allow_null=True, help_text="Requests spent, 304s and records written; or the "
+                                                              "postponement's retry time")
+    error = serializers.CharField(allow_null=True)
+
+
+class CanTriggerTasks(permissions.BasePermission):
+    """Reading task states needs a login; triggering one needs the trigger_tasks permission or staff."""
+
+    message = "Triggering tasks needs the 'Can trigger GitHub sync tasks' permission."
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        user = request.user
+        return bool(user and (user.is_staff or user.has_perm("github.trigger_tasks")))
+
+
+class TaskTriggerThrottle(UserRateThrottle):
+    """Per-user limit on triggering (TASKS_THROTTLE_RATE); reading states is not throttled."""
+
+    scope = "tasks"
+
+    def allow_request(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return super().allow_request(request, view)
+
+
+def _task_url(request, task_id):
+    return request.build_absolute_uri(reverse("task-detail", kwargs={"pk": task_id}))
+
+
+def _json(text, default=None):
+    """A JSON column of django-celery-results, or `default` when it is empty or not JSON."""
+    try:
+        return json.loads(text) if text else default
+    except ValueError:
+        return default
+
+
+def _error_message(result) -> str:
+    """"HttpErrorException: API rate limit exceeded" from Celery's stored exception."""
+    if not isinstance(result, dict):
+        return str(result)
+    message = result.get("exc_message", "")
+    if isinstance(message, (list, tuple)):
+        message = " ".join(str(part) for part in message)
+    return f"{result.get('exc_type', 'Error')}: {message}"
+
+
+def _state(request, record: TaskResult) -> dict:
+    result = _json(record.result)
+    failed = record.status == states.FAILURE
+    return {
+        "task_id": record.task_id,
+        "url": _task_url(request, record.task_id),
+        "name": (record.task_name or "").rsplit(".", 1)[-1],
+        "arguments": _json(record.task_kwargs, {}),
+        "state": record.status,
+        "date_created": record.date_created,
+        "date_done": record.date_done if record.status in states.READY_STATES else None,
+        "result": None if failed else result,
+        "error": _error_message(result) if failed else None,
+    }
+
+
+class TaskViewSet(viewsets.ViewSet):
+    """The crawler's actions.
+
+    list: The actions you can trigger, with their parameters and what they do.
+    create: Queue an action. Answers 202 with the task's id and the URL to follow it.
+    retrieve: A task's state (PENDING, STARTED, POSTPONED, RETRY, SUCCESS, FAILURE), when, and its result.
+    """
+
+    permission_classes = [permissions.IsAuthenticated, CanTriggerTasks]
+    throttle_classes = [TaskTriggerThrottle]
+    serializer_class = TaskRequestSerializer
+    lookup_value_regex = r"[0-9A-Za-z-]{1,64}"
+
+    def get_serializer(self, *args, **kwargs):
+        """The request form the browsable API shows."""
+        return TaskRequestSerializer(*args, **kwargs)
+
+    def list(self, request):
+        """The actions, their parameters (true = required) and descriptions."""
+        return Response([
+            {"name": name, "parameters": action["parameters"], "description": action["description"]}
+            for name, action in ACTIONS.items()
+        ])
+
+    @swagger_auto_schema(request_body=TaskRequestSerializer, responses={202: TaskStateSerializer})
+    def create(self, request):
+        """Validate, record the task as PENDING, queue it."""
+        serializer = TaskRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        name = serializer.validated_data["name"]
+        action = ACTIONS[name]
+        arguments = {key: serializer.validated_data[key] for key in action["parameters"]}
+        task_id = str(uuid.uuid4())
+        record = TaskResult.objects.create(
+            task_id=task_id, task_name=action["task"].name, status=states.PENDING,
+            task_args="[]", task_kwargs=json.dumps(arguments),
+        )
+        action["task"].apply_async(kwargs=arguments, task_id=task_id)
+        return Response(_state(request, record), status=status.HTTP_202_ACCEPTED,
+                        headers={"Location": _task_url(request, task_id)})
+
+    @swagger_auto_schema(responses={200: TaskStateSerializer})
+    def retrieve(self, request, pk=None):
+        """A task's state and result."""
+        record = TaskResult.objects.filter(task_id=pk).first()
+        if record is None:
+            return Response({"detail": "No such task."}, status=status.HTTP_404_NOT_FOUND)
+        return Response(_state(request, record))

@@ -1,0 +1,169 @@
+"""/github/tasks/: listing, validation (400 naming the field, nothing queued), permission, throttle, state."""
+import json
+
+import pytest
+from django.contrib.auth.models import Permission
+from django_celery_results.models import TaskResult
+from rest_framework.test import APIClient
+
+from github import tasks
+from github.api.tasks import TaskTriggerThrottle
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Every task queued through the endpoint, as (task name, kwargs, task id), instead of a broker."""
+    calls = []
+
+    def fake_apply_async(self, args=None, kwargs=None, task_id=None, **options):
+        calls.append((self.name, kwargs, task_id))
+
+    monkeypatch.setattr("celery.app.task.Task.apply_async", fake_apply_async)
+    return calls
+
+
+@pytest.fixture
+def trigger(user):
+    """A client for a user holding the trigger_tasks permission."""
+    user.user_permissions.add(Permission.objects.get(codename="trigger_tasks"))
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_get_lists_the_three_actions(api):
+    body = api.get("/github/tasks/").json()
+    assert {action["name"] for action in body} == {"full_profile_sync", "full_repository_sync", "discovery_scraper"}
+    repository = next(action for action in body if action["name"] == "full_repository_sync")
+    assert repository["parameters"] == {"username": True, "repo_name": True}
+    assert all(action["description"] for action in body)
+
+
+@pytest.mark.parametrize("content", ["json", "form"])
+def test_valid_post_queues_the_task_and_answers_202(trigger, queued, content):
+    data = {"name": "full_repository_sync", "username": "h3nnn4n", "repo_name": "garapa"}
+    response = trigger.post("/github/tasks/", data, format="json" if content == "json" else "multipart")
+    assert response.status_code == 202
+    body = response.json()
+    assert queued == [("github.tasks.full_repository_sync", {"username": "h3nnn4n", "repo_name": "garapa"},
+                       body["task_id"])]
+    assert body["url"] == f"http://testserver/github/tasks/{body['task_id']}/"
+    assert response["Location"] == body["url"]
+    assert body["state"] == "PENDING"
+    state = trigger.get(body["url"]).json()
+    assert state["name"] == "full_repository_sync"
+    assert state["arguments"] == {"username": "h3nnn4n", "repo_name": "garapa"}
+
+
+def test_discovery_takes_no_parameters(trigger, queued):
+    assert trigger.post("/github/tasks/", {"name": "discovery_scraper"}, format="json").status_code == 202
+    assert queued[0][:2] == ("github.tasks.discovery_scraper", {})
+
+
+BAD_INPUT = [
+    ({}, "name"),
+    ({"name": "rm_rf"}, "name"),
+    ({"name": "full_profile_sync"}, "username"),
+    ({"name": "full_profile_sync", "username": ""}, "username"),
+    ({"name": "full_profile_sync", "username": "a" * 40}, "username"),
+    ({"name": "full_profile_sync", "username": "x" * 10000}, "username"),
+    ({"name": "full_profile_sync", "username": "-leading"}, "username"),
+    ({"name": "full_profile_sync", "username": "double--hyphen"}, "username"),
+    ({"name": "full_profile_sync", "username": "../admin"}, "username"),
+    ({"name": "full_profile_sync", "username": "a%2Fb"}, "username"),
+    ({"name": "full_profile_sync", "username": "user@evil.example"}, "username"),
+    ({"name": "full_profile_sync", "username": "user?x=1"}, "username"),
+    ({"name": "full_profile_sync", "username": "user#frag"}, "username"),
+    ({"name": "full_profile_sync", "username": "robert'); DROP TABLE github_developer;--"}, "username"),
+    ({"name": "full_profile_sync", "username": "зоя"}, "username"),
+    ({"name": "full_profile_sync", "username": "😀"}, "username"),
+    ({"name": "full_profile_sync", "username": "a\x00b"}, "username"),
+    ({"name": "full_repository_sync", "username": "octocat"}, "repo_name"),
+    ({"name": "full_repository_sync", "username": "octocat", "repo_name": ".."}, "repo_name"),
+    ({"name": "full_repository_sync", "username": "octocat", "repo_name": "octocat/hello"}, "repo_name"),
+    ({"name": "full_repository_sync", "username": "octocat", "repo_name": "a b"}, "repo_name"),
+    ({"name": "full_repository_sync", "username": "octocat", "repo_name": "r" * 101}, "repo_name"),
+    ({"name": "full_repository_sync", "username": "octocat", "repo_name": "x@evil.example"}, "repo_name"),
+    ({"name": "discovery_scraper", "username": "octocat"}, "username"),
+]
+
+
+@pytest.mark.parametrize(("data", "field"), BAD_INPUT)
+def test_bad_input_answers_400_naming_the_field_and_queues_nothing(trigger, queued, data, field):
+    response = trigger.post("/github/tasks/", data, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+    assert queued == []
+    assert not TaskResult.objects.exists()
+
+
+def test_malformed_json_is_a_400(trigger, queued):
+    response = trigger.post("/github/tasks/", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert queued == []
+
+
+def test_users_without_the_permission_get_403(api, queued):
+    response = api.post("/github/tasks/", {"name": "discovery_scraper"}, format="json")
+    assert response.status_code == 403
+    assert queued == []
+
+
+def test_anonymous_users_cannot_list_or_trigger(anonymous, queued):
+    assert anonymous.get("/github/tasks/").status_code in (401, 403)
+    assert anonymous.post("/github/tasks/", {"name": "discovery_scraper"}, format="json").status_code in (401, 403)
+    assert queued == []
+
+
+def test_staff_may_trigger(user, queued):
+    user.is_staff = True
+    user.save()
+    client = APIClient()
+    client.force_authenticate(user)
+    assert client.post("/github/tasks/", {"name": "discovery_scraper"}, format="json").status_code == 202
+
+
+def test_session_posts_need_a_csrf_token(user, queued):
+    user.is_staff = True
+    user.save()
+    client = APIClient(enforce_csrf_checks=True)
+    client.login(username="reader", password="reader-password-123")
+    response = client.post("/github/tasks/", {"name": "discovery_scraper"}, format="json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+    assert queued == []
+
+
+def test_posts_are_throttled_per_user(trigger, queued, monkeypatch):
+    # DRF reads the rates once, at import: set this test's rate on the class.
+    monkeypatch.setattr(TaskTriggerThrottle, "THROTTLE_RATES", {"tasks": "3/minute"})
+    codes = [trigger.post("/github/tasks/", {"name": "discovery_scraper"}, format="json").status_code
+             for _ in range(5)]
+    assert codes == [202, 202, 202, 429, 429]
+    assert len(queued) == 3
+    assert trigger.get("/github/tasks/").status_code == 200  # reading is not throttled
+
+
+def test_unknown_task_id_is_404(api):
+    assert api.get("/github/tasks/0b8f2c1e-0000-0000-0000-000000000000/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("status", "result", "expected_result", "expected_error"),
+    [
+        ("SUCCESS", {"login": "octocat", "requests": 7}, {"login": "octocat", "requests": 7}, None),
+        ("FAILURE", {"exc_type": "HttpErrorException", "exc_message": ["API rate limit exceeded"]}, None,
+         "HttpErrorException: API rate limit exceeded"),
+        (tasks.POSTPONED, {"retry_at": "2026-01-01T00:00:00+00:00"}, {"retry_at": "2026-01-01T00:00:00+00:00"},
+         None),
+    ],
+)
+def test_task_state_shows_result_or_error(api, status, result, expected_result, expected_error):
+    TaskResult.objects.create(task_id="abc-123", task_name="github.tasks.full_profile_sync", status=status,
+                              result=json.dumps(result), task_kwargs=json.dumps({"username": "octocat"}))
+    body = api.get("/github/tasks/abc-123/").json()
+    assert body["state"] == status
+    assert body["result"] == expected_result
+    assert body["error"] == expected_error
