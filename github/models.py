@@ -51,6 +51,9 @@ class Developer(models.Model):
     starred_synced_at = models.DateTimeField(null=True, blank=True)
     repositories_synced_at = models.DateTimeField(null=True, blank=True)
     gone_at = models.DateTimeField(null=True, blank=True, help_text="When GitHub answered 404 for this account")
+    sync_queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When discovery queued a sync of this developer (cleared when it ends)"
+    )
 
     class Meta:
         ordering = ["github_id"]
@@ -67,8 +70,15 @@ class Developer(models.Model):
             models.Index(fields=["following_count"]),
             models.Index(fields=["public_gists"]),
             models.Index(fields=["public_repos"]),
-            # Discovery: never-synced stubs nearest to a seed, then the longest-unsynced developers.
-            models.Index(fields=["profile_synced_at", "seed_distance", "github_id"], name="developer_discovery_idx"),
+            # Discovery: never-synced stubs nearest to a seed, then the developers synced longest ago.
+            models.Index(
+                fields=["seed_distance", "github_id"], name="developer_stub_queue_idx",
+                condition=models.Q(profile_synced_at__isnull=True, gone_at__isnull=True),
+            ),
+            models.Index(
+                fields=["profile_synced_at", "github_id"], name="developer_resync_queue_idx",
+                condition=models.Q(profile_synced_at__isnull=False, gone_at__isnull=True),
+            ),
         ]
 
     def __str__(self):

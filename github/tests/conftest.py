@@ -22,3 +22,23 @@ def api(user):  # pylint: disable=redefined-outer-name
 def anonymous():
     """A DRF test client with no credentials."""
     return APIClient()
+
+
+@pytest.fixture
+def start_simulator(settings):
+    """A factory: start a GitHub simulator on a world, point the service at it (one token), stop it after."""
+    from github_simulator import Simulator  # pylint: disable=import-outside-toplevel
+
+    started = []
+
+    def start(world, *, token="test-token", **options):
+        simulator = Simulator(world, tokens=[token] if token else None, **options)
+        settings.GITHUB_API_URL = simulator.start()
+        settings.GITHUB_API_KEY = token or ""
+        settings.GITHUB_API_USER = ""
+        started.append(simulator)
+        return simulator
+
+    yield start
+    for simulator in started:
+        simulator.stop()

@@ -1,0 +1,535 @@
+"""Sync services: GitHub payloads in, rows out (../shared/design.md section 3).
+
+Every list item is stored from the list payload itself (followers, following and stargazers as stub
+developers, starred repositories whole with their owners as stubs): never one GET per item. A list is held
+in memory as compact rows until it has been read to its end, then written and its relation set replaced in
+one transaction; a list that was not read to its end changes nothing. Upserts go in bulk by github_id, so the
+SQL statements per ingested page are bounded whatever the page holds.
+"""
+import logging
+import math
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from github.client import GitHubClient, GitHubResponse, NotFound
+from github.models import Developer, Follow, Repository, Star
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 1000
+PAGE = 100
+# Fewest requests a never-synced developer can cost: the profile and four lists of one page each.
+STUB_COST = 5
+
+
+@dataclass
+class SyncResult:
+    """What a sync did: the task result users read at /github/tasks/{id}/."""
+
+    login: str
+    requests: int = 0
+    not_modified: int = 0
+    developers_written: int = 0
+    repositories_written: int = 0
+    edges_added: int = 0
+    edges_removed: int = 0
+    lists_skipped_unchanged: int = 0
+    gone: bool = False
+
+    def as_dict(self):
+        """A JSON-serialisable dict."""
+        return asdict(self)
+
+
+# Payload -> column values.
+
+def _text(value, limit=None):
+    """GitHub text as a column value: NUL characters dropped (PostgreSQL refuses them), cut to the column."""
+    if value is None:
+        return None
+    value = str(value).replace("\x00", "")
+    return value[:limit] if limit else value
+
+
+def _limit(model, field):
+    return model._meta.get_field(field).max_length
+
+
+def _timestamp(value):
+    return parse_datetime(value) if value else None
+
+
+def profile_fields(payload):
+    """Developer columns from a public-user payload (GET /users/{login})."""
+    fields = {
+        "login": payload["login"],
+        "type": payload.get("type"),
+        "created_at": _timestamp(payload.get("created_at")),
+        "updated_at": _timestamp(payload.get("updated_at")),
+        "followers_count": payload.get("followers"),
+        "following_count": payload.get("following"),
+        "public_gists": payload.get("public_gists"),
+        "public_repos": payload.get("public_repos"),
+    }
+    for name in ("name", "location", "company", "email", "blog", "twitter_username"):
+        fields[name] = _text(payload.get(name), _limit(Developer, name))
+    fields["bio"] = _text(payload.get("bio"))
+    return fields
+
+
+REPOSITORY_FLAGS = {
+    "has_downloads": True, "has_issues": True, "has_pages": False, "has_projects": True, "has_wiki": True,
+    "private": False, "archived": False, "disabled": False, "fork": False,
+}
+REPOSITORY_COUNTS = ("stargazers_count", "watchers_count", "open_issues_count", "forks_count")
+
+
+def repository_fields(payload):
+    """Repository columns from a repository or minimal-repository payload (not owner, not subscribers)."""
+    license_info = payload.get("license") or {}
+    fields = {
+        "name": payload["name"],
+        "full_name": payload["full_name"],
+        "owner_github_id": payload["owner"]["id"],
+        "description": _text(payload.get("description")),
+        "homepage": _text(payload.get("homepage"), _limit(Repository, "homepage")),
+        "language": _text(payload.get("language"), _limit(Repository, "language")),
+        "created_at": _timestamp(payload.get("created_at")),
+        "updated_at": _timestamp(payload.get("updated_at")),
+        "pushed_at": _timestamp(payload.get("pushed_at")),
+        "topics": payload.get("topics") or [],
+        "license": _text(license_info.get("spdx_id"), _limit(Repository, "license")),
+    }
+    for flag, default in REPOSITORY_FLAGS.items():
+        value = payload.get(flag)
+        fields[flag] = default if value is None else bool(value)
+    for count in REPOSITORY_COUNTS:
+        fields[count] = payload.get(count) or 0
+    return fields
+
+
+def _stub(user):
+    """The compact row a simple-user payload becomes: all a follower or stargazer list tells."""
+    return user["id"], user["login"], user.get("type")
+
+
+# Bulk upserts by github_id.
+
+def _chunks(items, size=CHUNK):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _free_unique_names(model, name_field, wanted):
+    """Rename rows holding a name (case-insensitively) that GitHub now gives another id.
+
+    A login or full name moves when its owner renames and somebody else takes it. The old holder gets the
+    placeholder "~<github_id>" until its own next sync reads its new name (by id).
+    """
+    by_name = {name.lower(): github_id for github_id, name in wanted}
+    holders = (
+        model.objects.annotate(name_lower=Lower(name_field))
+        .filter(name_lower__in=list(by_name))
+        .values_list("pk", "github_id", "name_lower")
+    )
+    for pk, github_id, name_lower in holders:
+        if by_name[name_lower] != github_id:
+            model.objects.filter(pk=pk).update(**{name_field: f"~{github_id}"})
+
+
+def _update_distance(github_ids, distance):
+    """Lower the seed distance of these developers to `distance` where it is unknown or larger."""
+    if distance is None:
+        return
+    Developer.objects.filter(github_id__in=github_ids).filter(
+        Q(seed_distance__isnull=True) | Q(seed_distance__gt=distance)
+    ).update(seed_distance=distance)
+
+
+def upsert_stub_developers(stubs: Iterable[tuple], *, distance: int | None) -> dict[int, object]:
+    """Insert or update (login, type) developers from list rows; return {github_id: pk}.
+
+    Profile fields of developers already synced are left alone: a list tells only id, login and type.
+    """
+    unique = {github_id: (github_id, login, kind) for github_id, login, kind in stubs}
+    ids = {}
+    for chunk in _chunks(sorted(unique.values())):
+        github_ids = [github_id for github_id, _login, _kind in chunk]
+        _free_unique_names(Developer, "login", [(github_id, login) for github_id, login, _kind in chunk])
+        Developer.objects.bulk_create(
+            [Developer(github_id=github_id, login=login, type=kind, seed_distance=distance)
+             for github_id, login, kind in chunk],
+            update_conflicts=True, unique_fields=["github_id"], update_fields=["login", "type"],
+        )
+        _update_distance(github_ids, distance)
+        ids.update(Developer.objects.filter(github_id__in=github_ids).values_list("github_id", "pk"))
+    return ids
+
+
+def upsert_profile(payload, *, seed_distance_if_new=0) -> Developer:
+    """Insert or update a developer from its full profile payload; a new one counts as a seed."""
+    fields = profile_fields(payload)
+    _free_unique_names(Developer, "login", [(payload["id"], fields["login"])])
+    Developer.objects.bulk_create(
+        [Developer(github_id=payload["id"], seed_distance=seed_distance_if_new, profile_synced_at=timezone.now(),
+                   gone_at=None, **fields)],
+        update_conflicts=True, unique_fields=["github_id"],
+        update_fields=[*fields, "profile_synced_at", "gone_at"],
+    )
+    return Developer.objects.get(github_id=payload["id"])
+
+
+def upsert_repositories(payloads, *, owner_distance: int | None, full=False) -> dict[int, object]:
+    """Insert or update repositories (and their owners as stubs); return {github_id: pk}.
+
+    `full` payloads (GET /repos/{owner}/{repo}) also carry subscribers_count and mark the repository synced.
+    """
+    unique = {payload["id"]: payload for payload in payloads}
+    owners = upsert_stub_developers([_stub(p["owner"]) for p in unique.values()], distance=owner_distance)
+    ids = {}
+    now = timezone.now()
+    for chunk in _chunks(sorted(unique.values(), key=lambda p: p["id"])):
+        rows = []
+        for payload in chunk:
+            fields = repository_fields(payload)
+            if full:
+                fields["subscribers_count"] = payload.get("subscribers_count")
+                fields["synced_at"] = now
+            rows.append(Repository(github_id=payload["id"], owner_id=owners[payload["owner"]["id"]], gone_at=None,
+                                   **fields))
+        _free_unique_names(Repository, "full_name", [(row.github_id, row.full_name) for row in rows])
+        update_fields = ["owner", "gone_at", *(name for name in fields if name != "github_id")]
+        Repository.objects.bulk_create(rows, update_conflicts=True, unique_fields=["github_id"],
+                                       update_fields=update_fields)
+        github_ids = [row.github_id for row in rows]
+        ids.update(Repository.objects.filter(github_id__in=github_ids).values_list("github_id", "pk"))
+    return ids
+
+
+def replace_relation(model, fixed_field: str, fixed_pk, member_field: str, member_pks: Iterable) -> tuple[int, int]:
+    """Make the edges of `model` with fixed_field=fixed_pk exactly `member_pks`; return (added, removed)."""
+    fixed, member = f"{fixed_field}_id", f"{member_field}_id"
+    wanted = set(member_pks)
+    existing = set(model.objects.filter(**{fixed: fixed_pk}).values_list(member, flat=True))
+    removed = existing - wanted
+    added = sorted(wanted - existing)
+    for chunk in _chunks(removed):
+        model.objects.filter(**{fixed: fixed_pk, f"{member}__in": chunk}).delete()
+    model.objects.bulk_create(
+        [model(**{fixed: fixed_pk, member: pk}) for pk in added], ignore_conflicts=True, batch_size=CHUNK,
+    )
+    return len(added), len(removed)
+
+
+# Reading lists.
+
+def pages_needed(count):
+    """Requests a list of `count` items costs: one page even when empty."""
+    return max(1, math.ceil((count or 0) / PAGE))
+
+
+def _list_is_fresh(synced_at):
+    """Was the list read whole recently enough that an unchanged page 1 can be trusted for the rest?"""
+    interval = timedelta(days=settings.GITHUB_FULL_READ_DAYS)
+    return synced_at is not None and timezone.now() - synced_at < interval
+
+
+def read_list(client: GitHubClient, path: str, *, trust_unchanged: bool):
+    """Read a whole list: (items, page 1 response), or (None, None) when it is unchanged and may be skipped.
+
+    Page 1 is conditional when `trust_unchanged`; a 304 there skips the list. When the caller cannot trust
+    it (the parent's count moved, or the last whole read is too old) the list is read unconditionally.
+    """
+    pages = client.list_pages(path, conditional_first_page=trust_unchanged)
+    first = next(pages)
+    if first.not_modified:
+        return None, None
+    items = list(first.data)
+    for page in pages:
+        items.extend(page.data)
+    return items, first
+
+
+def _path(*segments):
+    return "/" + "/".join(quote(str(segment), safe="") for segment in segments)
+
+
+# The syncs.
+
+def fetch_profile(client: GitHubClient, login: str, known: Developer | None) -> GitHubResponse | None:
+    """A profile by login, found again by id if the login moved; None (and marked gone) if GitHub lost it.
+
+    The request is conditional when the developer is stored: a 304 says the stored profile is current.
+    """
+    try:
+        return client.user(login, conditional=known is not None and known.profile_synced_at is not None)
+    except ValidationError:
+        if known is None:  # not a login GitHub could have, and nothing stored to look up by id
+            raise
+    except NotFound:
+        if known is None:
+            return None
+    try:
+        return client.user_by_id(known.github_id)
+    except NotFound:
+        Developer.objects.filter(pk=known.pk).update(gone_at=timezone.now())
+        return None
+
+
+class ProfileSync:
+    """One `full_profile_sync`: the profile, followers, following, starred, owned repositories, stargazers."""
+
+    def __init__(self, client: GitHubClient, login: str):
+        self.client = client
+        self.result = SyncResult(login=login)
+        self.developer = None
+
+    def run(self) -> SyncResult:
+        """Sync everything about the developer; a developer GitHub no longer has is marked gone."""
+        known = Developer.objects.annotate(login_lower=Lower("login")).filter(
+            login_lower=self.result.login.lower()).first()
+        profile = fetch_profile(self.client, self.result.login, known)
+        if profile is None:
+            self.result.gone = True
+            return self._finish()
+        if profile.not_modified:
+            Developer.objects.filter(pk=known.pk).update(profile_synced_at=timezone.now())
+            self.developer = Developer.objects.get(pk=known.pk)
+            counts_moved = set()
+        else:
+            before = known if known and known.github_id == profile.data["id"] else None
+            self.developer = upsert_profile(profile.data)
+            self.client.remember(profile)
+            self.result.developers_written += 1
+            counts_moved = self._moved_counts(before)
+        self.result.login = self.developer.login
+        self._sync_follow_lists(counts_moved)
+        self._sync_starred()
+        self._sync_owned_repositories("public_repos" in counts_moved)
+        return self._finish()
+
+    def _moved_counts(self, before: Developer | None) -> set:
+        """Which of the profile's list counts differ from what was stored before this sync."""
+        if before is None:
+            return {"followers_count", "following_count", "public_repos"}
+        return {name for name in ("followers_count", "following_count", "public_repos")
+                if getattr(before, name) != getattr(self.developer, name)}
+
+    def _sync_follow_lists(self, counts_moved):
+        developer = self.developer
+        distance = (developer.seed_distance or 0) + 1
+        for name, count_field, synced_field, fixed, member in (
+            ("followers", "followers_count", "followers_synced_at", "followee", "follower"),
+            ("following", "following_count", "following_synced_at", "follower", "followee"),
+        ):
+            trust = count_field not in counts_moved and _list_is_fresh(getattr(developer, synced_field))
+            items, first = read_list(self.client, _path("users", developer.login, name), trust_unchanged=trust)
+            if items is None:
+                self.result.lists_skipped_unchanged += 1
+                continue
+            with transaction.atomic():
+                ids = upsert_stub_developers([_stub(user) for user in items], distance=distance)
+                self._count_edges(replace_relation(Follow, fixed, developer.pk, member, ids.values()))
+                Developer.objects.filter(pk=developer.pk).update(**{synced_field: timezone.now()})
+            self.result.developers_written += len(ids)
+            self.client.remember(first)
+
+    def _sync_starred(self):
+        developer = self.developer
+        trust = _list_is_fresh(developer.starred_synced_at)  # GitHub reports no count of stars given
+        items, first = read_list(self.client, _path("users", developer.login, "starred"), trust_unchanged=trust)
+        if items is None:
+            self.result.lists_skipped_unchanged += 1
+            return
+        with transaction.atomic():
+            ids = upsert_repositories(items, owner_distance=(developer.seed_distance or 0) + 1)
+            self._count_edges(replace_relation(Star, "developer", developer.pk, "repository", ids.values()))
+            Developer.objects.filter(pk=developer.pk).update(starred_synced_at=timezone.now())
+        self.result.repositories_written += len(ids)
+        self.client.remember(first)
+
+    def _sync_owned_repositories(self, count_moved):
+        developer = self.developer
+        trust = not count_moved and _list_is_fresh(developer.repositories_synced_at)
+        items, first = read_list(self.client, _path("users", developer.login, "repos"), trust_unchanged=trust)
+        if items is not None:
+            owned = [item for item in items if item["owner"]["id"] == developer.github_id]
+            stored = {
+                row["github_id"]: row for row in
+                Repository.objects.filter(owner=developer).values("github_id", "stargazers_count", "gone_at")
+            }
+            with transaction.atomic():
+                ids = upsert_repositories(owned, owner_distance=developer.seed_distance)
+                # Owned repositories missing from the whole list were deleted, made private or transferred.
+                Repository.objects.filter(owner=developer, gone_at__isnull=True).exclude(pk__in=ids.values()).update(
+                    gone_at=timezone.now())
+                Developer.objects.filter(pk=developer.pk).update(repositories_synced_at=timezone.now())
+            self.result.repositories_written += len(ids)
+            self.client.remember(first)
+            moved = {item["id"] for item in owned
+                     if item["id"] not in stored or stored[item["id"]]["stargazers_count"] != item["stargazers_count"]}
+        else:
+            self.result.lists_skipped_unchanged += 1
+            moved = set()
+        for repository in Repository.objects.filter(owner=developer, gone_at__isnull=True).order_by("github_id"):
+            self._count(sync_stargazers(self.client, repository, count_moved=repository.github_id in moved,
+                                        distance=(developer.seed_distance or 0) + 1))
+
+    def _count_edges(self, added_removed):
+        self.result.edges_added += added_removed[0]
+        self.result.edges_removed += added_removed[1]
+
+    def _count(self, partial: SyncResult):
+        self.result.developers_written += partial.developers_written
+        self.result.edges_added += partial.edges_added
+        self.result.edges_removed += partial.edges_removed
+        self.result.lists_skipped_unchanged += partial.lists_skipped_unchanged
+
+    def _finish(self) -> SyncResult:
+        self.result.requests = self.client.stats["quota_requests"]
+        self.result.not_modified = self.client.stats["not_modified"]
+        return self.result
+
+
+def sync_stargazers(client: GitHubClient, repository: Repository, *, count_moved: bool, distance: int):
+    """Read a repository's stargazers and replace its star set (GitHub shows at most 40,000 of them)."""
+    result = SyncResult(login=repository.full_name)
+    owner_login, name = repository.full_name.split("/", 1)
+    trust = not count_moved and _list_is_fresh(repository.stargazers_synced_at)
+    items, first = read_list(client, _path("repos", owner_login, name, "stargazers"), trust_unchanged=trust)
+    if items is None:
+        result.lists_skipped_unchanged += 1
+        return result
+    with transaction.atomic():
+        ids = upsert_stub_developers([_stub(user) for user in items], distance=distance)
+        added, removed = replace_relation(Star, "repository", repository.pk, "developer", ids.values())
+        Repository.objects.filter(pk=repository.pk).update(stargazers_synced_at=timezone.now())
+    result.developers_written, result.edges_added, result.edges_removed = len(ids), added, removed
+    client.remember(first)
+    return result
+
+
+def full_profile_sync(*, client: GitHubClient, login: str) -> SyncResult:
+    """Sync one developer and everything the crawl keeps about them."""
+    return ProfileSync(client, login).run()
+
+
+def full_repository_sync(*, client: GitHubClient, owner: str, name: str) -> SyncResult:
+    """Sync one repository (full payload, so subscribers_count is real), its owner's profile and stargazers."""
+    result = SyncResult(login=f"{owner}/{name}")
+    try:
+        response = client.repository(owner, name, conditional=False)
+    except NotFound:
+        Repository.objects.annotate(full_name_lower=Lower("full_name")).filter(
+            full_name_lower=f"{owner}/{name}".lower()).update(gone_at=timezone.now())
+        result.gone = True
+        return _with_stats(result, client)
+    payload = response.data
+    stored = Repository.objects.filter(github_id=payload["id"]).values_list("stargazers_count", flat=True).first()
+    owner_row = Developer.objects.filter(github_id=payload["owner"]["id"]).first()
+    distance = owner_row.seed_distance if owner_row and owner_row.seed_distance is not None else 0
+    with transaction.atomic():
+        ids = upsert_repositories([payload], owner_distance=distance, full=True)
+    result.repositories_written = len(ids)
+    owner_response = fetch_profile(client, payload["owner"]["login"], owner_row)
+    if owner_response is not None and not owner_response.not_modified:
+        upsert_profile(owner_response.data, seed_distance_if_new=distance)
+        client.remember(owner_response)
+        result.developers_written += 1
+    repository = Repository.objects.get(github_id=payload["id"])
+    partial = sync_stargazers(client, repository, count_moved=stored != payload["stargazers_count"],
+                              distance=distance + 1)
+    result.developers_written += partial.developers_written
+    result.edges_added, result.edges_removed = partial.edges_added, partial.edges_removed
+    result.lists_skipped_unchanged = partial.lists_skipped_unchanged
+    return _with_stats(result, client)
+
+
+def _with_stats(result: SyncResult, client: GitHubClient) -> SyncResult:
+    result.requests = client.stats["quota_requests"]
+    result.not_modified = client.stats["not_modified"]
+    return result
+
+
+# Cost estimates and discovery.
+
+def estimate_profile_cost(login: str) -> int:
+    """Worst-case requests of a full_profile_sync of `login`, from what is stored (design section 3)."""
+    developer = Developer.objects.annotate(login_lower=Lower("login")).filter(login_lower=login.lower()).first()
+    return estimate_developer_cost(developer)
+
+
+def estimate_developer_cost(developer: Developer | None) -> int:
+    """1 + a page per 100 followers, following, starred and owned repositories + each repository's stargazer pages."""
+    if developer is None or developer.profile_synced_at is None:
+        return STUB_COST
+    stars_given = Star.objects.filter(developer=developer).count()
+    stargazer_pages = sum(
+        pages_needed(count) for count in
+        Repository.objects.filter(owner=developer, gone_at__isnull=True).values_list("stargazers_count", flat=True)
+    )
+    return (1 + pages_needed(developer.followers_count) + pages_needed(developer.following_count)
+            + pages_needed(stars_given) + pages_needed(developer.public_repos) + stargazer_pages)
+
+
+def estimate_repository_cost(owner: str, name: str) -> int:
+    """Worst-case requests of a full_repository_sync: repository, owner, and the stargazer pages."""
+    stars = Repository.objects.annotate(full_name_lower=Lower("full_name")).filter(
+        full_name_lower=f"{owner}/{name}".lower()).values_list("stargazers_count", flat=True).first()
+    return 2 + pages_needed(min(stars or 0, 40_000))
+
+
+def choose_discovery_batch(*, budget: int, limit: int) -> list[Developer]:
+    """Whom to sync next, claimed so no other discovery run picks them while they are queued or running.
+
+    Never-synced stubs nearest to the seeds first, then the developers synced longest ago; as many as `limit`
+    and the budget allow (each at its estimated cost).
+    """
+    stale_claim = timezone.now() - timedelta(seconds=settings.DISCOVERY_CLAIM_SECONDS)
+    unclaimed = Q(sync_queued_at__isnull=True) | Q(sync_queued_at__lt=stale_claim)
+    alive = Developer.objects.filter(unclaimed, gone_at__isnull=True)
+    stubs = alive.filter(profile_synced_at__isnull=True).order_by(F("seed_distance").asc(nulls_last=True),
+                                                                    "github_id")
+    synced = alive.filter(profile_synced_at__isnull=False).order_by("profile_synced_at", "github_id")
+    chosen, spent = [], 0
+    with transaction.atomic():
+        for developer in _candidates(stubs, synced, limit):
+            cost = estimate_developer_cost(developer)
+            if spent + cost > budget:
+                break
+            chosen.append(developer)
+            spent += cost
+        Developer.objects.filter(pk__in=[developer.pk for developer in chosen]).update(
+            sync_queued_at=timezone.now())
+    return chosen
+
+
+def _candidates(stubs, synced, limit):
+    """Up to `limit` developers, stubs first, locked for the caller's transaction.
+
+    On PostgreSQL rows that a concurrent discovery run has locked are skipped rather than waited for; SQLite
+    serialises writers anyway.
+    """
+    if transaction.get_connection().features.has_select_for_update_skip_locked:
+        stubs, synced = stubs.select_for_update(skip_locked=True), synced.select_for_update(skip_locked=True)
+    chosen = list(stubs[:limit])
+    if len(chosen) < limit:
+        chosen.extend(synced[: limit - len(chosen)])
+    return chosen
+
+
+def release_claim(login: str) -> None:
+    """The developer's sync has ended (done, gone or failed): discovery may choose it again."""
+    Developer.objects.annotate(login_lower=Lower("login")).filter(login_lower=login.lower()).update(
+        sync_queued_at=None)

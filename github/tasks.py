@@ -1,0 +1,135 @@
+"""Celery tasks: thin wrappers that take primitive arguments, call the sync services, and own the policy for
+quota (postpone), GitHub hiccups (retry with backoff and jitter) and failure.
+
+Postponing is never an error: a task that the quota cannot pay for now re-enqueues itself with the same id and
+arguments for the reset time plus jitter, and shows the state POSTPONED meanwhile. A task that the ledger stops
+part-way raises HttpErrorException("API rate limit exceeded") and ends FAILED: nothing was half-replaced.
+"""
+import random
+from datetime import timedelta
+
+from celery import Task, shared_task
+from celery.exceptions import Ignore, Retry
+from celery.utils.log import get_task_logger
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+
+from github import sync, throttle
+from github.client import GitHubClient, RateLimitExhausted, SecondaryRateLimit, TransientError
+
+logger = get_task_logger(__name__)
+
+POSTPONED = "POSTPONED"
+# RabbitMQ closes a channel holding an unacknowledged message longer than its consumer timeout (30 minutes by
+# default), and a task waiting for its ETA is such a message: a longer wait is taken in several hops.
+MAX_POSTPONE_HOP = timedelta(minutes=20)
+# Races with a concurrent sync of the same developers (a unique name moving between rows) and database
+# hiccups are worth another try too.
+RETRYABLE_DATABASE_ERRORS = (IntegrityError, OperationalError)
+
+
+class GitHubTask(Task):
+    """Base of the sync tasks: bounded retries, late acknowledgement (a killed worker's task is redelivered)."""
+
+    max_retries = 8
+    acks_late = True
+    reject_on_worker_lost = True
+
+    def backoff(self) -> float:
+        """Seconds before the next retry: exponential in the retries so far, capped, with full jitter."""
+        return random.uniform(1, min(600, 5 * 2**self.request.retries))
+
+    def postpone(self, retry_at):
+        """Re-enqueue this very task (same id, same arguments) for `retry_at`, show POSTPONED, stop here."""
+        eta = min(retry_at, timezone.now() + MAX_POSTPONE_HOP)
+        self.apply_async(args=self.request.args, kwargs=self.request.kwargs, task_id=self.request.id, eta=eta)
+        self.update_state(state=POSTPONED, meta={"retry_at": retry_at.isoformat(), "eta": eta.isoformat(),
+                                                 "reason": "waiting for GitHub quota"})
+        logger.info("%s postponed until %s", self.name, retry_at.isoformat())
+        raise Ignore()
+
+    def run_sync(self, estimated_cost: int, work):
+        """Run `work(client)` if the quota allows `estimated_cost` now; postpone or retry as GitHub requires."""
+        decision = throttle.can_start(estimated_cost)
+        if not decision.can_start:
+            self.postpone(decision.retry_at)
+        try:
+            with GitHubClient.from_settings() as client:
+                return work(client).as_dict()
+        except RateLimitExhausted as error:
+            # GitHub says the quota is spent although the ledger allowed it (another app shares the token).
+            reset_at = error.reset_at or timezone.now() + timedelta(minutes=5)
+            self.postpone(reset_at + timedelta(seconds=random.uniform(*throttle.JITTER_SECONDS)))
+        except SecondaryRateLimit as error:
+            raise self.retry(exc=error, countdown=error.retry_after + random.uniform(1, 30)) from error
+        except (TransientError, *RETRYABLE_DATABASE_ERRORS) as error:
+            raise self.retry(exc=error, countdown=self.backoff()) from error
+        return None  # unreachable: postpone() raises
+
+
+@shared_task(bind=True, base=GitHubTask)
+def full_profile_sync(self, username):
+    """Sync a developer: profile, followers, following, starred and owned repositories, their stargazers."""
+    try:
+        outcome = self.run_sync(
+            sync.estimate_profile_cost(username),
+            lambda client: sync.full_profile_sync(client=client, login=username),
+        )
+    except (Retry, Ignore):
+        raise  # retried or postponed: still queued, so discovery must not queue it again
+    except Exception:
+        sync.release_claim(username)
+        raise
+    sync.release_claim(username)
+    return outcome
+
+
+@shared_task(bind=True, base=GitHubTask)
+def full_repository_sync(self, username, repo_name):
+    """Sync a repository (full payload), its owner and its stargazers."""
+    return self.run_sync(
+        sync.estimate_repository_cost(username, repo_name),
+        lambda client: sync.full_repository_sync(client=client, owner=username, name=repo_name),
+    )
+
+
+@shared_task
+def discovery_scraper():
+    """Queue syncs of whom to crawl next, as many as the batch size and the allowed budget pay for."""
+    budget = throttle.allowed_budget()
+    batch = sync.choose_discovery_batch(budget=budget, limit=settings.DISCOVERY_BATCH_SIZE)
+    logins = [developer.login for developer in batch]
+    for login in logins:
+        transaction.on_commit(lambda login=login: full_profile_sync.delay(login))
+    logger.info("discovery queued %d developers (allowed budget %d): %s", len(logins), budget, ", ".join(logins))
+    return {"queued": logins, "allowed_budget": budget}
+
+
+@shared_task
+def heart_beat_task():
+    """Logs "ping" every minute: a sign that beat and a worker are alive."""
+    logger.info("ping")
+    return "ping"
+
+
+ACTIONS = {
+    "full_profile_sync": {
+        "task": full_profile_sync,
+        "parameters": {"username": True},
+        "description": "Sync a developer: profile, followers, following, starred repositories, owned "
+                       "repositories and their stargazers.",
+    },
+    "full_repository_sync": {
+        "task": full_repository_sync,
+        "parameters": {"username": True, "repo_name": True},
+        "description": "Sync a repository (full payload), its owner and its stargazers. repo_name is the name "
+                       "without the owner, e.g. 'garapa', not 'h3nnn4n/garapa'.",
+    },
+    "discovery_scraper": {
+        "task": discovery_scraper,
+        "parameters": {},
+        "description": "Queue syncs of the next developers to crawl: never-synced developers nearest to the seed "
+                       "users first, then those synced longest ago, within the batch size and the quota.",
+    },
+}

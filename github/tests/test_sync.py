@@ -1,0 +1,178 @@
+"""Sync services against the simulator over HTTP: what is stored, what it costs, what changes."""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from github import sync
+from github.client import GitHubClient
+from github.models import Developer, Follow, Repository, Star
+from github_simulator import World
+
+pytestmark = pytest.mark.django_db
+
+TINY_WORLD = {
+    "users": [
+        {"login": "alice", "id": 1, "name": "Alice 🐙", "bio": "Graphs.", "location": "Zürich"},
+        {"login": "bob", "id": 2, "company": "ACME"},
+        {"login": "carol", "id": 3},
+        {"login": "dave", "id": 4},
+        {"login": "acme", "id": 5, "type": "Organization"},
+    ],
+    "repos": [
+        {"full_name": "alice/notes", "id": 10, "language": "Python", "description": "Notes"},
+        {"full_name": "alice/empty", "id": 11},
+        {"full_name": "bob/tool", "id": 20, "license": "mit", "topics": ["cli"]},
+        {"full_name": "acme/site", "id": 30, "archived": True},
+    ],
+    "follows": [["alice", "bob"], ["alice", "carol"], ["dave", "alice"]],
+    "stars": [["alice", "bob/tool"], ["alice", "acme/site"], ["bob", "alice/notes"], ["carol", "alice/notes"]],
+}
+
+
+def lower_bound(world, login):
+    """design.md section 3: 1 + a page per 100 of each list (an empty list still costs its page)."""
+    def pages(items):
+        return max(1, -(-len(items) // 100))
+    return (1 + pages(world.followers_of(login)) + pages(world.following_of(login))
+            + pages(world.starred_by(login)) + pages(world.repos_of(login))
+            + sum(pages(world.stargazers_of(name)) for name in world.repos_of(login)))
+
+
+def run_sync(login):
+    with GitHubClient() as client:
+        return sync.full_profile_sync(client=client, login=login)
+
+
+def logins(queryset):
+    return sorted(queryset.values_list("login", flat=True))
+
+
+@pytest.fixture
+def world(start_simulator):
+    world = World.from_dict(TINY_WORLD)
+    start_simulator(world)
+    return world
+
+
+def test_cold_sync_stores_the_world_of_the_user(world):
+    result = run_sync("alice")
+    alice = Developer.objects.get(login="alice")
+    payload = world.user("alice")
+    for field, key in (("name", "name"), ("bio", "bio"), ("location", "location"), ("followers_count", "followers"),
+                       ("following_count", "following"), ("public_repos", "public_repos"),
+                       ("public_gists", "public_gists"), ("github_id", "id"), ("type", "type")):
+        assert getattr(alice, field) == payload[key], field
+    assert alice.profile_synced_at and alice.seed_distance == 0
+    assert logins(Developer.objects.filter(following=alice)) == ["dave"]
+    assert logins(alice.following.all()) == ["bob", "carol"]
+    assert sorted(alice.starred_repositories.values_list("full_name", flat=True)) == ["acme/site", "bob/tool"]
+    assert sorted(alice.repositories.values_list("full_name", flat=True)) == ["alice/empty", "alice/notes"]
+    notes = Repository.objects.get(full_name="alice/notes")
+    assert logins(notes.stargazers.all()) == ["bob", "carol"]
+    assert notes.language == "Python" and notes.stargazers_count == 2
+    tool = Repository.objects.get(full_name="bob/tool")
+    assert tool.license == "MIT" and tool.topics == ["cli"] and tool.owner.login == "bob"
+    assert Repository.objects.get(full_name="acme/site").archived
+    # Everybody else is a stub one hop from the seed: known from a list, profile not read.
+    stubs = Developer.objects.exclude(login="alice")
+    assert logins(stubs) == ["acme", "bob", "carol", "dave"]
+    assert all(stub.profile_synced_at is None and stub.name is None for stub in stubs)
+    assert set(stubs.values_list("seed_distance", flat=True)) == {1}
+    assert result.requests == lower_bound(world, "alice") == 7
+    assert result.not_modified == 0 and not result.gone
+
+
+def test_second_sync_of_unchanged_data_spends_no_quota(world):
+    run_sync("alice")
+    before = {model: model.objects.count() for model in (Developer, Repository, Follow, Star)}
+    result = run_sync("alice")
+    assert result.requests == 0
+    assert result.not_modified == 7
+    assert {model: model.objects.count() for model in (Developer, Repository, Follow, Star)} == before
+
+
+def test_changes_are_reflected_by_the_next_sync(world):
+    run_sync("alice")
+    world.unfollow("alice", "carol")
+    world.follow("alice", "dave")
+    world.follow("bob", "alice")
+    world.update_user("alice", name="Alice Renamed", location=None)
+    world.unstar("carol", "alice/notes")
+    result = run_sync("alice")
+    alice = Developer.objects.get(github_id=1)
+    assert alice.name == "Alice Renamed" and alice.location is None
+    assert logins(alice.following.all()) == ["bob", "dave"]
+    assert logins(Developer.objects.filter(following=alice)) == ["bob", "dave"]
+    assert logins(Repository.objects.get(github_id=10).stargazers.all()) == ["bob"]
+    assert result.edges_removed == 2  # alice -> carol, carol's star
+
+
+def test_stars_given_are_reread_when_the_whole_list_is_due(world, settings):
+    run_sync("alice")
+    world.star("alice", "alice/notes")
+    assert run_sync("alice").lists_skipped_unchanged >= 1
+    # GitHub reports no count of stars given; a new star changes page 1 here, so it is seen at once.
+    assert Star.objects.filter(developer__login="alice", repository__full_name="alice/notes").exists()
+
+
+def test_rename_updates_the_same_row(world):
+    run_sync("alice")
+    world.rename_user("alice", "alicia")
+    run_sync("alice")  # the old login is 404 now: found again by id
+    alice = Developer.objects.get(github_id=1)
+    assert alice.login == "alicia"
+    assert Developer.objects.filter(login__iexact="alice").count() == 0
+    world.rename_repo("alicia/notes", "journal")
+    run_sync("alicia")
+    assert Repository.objects.get(github_id=10).full_name == "alicia/journal"
+
+
+def test_a_deleted_user_is_marked_gone_and_the_sync_succeeds(world):
+    run_sync("alice")
+    world.delete_user("alice")
+    result = run_sync("alice")
+    assert result.gone
+    assert Developer.objects.get(github_id=1).gone_at is not None
+
+
+def test_an_unknown_user_is_gone_without_rows(world):
+    result = run_sync("nobody")
+    assert result.gone and not Developer.objects.exists()
+
+
+def test_repository_sync_reads_the_full_payload_owner_and_stargazers(world):
+    with GitHubClient() as client:
+        result = sync.full_repository_sync(client=client, owner="alice", name="notes")
+    notes = Repository.objects.get(github_id=10)
+    assert notes.subscribers_count == world.repo("alice/notes")["subscribers_count"]
+    assert notes.synced_at is not None
+    assert notes.owner.profile_synced_at is not None
+    assert logins(notes.stargazers.all()) == ["bob", "carol"]
+    assert result.requests == 3
+
+
+def test_login_taken_over_by_another_account_moves_to_the_new_row(world):
+    run_sync("alice")
+    world.rename_user("bob", "robert")
+    world.rename_user("carol", "bob")  # carol's account now answers to "bob"
+    run_sync("alice")
+    assert Developer.objects.get(github_id=3).login == "bob"
+    assert Developer.objects.get(github_id=2).login == "robert"
+
+
+def test_sql_statements_per_ingested_page_are_bounded(start_simulator):
+    def world_with_followers(count):
+        users = [{"login": "hub", "id": 1}] + [{"login": f"f{n}", "id": 100 + n} for n in range(count)]
+        return World.from_dict({"users": users, "follows": [[f"f{n}", "hub"] for n in range(count)]})
+
+    statements = {}
+    for count in (50, 950):
+        start_simulator(world_with_followers(count))
+        Developer.objects.all().delete()
+        with CaptureQueriesContext(connection) as queries:
+            run_sync("hub")
+        statements[count] = len(queries)
+    # 1 page versus 10 pages of followers. Each extra page costs the quota ledger's few statements (reserve,
+    # record) and its share of the bulk upsert (SQLite inserts about 37 rows a statement, PostgreSQL 1,000).
+    per_extra_page = (statements[950] - statements[50]) / 9
+    assert per_extra_page <= 8, statements
