@@ -267,8 +267,7 @@ def repo_details(seed, repo_id, created, source_id):
     description = _fill(origin, origin.choice(DESCRIPTIONS)) if origin.random() < 0.72 else None
     language = _language(origin) if origin.random() < 0.86 else None
     license_key = origin.choice(_LICENSE_KEYS) if origin.random() < 0.5 else None
-    roll = rng.random()
-    homepage = f"https://{rng.choice(WORDS)}.example.org" if roll < 0.18 else ("" if roll < 0.28 else None)
+    homepage = f"https://{pick(rng, WORDS)}.example.org" if rng.random() < 0.18 else None
     topics = sorted(set(rng.sample(TOPICS, rng.randint(1, 5)))) if rng.random() < 0.3 else []
     pushed = rng.randint(created, WORLD_NOW)
     updated = rng.randint(pushed, WORLD_NOW)

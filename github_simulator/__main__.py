@@ -1,0 +1,99 @@
+"""Command line: ``python -m github_simulator --port 8001 --users 5000 --seed 42``.
+
+Prints the base URL on stdout (alone on its line, so a script can read it) and a summary of the
+world on stderr, then serves until Ctrl-C or SIGTERM.
+"""
+
+import argparse
+import gc
+import signal
+import sys
+import threading
+
+from . import Simulator, World
+from .server import FAULT_KINDS
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m github_simulator",
+        description="Serve a GitHub-compatible REST API (GET users, followers, following, starred, repos, "
+                    "stargazers, rate_limit...) for a synthetic world, offline. Point GITHUB_API_URL at the "
+                    "printed base URL.",
+        epilog="Control API (unless --no-control): GET /_simulator/stats, POST /_simulator/reset_stats, "
+               "POST /_simulator/reset_quotas, POST /_simulator/world/<method> with a JSON list or object of "
+               "arguments, e.g. curl -X POST localhost:8001/_simulator/world/follow -d '[\"alice\", \"bob\"]'.",
+    )
+    world = parser.add_argument_group("world")
+    world.add_argument("--users", type=int, default=5000, help="accounts to generate (default: 5000)")
+    world.add_argument("--seed", type=int, default=42, help="generation seed; same seed, same world (default: 42)")
+    world.add_argument("--world", metavar="FILE", help="load this JSON world instead of generating one "
+                                                     "(format: github_simulator/world.py)")
+    server = parser.add_argument_group("server")
+    server.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
+    server.add_argument("--port", type=int, default=8001, help="port; 0 picks a free one (default: 8001)")
+    server.add_argument("--prefix", default="", metavar="PATH",
+                        help="serve under a path, e.g. /api/v3 like GitHub Enterprise Server (default: none)")
+    server.add_argument("--no-control", action="store_true", help="do not serve the /_simulator/ control API")
+    server.add_argument("--verbose", action="store_true", help="log every request on stderr")
+    limits = parser.add_argument_group("credentials and rate limits")
+    limits.add_argument("--tokens", metavar="A,B", help="accept only these tokens (default: any token)")
+    limits.add_argument("--rate-limit", type=int, default=5000, metavar="N",
+                        help="requests per window per token (default: 5000)")
+    limits.add_argument("--window", type=float, default=3600, metavar="SECONDS",
+                        help="primary rate-limit window (default: 3600)")
+    limits.add_argument("--unauthenticated-limit", type=int, default=60, metavar="N",
+                        help="requests per window per IP without a token (default: 60)")
+    limits.add_argument("--secondary-concurrency", type=int, metavar="K",
+                        help="403 + retry-after beyond K requests in flight per caller (default: off)")
+    limits.add_argument("--secondary-per-minute", type=int, metavar="K",
+                        help="403 + retry-after beyond K requests per minute per caller (default: off)")
+    limits.add_argument("--secondary-retry-after", type=int, default=60, metavar="SECONDS",
+                        help="retry-after of the concurrency limit (default: 60)")
+    faults = parser.add_argument_group("fault injection")
+    faults.add_argument("--fault-rate", type=float, default=0.0, metavar="F",
+                        help="share of requests that fail, 0..1 (default: 0)")
+    faults.add_argument("--fault-kinds", default="502,503,drop", metavar="KINDS",
+                        help=f"comma-separated among {','.join(FAULT_KINDS)} (default: 502,503,drop)")
+    faults.add_argument("--slow-seconds", type=float, default=5.0, metavar="S",
+                        help="delay of a 'slow' fault (default: 5)")
+    faults.add_argument("--latency", type=float, default=0.0, metavar="S",
+                        help="seconds added to every answer (default: 0)")
+    faults.add_argument("--fault-seed", type=int, default=0, metavar="N", help="seed of the fault draws (default: 0)")
+    return parser
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    world = World.load(args.world) if args.world else World.generate(users=args.users, seed=args.seed)
+    # The world lives as long as the process: keep the garbage collector from rescanning it.
+    gc.collect()
+    gc.freeze()
+    simulator = Simulator(
+        world,
+        tokens=[t for t in (args.tokens or "").split(",") if t] or None,
+        rate_limit=args.rate_limit, window_seconds=args.window, unauthenticated_limit=args.unauthenticated_limit,
+        secondary_concurrency=args.secondary_concurrency, secondary_per_minute=args.secondary_per_minute,
+        secondary_retry_after=args.secondary_retry_after, fault_rate=args.fault_rate,
+        fault_kinds=[k for k in args.fault_kinds.split(",") if k], slow_seconds=args.slow_seconds,
+        latency=args.latency, seed=args.fault_seed, host=args.host, port=args.port, path_prefix=args.prefix,
+        control=not args.no_control, verbose=args.verbose,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    base_url = simulator.start()
+    print(base_url, flush=True)
+    summary = ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in world.summary().items())
+    print(f"github_simulator: {summary}. Ctrl-C to stop.", file=sys.stderr, flush=True)
+    try:
+        while not stop.wait(3600):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        simulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
