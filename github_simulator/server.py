@@ -26,6 +26,7 @@ import os
 import random
 import socket
 import socketserver
+import sys
 import threading
 import time
 from collections import deque
@@ -508,6 +509,11 @@ class _Server(ThreadingHTTPServer):
         # HTTPServer.server_bind resolves the host's FQDN, which can stall for seconds offline.
         socketserver.TCPServer.server_bind(self)
         self.server_name, self.server_port = self.server_address[:2]
+
+    def handle_error(self, request, client_address):
+        # A client that gave up (timeout, injected drop) is routine here, not worth a traceback.
+        if self.simulator.verbose or not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     def process_request(self, request, client_address):
         with self._open_lock:
