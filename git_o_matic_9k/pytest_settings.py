@@ -1,5 +1,7 @@
 """Settings for the test suite: the real settings, with a throwaway SECRET_KEY when none is set."""
+import atexit
 import os
+import shutil
 import secrets
 import tempfile
 
@@ -17,4 +19,16 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.path.join(tempfile.gettempdir(), f"git-o-matic-9k-test-{os.getpid()}.sqlite3"),
+    }
+
+# Tests never share a queue with a development worker on the same broker, nor its filesystem broker folder.
+CELERY_TASK_DEFAULT_QUEUE = "git-o-matic-9k-tests"
+if CELERY_BROKER_URL == "filesystem://":  # noqa: F405
+    _TEST_BROKER = tempfile.mkdtemp(prefix="git-o-matic-9k-test-broker-")
+    atexit.register(shutil.rmtree, _TEST_BROKER, True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {  # noqa: F405
+        **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
+        "data_folder_in": _TEST_BROKER,
+        "data_folder_out": _TEST_BROKER,
+        "processed_folder": _TEST_BROKER,
     }

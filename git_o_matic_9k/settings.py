@@ -221,7 +221,6 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 30 * 60)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "discovery-scraper": {
@@ -245,6 +244,8 @@ GITHUB_FULL_READ_DAYS = env_float("GITHUB_FULL_READ_DAYS", 3.0)
 
 # The crawler (github/sync.py, github/tasks.py).
 DISCOVERY_BATCH_SIZE = env_int("DISCOVERY_BATCH_SIZE", 5)
+# Synced developers are synced again by discovery once their last sync is at least this old.
+DISCOVERY_RESYNC_HOURS = env_float("DISCOVERY_RESYNC_HOURS", 24.0)
 # A developer discovery queued is not queued again for this long, unless its sync ends first.
 DISCOVERY_CLAIM_SECONDS = env_int("DISCOVERY_CLAIM_SECONDS", 3 * 3600)
 

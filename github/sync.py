@@ -493,15 +493,16 @@ def estimate_repository_cost(owner: str, name: str) -> int:
 def choose_discovery_batch(*, budget: int, limit: int) -> list[Developer]:
     """Whom to sync next, claimed so no other discovery run picks them while they are queued or running.
 
-    Never-synced stubs nearest to the seeds first, then the developers synced longest ago; as many as `limit`
-    and the budget allow (each at its estimated cost).
+    Never-synced stubs nearest to the seeds first, then the developers synced longest ago (and not within
+    DISCOVERY_RESYNC_HOURS); as many as `limit` and the budget allow (each at its estimated cost).
     """
     stale_claim = timezone.now() - timedelta(seconds=settings.DISCOVERY_CLAIM_SECONDS)
     unclaimed = Q(sync_queued_at__isnull=True) | Q(sync_queued_at__lt=stale_claim)
     alive = Developer.objects.filter(unclaimed, gone_at__isnull=True)
     stubs = alive.filter(profile_synced_at__isnull=True).order_by(F("seed_distance").asc(nulls_last=True),
                                                                     "github_id")
-    synced = alive.filter(profile_synced_at__isnull=False).order_by("profile_synced_at", "github_id")
+    resync_before = timezone.now() - timedelta(hours=settings.DISCOVERY_RESYNC_HOURS)
+    synced = alive.filter(profile_synced_at__lt=resync_before).order_by("profile_synced_at", "github_id")
     chosen, spent = [], 0
     with transaction.atomic():
         for developer in _candidates(stubs, synced, limit):

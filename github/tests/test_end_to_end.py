@@ -1,0 +1,105 @@
+"""The crawler end to end: a real Celery worker, the simulator over HTTP, driven through the HTTP API."""
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from rest_framework.test import APIClient
+
+from git_o_matic_9k.celery import app
+from github import throttle
+from github.client import GitHubClient
+from github.models import Developer, Follow, Repository, Star
+from github.tests.test_sync import TINY_WORLD, logins
+from github_simulator import World
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def worker():
+    """A Celery worker in this process (threads), consuming the test queue, with a clean slate."""
+    app.control.purge()
+    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30) as running:
+        yield running
+
+
+@pytest.fixture
+def operator(db):
+    """A client for a user who may trigger tasks."""
+    client = APIClient()
+    client.force_authenticate(get_user_model().objects.create_user(username="operator", is_staff=True))
+    return client
+
+
+def trigger(client, **data):
+    response = client.post("/github/tasks/", data, format="json")
+    assert response.status_code == 202, response.content
+    return response.json()["url"]
+
+
+def wait_for(client, url, states=("SUCCESS", "FAILURE"), timeout=60):
+    """Poll a task's state through the API until it is one of `states`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(url).json()
+        if body["state"] in states:
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"task still {body['state']} after {timeout} s: {body}")
+
+
+def test_profile_sync_then_discovery_grows_the_database(start_simulator, worker, operator):
+    world = World.from_dict(TINY_WORLD)
+    simulator = start_simulator(world)
+    done = wait_for(operator, trigger(operator, name="full_profile_sync", username="alice"))
+    assert done["state"] == "SUCCESS", done
+    assert done["result"]["requests"] == 7 and done["date_done"]
+    assert Developer.objects.filter(profile_synced_at__isnull=False).count() == 1
+    assert Developer.objects.count() == 5
+
+    discovery = wait_for(operator, trigger(operator, name="discovery_scraper"))
+    queued = discovery["result"]["queued"]
+    assert sorted(queued) == ["acme", "bob", "carol", "dave"]  # all one hop from the seed, batch of 5
+    pending = Q(profile_synced_at__isnull=True) | Q(sync_queued_at__isnull=False)  # claims end with each sync
+    deadline = time.monotonic() + 60
+    while Developer.objects.filter(pending).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Developer.objects.filter(pending).exists()
+    # The whole world is now stored: every follow and star edge of it.
+    assert Follow.objects.count() == len(TINY_WORLD["follows"])
+    assert Star.objects.count() == len(TINY_WORLD["stars"])
+    assert Repository.objects.count() == len(TINY_WORLD["repos"])
+
+    simulator.reset_stats()
+    again = wait_for(operator, trigger(operator, name="full_profile_sync", username="alice"))
+    assert again["result"]["requests"] == 0
+    assert simulator.stats()["total"]["quota_counted"] == 0
+
+
+def test_repository_sync_through_the_api(start_simulator, worker, operator):
+    start_simulator(World.from_dict(TINY_WORLD))
+    done = wait_for(operator, trigger(operator, name="full_repository_sync", username="alice", repo_name="notes"))
+    assert done["state"] == "SUCCESS", done
+    notes = Repository.objects.get(full_name="alice/notes")
+    assert notes.subscribers_count is not None
+    assert logins(notes.stargazers.all()) == ["bob", "carol"]
+
+
+def test_a_task_the_quota_cannot_pay_for_is_postponed_then_completes_by_itself(
+    start_simulator, worker, operator, monkeypatch
+):
+    monkeypatch.setattr(throttle, "JITTER_SECONDS", (0.1, 0.5))  # the worker runs in this process
+    # 10 requests per 4-second window, none of them spendable yet: alice's sync needs 7.
+    simulator = start_simulator(World.from_dict(TINY_WORLD), rate_limit=10, window_seconds=4)
+    with GitHubClient() as client:  # spend the window down to 2
+        for _ in range(8):
+            client.get("/users/dave")
+    url = trigger(operator, name="full_profile_sync", username="alice")
+    postponed = wait_for(operator, url, states=("POSTPONED", "SUCCESS", "FAILURE"))
+    assert postponed["state"] == "POSTPONED", postponed
+    assert postponed["result"]["retry_at"]
+    done = wait_for(operator, url, timeout=120)
+    assert done["state"] == "SUCCESS", done
+    assert simulator.stats()["total"]["errors"] == 0
