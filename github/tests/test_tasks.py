@@ -1,0 +1,151 @@
+"""Task policy: quota postponement and mid-task exhaustion, concurrent syncs, discovery, and Celery settings."""
+import threading
+
+import pytest
+from celery.schedules import crontab
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from git_o_matic_9k.celery import app
+from github import sync, tasks
+from github.client import GitHubClient, HttpErrorException
+from github.models import Developer, Follow, RateLimit, Star
+from github.tests.test_sync import TINY_WORLD, logins, run_sync
+from github_simulator import World
+
+
+@pytest.mark.django_db
+def test_running_out_part_way_fails_with_the_message_and_keeps_the_previous_relations(start_simulator, settings):
+    world = World.from_dict(TINY_WORLD)
+    start_simulator(world)
+    run_sync("alice")
+    before = set(Follow.objects.values_list("follower_id", "followee_id")), set(Star.objects.values_list("pk"))
+    world.unfollow("alice", "bob")
+    world.unfollow("dave", "alice")
+    world.unstar("alice", "bob/tool")
+    # Let the ledger allow 3 more requests: profile, followers, following; starred is refused part-way.
+    row = RateLimit.objects.get(pk=1)
+    settings.GITHUB_QUOTA_FRACTION = 1 - (row.rate_remaining - 3) / row.rate_limit
+    with pytest.raises(HttpErrorException, match="API rate limit exceeded"):
+        run_sync("alice")
+    alice = Developer.objects.get(login="alice")
+    # Lists read to their end were replaced; the one cut short is untouched.
+    assert logins(alice.following.all()) == ["carol"]
+    assert logins(Developer.objects.filter(following=alice)) == []
+    assert sorted(alice.starred_repositories.values_list("full_name", flat=True)) == ["acme/site", "bob/tool"]
+    assert before[1] == set(Star.objects.values_list("pk"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_syncing_overlapping_users_at_once_write_no_duplicates(start_simulator):
+    world = World.generate(users=300, seed=3)
+    start_simulator(world)
+    hubs = sorted(world.logins(), key=lambda login: -len(world.followers_of(login)))[:4]
+    errors = []
+
+    def work(login):
+        try:
+            with GitHubClient() as client:
+                sync.full_profile_sync(client=client, login=login)
+        except Exception as error:  # noqa: BLE001  pylint: disable=broad-exception-caught
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(login,)) for login in hubs + hubs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    ids = list(Developer.objects.values_list("github_id", flat=True))
+    assert len(ids) == len(set(ids))
+    for login in hubs:
+        developer = Developer.objects.get(login=login)
+        assert logins(Developer.objects.filter(following=developer)) == sorted(world.followers_of(login))
+
+
+@pytest.mark.django_db
+def test_a_task_the_budget_cannot_pay_for_reports_postponed(start_simulator, monkeypatch):
+    start_simulator(World.from_dict(TINY_WORLD), rate_limit=10, window_seconds=60)
+    with GitHubClient() as client:  # leave 3 of 10: a cold sync of alice costs 5 at least
+        for _ in range(7):
+            client.get("/users/dave")
+    postponed = []
+    monkeypatch.setattr(tasks.GitHubTask, "apply_async", lambda self, **options: postponed.append(options))
+    result = app.AsyncResult(tasks.full_profile_sync.apply(kwargs={"username": "alice"}).id)  # as stored
+    assert result.state == tasks.POSTPONED
+    assert result.info["retry_at"]
+    assert postponed[0]["kwargs"] == {"username": "alice"} and postponed[0]["task_id"] == result.id
+    assert postponed[0]["eta"] > timezone.now()
+    assert not Developer.objects.exists()
+
+
+@pytest.mark.django_db
+def test_discovery_picks_stubs_nearest_to_the_seed_within_budget_and_never_twice(
+    start_simulator, monkeypatch, django_capture_on_commit_callbacks
+):
+    start_simulator(World.from_dict(TINY_WORLD))
+    run_sync("alice")
+    run_sync("dave")  # dave's followings add no one new; alice's stubs are at distance 1
+    queued = []
+    monkeypatch.setattr(tasks.full_profile_sync, "delay", queued.append)
+
+    def discover():
+        with django_capture_on_commit_callbacks(execute=True):
+            return tasks.discovery_scraper.apply().get()["queued"]
+
+    assert sorted(discover()) == ["acme", "bob", "carol"]
+    assert discover() == []  # all claimed while queued
+    sync.release_claim("bob")
+    assert discover() == ["bob"]
+    assert sorted(queued) == ["acme", "bob", "bob", "carol"]
+
+
+@pytest.mark.django_db
+def test_discovery_never_queues_more_than_the_budget_pays_for():
+    for github_id in range(1, 11):
+        Developer.objects.create(github_id=github_id, login=f"stub{github_id}", seed_distance=1)
+    chosen = sync.choose_discovery_batch(budget=sync.STUB_COST * 2 + 1, limit=5)
+    assert [developer.login for developer in chosen] == ["stub1", "stub2"]
+    assert sync.choose_discovery_batch(budget=0, limit=5) == []
+
+
+@pytest.mark.django_db
+def test_discovery_on_an_empty_database_does_nothing(start_simulator):
+    start_simulator(World.from_dict(TINY_WORLD))
+    assert tasks.discovery_scraper.apply().get()["queued"] == []
+
+
+def test_heart_beat_logs_ping(caplog):
+    with caplog.at_level("INFO"):
+        assert tasks.heart_beat_task.apply().get() == "ping"
+    assert "ping" in caplog.text
+
+
+def test_celery_settings_are_the_effective_ones():
+    conf = app.conf
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.task_serializer == "json" and conf.accept_content == ["json"]
+    assert conf.result_backend == "django-db"
+    assert conf.task_soft_time_limit < conf.task_time_limit
+    assert conf.beat_schedule == settings.CELERY_BEAT_SCHEDULE
+
+
+def test_beat_runs_discovery_hourly_on_the_hour_and_the_heart_beat_every_minute():
+    schedule = app.conf.beat_schedule
+    discovery = schedule["discovery-scraper"]
+    assert discovery["task"] == tasks.discovery_scraper.name
+    assert discovery["schedule"] == crontab(minute="0")
+    assert discovery["schedule"].minute == {0} and len(discovery["schedule"].hour) == 24
+    heart_beat = schedule["heart-beat"]
+    assert heart_beat["task"] == tasks.heart_beat_task.name
+    assert heart_beat["schedule"] == crontab()
+
+
+def test_registered_task_names_match_the_description():
+    names = {"github.tasks.full_profile_sync", "github.tasks.full_repository_sync",
+             "github.tasks.discovery_scraper", "github.tasks.heart_beat_task"}
+    assert names <= set(app.tasks)
