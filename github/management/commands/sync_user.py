@@ -1,0 +1,33 @@
+"""`manage.py sync_user LOGIN`: a full profile sync in the foreground, without a worker."""
+import json
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from github import sync, throttle
+from github.client import GitHubClient
+from github.management.progress import Progress
+from github.validators import validate_login
+
+
+class Command(BaseCommand):
+    """Sync one developer now and print what it cost and wrote."""
+
+    help = "Sync one GitHub developer (profile, followers, following, starred, repositories, stargazers) now."
+
+    def add_arguments(self, parser):
+        parser.add_argument("login", help="GitHub login")
+
+    def handle(self, *args, **options):
+        try:
+            login = validate_login(options["login"])
+        except ValidationError as error:
+            raise CommandError(error.messages[0]) from error
+        progress = Progress(self.stderr, total=1)
+        with GitHubClient() as client:
+            progress.update(0, 0, throttle.allowed_budget(client=client), note=f"syncing {login}")
+            result = sync.full_profile_sync(client=client, login=login)
+            sync.release_claim(login)
+            progress.update(1, result.requests, throttle.allowed_budget(client=client))
+        progress.finish()
+        self.stdout.write(json.dumps(result.as_dict(), indent=2))
