@@ -29,7 +29,7 @@ MAX_POSTPONE_HOP = timedelta(minutes=20)
 RETRYABLE_DATABASE_ERRORS = (IntegrityError, OperationalError)
 
 
-class GitHubTask(Task):
+class GitHubTask(Task):  # pylint: disable=abstract-method  # a base: each task's function is its run()
     """Base of the sync tasks: bounded retries, late acknowledgement (a killed worker's task is redelivered)."""
 
     max_retries = 8
