@@ -64,6 +64,7 @@ def _parser():
 
 
 def main(argv=None):
+    """Generate or load the world, serve it, print the base URL, wait for Ctrl-C or SIGTERM."""
     args = _parser().parse_args(argv)
     world = World.load(args.world) if args.world else World.generate(users=args.users, seed=args.seed)
     # The world lives as long as the process: keep the garbage collector from rescanning it.

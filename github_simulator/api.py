@@ -12,16 +12,19 @@ import json
 import math
 import threading
 from collections import OrderedDict
-from itertools import islice
+from functools import partial
 from urllib.parse import unquote, urlencode
 
 from . import fake, payloads
 
 DOCS = "https://docs.github.com/rest"
 STAR_MEDIA_TYPE = "star+json"
+_USER_LISTS = ("followers", "following", "starred", "repos")
 #: GitHub's answer past the last page it agrees to serve (page 400 of stargazers).
-PAGINATION_LIMITED = ("In order to keep the API fast for everyone, pagination is limited for this resource. "
-                      "Check the rel=last link relation in the Link response header to see how far back you can traverse.")
+PAGINATION_LIMITED = (
+    "In order to keep the API fast for everyone, pagination is limited for this resource. "
+    "Check the rel=last link relation in the Link response header to see how far back you can traverse."
+)
 
 _DOC_URLS = {
     "/users/{username}": f"{DOCS}/users/users#get-a-user",
@@ -51,6 +54,7 @@ class Request:
         self.star = STAR_MEDIA_TYPE in (accept or "")     # application/vnd.github.star+json
 
     def number(self, name, default):
+        """Integer parameter ``name``; ``default`` when absent or not a number (GitHub ignores those)."""
         try:
             return int(self.params.get(name, default))
         except ValueError:
@@ -88,6 +92,7 @@ def dump(payload):
 
 
 def etag_of(body):
+    """A weak ETag (GitHub's are weak too) from the body: same body, same ETag."""
     return 'W/"' + hashlib.blake2b(body, digest_size=20).hexdigest() + '"'
 
 
@@ -101,6 +106,7 @@ class _BodyCache:
         self._lock = threading.Lock()
 
     def get(self, key):
+        """The entry of ``key`` (marked recently used), or None."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
@@ -108,6 +114,7 @@ class _BodyCache:
             return entry
 
     def put(self, key, entry):
+        """Store ``entry``, evicting the least recently used ones beyond the byte budget."""
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
@@ -132,31 +139,24 @@ class Api:
         """``(endpoint name, handler, arguments)``; the name is the path template, or
         ``"unknown"`` (handler None) for paths GitHub would not serve here."""
         parts = [unquote(p) for p in path[1:].split("/")]
-        n = len(parts)
-        head = parts[0]
-        if n == 1 and head == "rate_limit":
-            return "/rate_limit", None, ()   # answered by the server, which owns the quotas
-        if n == 1 and head == "users":
-            return "/users", self._users, ()
-        if n == 1 and head == "repositories":
-            return "/repositories", self._repositories, ()
-        if head == "users" and n in (2, 3):
-            if n == 2:
-                return "/users/{username}", self._user, (parts[1], None)
-            if parts[2] in ("followers", "following", "starred", "repos"):
-                return f"/users/{{username}}/{parts[2]}", self._user_list, (parts[1], None, parts[2])
-        if head == "user" and n in (2, 3) and parts[1].isdigit():
-            if n == 2:
-                return "/user/{account_id}", self._user, (None, int(parts[1]))
-            if parts[2] in ("followers", "following", "starred", "repos"):
-                return f"/user/{{account_id}}/{parts[2]}", self._user_list, (None, int(parts[1]), parts[2])
-        if head == "repos" and n in (3, 4) and (n == 3 or parts[3] == "stargazers"):
-            suffix = "/stargazers" if n == 4 else ""
-            return f"/repos/{{owner}}/{{repo}}{suffix}", self._repo_by_name, (parts[1], parts[2], parts[3:])
-        if head == "repositories" and n in (2, 3) and parts[1].isdigit() and (n == 2 or parts[2] == "stargazers"):
-            suffix = "/stargazers" if n == 3 else ""
-            return f"/repositories/{{repository_id}}{suffix}", self._repo_by_id, (int(parts[1]), parts[2:])
-        return "unknown", None, ()
+        head, rest = parts[0], parts[1:]
+        found = ("unknown", None, ())
+        if not rest and head in ("rate_limit", "users", "repositories"):
+            # /rate_limit has no handler here: the server answers it, as it owns the quotas.
+            found = (f"/{head}", {"users": self._users, "repositories": self._repositories}.get(head), ())
+        elif head in ("users", "user") and len(rest) in (1, 2) and (head == "users" or rest[0].isdigit()):
+            template, key = ("/users/{username}", rest[0]) if head == "users" else ("/user/{account_id}", int(rest[0]))
+            if len(rest) == 1:
+                found = (template, self._user, (key,))
+            elif rest[1] in _USER_LISTS:
+                found = (f"{template}/{rest[1]}", self._user_list, (key, rest[1]))
+        elif head == "repos" and len(rest) in (2, 3) and rest[2:] in ([], ["stargazers"]):
+            found = ("/repos/{owner}/{repo}" + "/stargazers" * (len(rest) == 3), self._repo_by_name,
+                     (rest[0], rest[1], rest[2:]))
+        elif head == "repositories" and len(rest) in (1, 2) and rest[0].isdigit() and rest[1:] in ([], ["stargazers"]):
+            found = ("/repositories/{repository_id}" + "/stargazers" * (len(rest) == 2), self._repo_by_id,
+                     (int(rest[0]), rest[1:]))
+        return found
 
     @staticmethod
     def rate_limit(limit, used, reset, authenticated):
@@ -165,6 +165,7 @@ class Api:
         return Reply(200, body, etag=etag_of(body), last_modified=None)
 
     def get(self, handler, args, request):
+        """Answer ``request`` with a handler from :meth:`route`, holding the world's lock."""
         if handler is None:
             return error(404, "Not Found")
         with self.world.lock:
@@ -187,22 +188,21 @@ class Api:
             self._cache.put(key, entry)
         return Reply(200, entry[1], headers, etag=entry[2], last_modified=entry[3])
 
-    def _page(self, request, key, owner_version, total, items, render_item, link_path, cap=None):
-        """One page of a list endpoint, with GitHub's ``Link`` header.
+    def _page(self, request, version, items, render, link_path):
+        """One page of the list ``items``, with GitHub's ``Link`` header pointing at ``link_path``.
 
-        ``items(start, stop)`` yields the page's entities; ``owner_version`` covers membership and
-        order, each item's (id, version) covers how it renders.
+        ``version`` covers the list's membership and order, each item's (id, version) how it
+        renders. Stargazer lists stop at ``stargazer_page_cap`` pages, as GitHub's do.
         """
         page, per_page = request.paging()
-        start = (page - 1) * per_page
-        chosen = list(items(start, start + per_page)) if start < total else []
-        signature = (owner_version, tuple((e.id, e.version) for e in (entity(x) for x in chosen)))
-        last = math.ceil(total / per_page)
-        if cap is not None:
-            last = min(last, cap)
+        chosen = items[(page - 1) * per_page:page * per_page]
+        signature = (version, tuple((e.id, e.version) for e in map(entity, chosen)))
+        last = math.ceil(len(items) / per_page)
+        if link_path.endswith("/stargazers"):
+            last = min(last, self.stargazer_page_cap)
         link = self._link(request, link_path, page, last)
-        return self._ok((*key, page, per_page, request.base), signature,
-                        lambda: [render_item(x) for x in chosen], [("Link", link)] if link else [])
+        key = (link_path, request.star, tuple(request.query), request.base)
+        return self._ok(key, signature, lambda: [render(x) for x in chosen], [("Link", link)] if link else [])
 
     @staticmethod
     def _link(request, path, page, last):
@@ -229,51 +229,42 @@ class Api:
     # Endpoints (called with the world lock held)
     # -----------------------------------------------------------------------------------------
 
-    def _find_user(self, login, user_id):
-        return self.world.find_user(login) if login is not None else self.world.user_by_id(user_id)
+    def _find_user(self, key):
+        """By login (a str, case-insensitively) or by id (an int)."""
+        return self.world.user_by_id(key) if isinstance(key, int) else self.world.find_user(key)
 
-    def _user(self, request, login, user_id):
-        user = self._find_user(login, user_id)
+    def _user(self, request, key):
+        user = self._find_user(key)
         if user is None:
-            return error(404, "Not Found", _DOC_URLS["/users/{username}" if login else "/user/{account_id}"])
+            by_id = isinstance(key, int)
+            return error(404, "Not Found", _DOC_URLS["/user/{account_id}" if by_id else "/users/{username}"])
         return self._ok(("user", user.id, request.base), user.version,
                         lambda: payloads.public_user(self.world, user, request.base))
 
-    def _user_list(self, request, login, user_id, kind):
+    def _user_list(self, request, key, kind):
         """followers, following (simple users), starred (repositories), repos (minimal ones).
         Links point at ``/user/{id}/...``, as GitHub's do, so paging survives a rename."""
-        user = self._find_user(login, user_id)
+        user = self._find_user(key)
         if user is None:
             return error(404, "Not Found", _DOC_URLS[kind])
-        base = request.base
-        link_path = f"/user/{user.id}/{kind}"
+        simple = partial(payloads.simple_user, base=request.base)
+        repository = partial(payloads.repository, self.world, base=request.base)
+        params = request.params
         if kind in ("followers", "following"):
-            people = user.followers if kind == "followers" else user.following
-            return self._page(request, (kind, user.id), user.version, len(people),
-                              lambda a, b: islice(people, a, b), lambda u: payloads.simple_user(u, base), link_path)
-        if kind == "repos":
-            owned = request.params.get("type") != "member"   # nobody is a collaborator here
-            sort, direction = request.params.get("sort"), request.params.get("direction")
-            sort = sort if sort in ("created", "updated", "pushed") else "full_name"
-            repos = self.world.sorted_repos(self.world.public_repos(user), sort, direction) if owned else []
-            return self._page(request, (kind, user.id, owned, sort, direction), user.version, len(repos),
-                              lambda a, b: repos[a:b], lambda r: payloads.repository(self.world, r, base), link_path)
-        # starred: newest star first by default; the star media type adds starred_at.
-        sort, direction = request.params.get("sort", "created"), request.params.get("direction", "desc")
-        if sort == "updated":
-            stars = sorted(user.starred.items(), key=lambda s: self.world.repo_details(s[0])["updated_at"],
-                           reverse=direction != "asc")
-            items = lambda a, b: stars[a:b]  # noqa: E731
-        elif direction == "asc":
-            items = lambda a, b: islice(user.starred.items(), a, b)  # noqa: E731
+            items, render = list(user.followers if kind == "followers" else user.following), simple
+        elif kind == "repos":
+            sort = params.get("sort") if params.get("sort") in ("created", "updated", "pushed") else "full_name"
+            repos = self.world.public_repos(user) if params.get("type") != "member" else []  # no collaborators here
+            items, render = self.world.sorted_repos(repos, sort, params.get("direction")), repository
         else:
-            items = lambda a, b: islice(reversed(user.starred.items()), a, b)  # noqa: E731
-        if request.star:
-            render = lambda s: {"starred_at": fake.iso(s[1]), "repo": payloads.repository(self.world, s[0], base)}  # noqa: E731
-        else:
-            render = lambda s: payloads.repository(self.world, s[0], base)  # noqa: E731
-        return self._page(request, (kind, user.id, sort, direction, request.star), user.version, len(user.starred),
-                          items, render, link_path)
+            # Newest star first unless asked otherwise; the star media type adds starred_at.
+            items = list(user.starred.items())
+            if params.get("sort") == "updated":
+                items.sort(key=lambda star: self.world.repo_details(star[0])["updated_at"])
+            if params.get("direction", "desc") != "asc":
+                items.reverse()
+            render = _dated("repo", repository) if request.star else _undated(repository)
+        return self._page(request, user.version, items, render, f"/user/{user.id}/{kind}")
 
     def _repo_by_name(self, request, owner, name, rest):
         repo, moved = self.world.find_repo(owner, name)
@@ -290,35 +281,30 @@ class Api:
         return self._repo(request, self.world.repo_by_id(repo_id), rest)
 
     def _repo(self, request, repo, rest):
+        """The full repository, or (``rest`` = ["stargazers"]) its stargazers."""
+        if repo is None:
+            return error(404, "Not Found", _DOC_URLS["stargazers" if rest else "repo"])
         if not rest:
-            if repo is None:
-                return error(404, "Not Found", _DOC_URLS["repo"])
             parent, source = repo.parent, repo.source
             signature = (repo.version, parent and (parent.id, parent.version), source and (source.id, source.version))
             return self._ok(("repo", repo.id, request.base), signature,
                             lambda: payloads.repository(self.world, repo, request.base, full=True))
-        if repo is None:
-            return error(404, "Not Found", _DOC_URLS["stargazers"])
-        page, _ = request.paging()
-        if page > self.stargazer_page_cap:
+        if request.paging()[0] > self.stargazer_page_cap:
             return error(422, PAGINATION_LIMITED, "https://docs.github.com/v3/#pagination")
-        base = request.base
-        if request.star:
-            render = lambda s: {"starred_at": fake.iso(s[1]), "user": payloads.simple_user(s[0], base)}  # noqa: E731
-        else:
-            render = lambda s: payloads.simple_user(s[0], base)  # noqa: E731
-        return self._page(request, ("stargazers", repo.id, request.star), repo.version, len(repo.stargazers),
-                          lambda a, b: islice(repo.stargazers.items(), a, b), render,
-                          f"/repositories/{repo.id}/stargazers", cap=self.stargazer_page_cap)
+        simple = partial(payloads.simple_user, base=request.base)
+        render = _dated("user", simple) if request.star else _undated(simple)
+        return self._page(request, repo.version, list(repo.stargazers.items()), render,
+                          f"/repositories/{repo.id}/stargazers")
 
     def _users(self, request):
         """``GET /users?since=``: accounts by id; paged by ``since`` only, Link ``next`` + ``first``."""
         return self._since_list(request, "users", self.world.users_after,
-                                lambda u: payloads.simple_user(u, request.base))
+                                partial(payloads.simple_user, base=request.base))
 
     def _repositories(self, request):
+        """``GET /repositories?since=``: public repositories by id, paged like ``/users``."""
         return self._since_list(request, "repositories", self.world.repos_after,
-                                lambda r: payloads.repository(self.world, r, request.base))
+                                partial(payloads.repository, self.world, base=request.base))
 
     def _since_list(self, request, name, after, render):
         since = request.number("since", 0)
@@ -337,3 +323,17 @@ class Api:
 def entity(item):
     """The user or repository behind a list item (items of starred/stargazers are (entity, date))."""
     return item[0] if isinstance(item, tuple) else item
+
+
+def _dated(name, render):
+    """Render ``(entity, starred_at)`` items as the star media type does: ``{"starred_at", name}``."""
+    def dated(item):
+        return {"starred_at": fake.iso(item[1]), name: render(item[0])}
+    return dated
+
+
+def _undated(render):
+    """Render ``(entity, starred_at)`` items without their date (the default media type)."""
+    def undated(item):
+        return render(item[0])
+    return undated

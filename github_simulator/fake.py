@@ -156,7 +156,9 @@ def login(rng, taken, is_org):
         word = pick(rng, WORDS)
         if is_org:
             pattern = between(rng, 0, 2)
-            candidate = (f"{word}-{pick(rng, ORG_SUFFIXES)}", f"{word}{last}", f"{last.capitalize()}{word.capitalize()}")[pattern]
+            candidate = (
+                f"{word}-{pick(rng, ORG_SUFFIXES)}", f"{word}{last}", f"{last.capitalize()}{word.capitalize()}",
+            )[pattern]
         else:
             pattern = between(rng, 0, 6)
             candidate = (
@@ -216,48 +218,43 @@ def _language(rng):
 def user_details(seed, user_id, is_org, created, org_logins):
     """Profile fields of a generated account, as GitHub would serve them (nulls included)."""
     rng = _rng(seed, "user", user_id)
-    if is_org:
-        word = rng.choice(WORDS).capitalize()
-        name = rng.choice(ORG_NAMES).format(W=word) if rng.random() < 0.85 else None
-        company = None
-        hireable = None
-    else:
-        first, last = rng.choice(FIRST_NAMES)[0], rng.choice(LAST_NAMES)[0]
-        roll = rng.random()
-        if roll < 0.28:
-            name = None
-        elif roll < 0.33:
-            name = first  # a single word, or a CJK given name alone
-        else:
-            decoration = rng.choice(NAME_DECORATIONS)
-            name = f"{decoration}{first} {last}" if decoration.endswith(" ") else f"{first} {last}{decoration}"
-        roll = rng.random()
-        if roll < 0.12 and org_logins:
-            company = "@" + rng.choice(org_logins)
-        elif roll < 0.32:
-            company = rng.choice(COMPANIES)
-        else:
-            company = None
-        hireable = True if rng.random() < 0.18 else None
+    details = _organisation(rng) if is_org else _person(rng, org_logins)
     # Derived from the id, not the login, so that a rename does not rewrite the rest of a profile.
     handle = f"{rng.choice(WORDS)}{rng.choice(('', '_', '-'))}{rng.randrange(100)}"
-    blog = ""  # GitHub serves "" (not null) when no blog is set
     roll = rng.random()
-    if roll < 0.2:
-        blog = f"https://{handle}.dev"
-    elif roll < 0.3:
-        blog = f"{handle}.example.io"
-    location = rng.choice(LOCATIONS) if rng.random() < 0.5 else None
-    email = f"{handle}@users.example.com" if rng.random() < 0.15 else None
-    bio = _fill(rng, rng.choice(BIO_TEMPLATES)) if rng.random() < (0.5 if is_org else 0.38) else None
-    twitter = handle.replace("-", "_") if rng.random() < 0.14 else None
-    gists = int(rng.paretovariate(1.4)) - 1 if rng.random() < 0.45 else 0
-    updated = rng.randint(created, WORLD_NOW)
-    return {
-        "name": name, "company": company, "blog": blog, "location": location, "email": email,
-        "hireable": hireable, "bio": bio, "twitter_username": twitter, "public_gists": gists,
-        "created_at": iso(created), "updated_at": iso(updated),
-    }
+    # GitHub serves "" (not null) when no blog is set.
+    details["blog"] = f"https://{handle}.dev" if roll < 0.2 else f"{handle}.example.io" if roll < 0.3 else ""
+    details["location"] = rng.choice(LOCATIONS) if rng.random() < 0.5 else None
+    details["email"] = f"{handle}@users.example.com" if rng.random() < 0.15 else None
+    details["bio"] = _fill(rng, rng.choice(BIO_TEMPLATES)) if rng.random() < (0.5 if is_org else 0.38) else None
+    details["twitter_username"] = handle.replace("-", "_") if rng.random() < 0.14 else None
+    details["public_gists"] = int(rng.paretovariate(1.4)) - 1 if rng.random() < 0.45 else 0
+    details["created_at"] = iso(created)
+    details["updated_at"] = iso(rng.randint(created, WORLD_NOW))
+    return details
+
+
+def _organisation(rng):
+    name = rng.choice(ORG_NAMES).format(W=rng.choice(WORDS).capitalize()) if rng.random() < 0.85 else None
+    return {"name": name, "company": None, "hireable": None}
+
+
+def _person(rng, org_logins):
+    first, last = rng.choice(FIRST_NAMES)[0], rng.choice(LAST_NAMES)[0]
+    roll = rng.random()
+    if roll < 0.28:
+        name = None
+    elif roll < 0.33:
+        name = first  # a single word, or a CJK given name alone
+    else:
+        decoration = rng.choice(NAME_DECORATIONS)
+        name = f"{decoration}{first} {last}" if decoration.endswith(" ") else f"{first} {last}{decoration}"
+    roll = rng.random()
+    if roll < 0.12 and org_logins:
+        company = "@" + rng.choice(org_logins)
+    else:
+        company = rng.choice(COMPANIES) if roll < 0.32 else None
+    return {"name": name, "company": company, "hireable": True if rng.random() < 0.18 else None}
 
 
 def repo_details(seed, repo_id, created, source_id):
@@ -277,7 +274,8 @@ def repo_details(seed, repo_id, created, source_id):
         "license": license_key, "archived": archived, "disabled": rng.random() < 0.002,
         "has_issues": rng.random() < 0.92, "has_projects": rng.random() < 0.85, "has_wiki": rng.random() < 0.8,
         "has_pages": rng.random() < 0.08, "has_downloads": True, "has_discussions": rng.random() < 0.04,
-        "is_template": rng.random() < 0.01, "default_branch": rng.choices(("main", "master", "develop"), (60, 38, 2))[0],
+        "is_template": rng.random() < 0.01,
+        "default_branch": rng.choices(("main", "master", "develop"), (60, 38, 2))[0],
         "open_issues_count": int(rng.paretovariate(1.2)) - 1 if rng.random() < 0.4 else 0,
         "size": int(rng.paretovariate(0.9) * 40), "subscribers_count": int(rng.paretovariate(1.5)),
         "created_at": iso(created), "updated_at": iso(updated), "pushed_at": iso(pushed),

@@ -57,6 +57,7 @@ def public_user(world, user, base):
 
 
 def license_simple(key, base):
+    """GitHub's "License Simple" object for a licence key (``mit``...; ``other`` has no URL)."""
     name, spdx_id, number = fake.LICENSES[key]
     return {
         "key": key,

@@ -18,10 +18,8 @@ So every request except ``/rate_limit``, 304s and requests refused for an exhaus
 errors included, and ``stats()`` can be compared exactly with the ``x-ratelimit-used`` a client saw.
 """
 
-import base64
-import hashlib
+import contextlib
 import json
-import math
 import os
 import random
 import socket
@@ -29,14 +27,13 @@ import socketserver
 import sys
 import threading
 import time
-from collections import deque
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from .api import DOCS, Api, Reply, Request, dump, error
+from .api import Api, Reply, Request, dump, error
+from .limits import Caller, Limits, Quotas, token_label
 
-RATE_LIMIT_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
 SUPPORTED_API_VERSIONS = ("2022-11-28", "2026-03-10")
 FAULT_KINDS = ("502", "503", "drop", "slow")
 _STAT_KEYS = ("requests", "quota_counted", "not_modified", "errors")
@@ -49,43 +46,69 @@ CONTROL_METHODS = ("update_user", "update_repo", "follow", "unfollow", "star", "
                    "following_of", "starred_by", "repos_of", "stargazers_of", "logins", "summary")
 
 
-class _Bucket:
-    """One caller's primary quota window and secondary-limit bookkeeping."""
+class _Faults:
+    """Injected latency and failures, drawn from their own seeded generator."""
 
-    __slots__ = ("limit", "used", "reset", "in_flight", "recent")
+    def __init__(self, rate, kinds, slow_seconds, latency, seed):
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError("fault_rate must be between 0 and 1")
+        if not kinds or set(kinds) - set(FAULT_KINDS):
+            raise ValueError(f"fault_kinds must be a non-empty subset of {FAULT_KINDS}")
+        self.rate, self.kinds, self.slow_seconds, self.latency = rate, tuple(kinds), slow_seconds, latency
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
 
-    def __init__(self, limit):
-        self.limit = limit
-        self.used = 0
-        self.reset = None        # epoch second the current window ends; None before the first use
-        self.in_flight = 0
-        self.recent = deque()    # admission times within the last minute
-
-    def roll(self, now):
-        if self.reset is not None and now >= self.reset:
-            self.used, self.reset = 0, None
-
-    def headers(self, now, window):
-        reset = self.reset if self.reset is not None else math.ceil(now + window)
-        return [("x-ratelimit-limit", str(self.limit)),
-                ("x-ratelimit-remaining", str(max(self.limit - self.used, 0))),
-                ("x-ratelimit-reset", str(reset)),
-                ("x-ratelimit-used", str(self.used)),
-                ("x-ratelimit-resource", "core")]
-
-
-class _Caller:
-    __slots__ = ("bucket_key", "label", "limit", "user_id", "rejected")
-
-    def __init__(self, bucket_key, label, limit, user_id=None, rejected=False):
-        self.bucket_key = bucket_key
-        self.label = label           # statistics key; never the raw token
-        self.limit = limit
-        self.user_id = user_id       # for "API rate limit exceeded for user ID N."
-        self.rejected = rejected     # bad credentials: answer 401
+    def apply(self):
+        """Wait the latency (and a slow fault's delay); the fault kind drawn, or None."""
+        fault = None
+        if self.rate:
+            with self._lock:
+                if self._random.random() < self.rate:
+                    fault = self._random.choice(self.kinds)
+        delay = self.latency + (self.slow_seconds if fault == "slow" else 0)
+        if delay:
+            time.sleep(delay)
+        return fault
 
 
-class Simulator:
+class _Stats:
+    """Requests, quota-counted requests, 304s and errors, in total, per token and per endpoint."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._data = None
+        self.reset()
+
+    def reset(self):
+        """Start counting from zero."""
+        with self._lock:
+            self._data = {"total": dict.fromkeys(_STAT_KEYS, 0), "by_token": {}, "by_endpoint": {},
+                          "by_status": {}}
+
+    def record(self, label, endpoint, status, counted):
+        """One request; ``status`` None for a dropped connection."""
+        with self._lock:
+            data = self._data
+            for group in (data["total"], data["by_token"].setdefault(label, dict.fromkeys(_STAT_KEYS, 0)),
+                          data["by_endpoint"].setdefault(endpoint, dict.fromkeys(_STAT_KEYS, 0))):
+                group["requests"] += 1
+                group["quota_counted"] += counted
+                group["not_modified"] += status == 304
+                group["errors"] += status is None or status >= 400
+            key = "dropped" if status is None else str(status)
+            data["by_status"][key] = data["by_status"].get(key, 0) + 1
+
+    def snapshot(self):
+        """A deep copy, safe to keep while requests go on."""
+        with self._lock:
+            data = self._data
+            return {"total": dict(data["total"]),
+                    "by_token": {k: dict(v) for k, v in data["by_token"].items()},
+                    "by_endpoint": {k: dict(v) for k, v in data["by_endpoint"].items()},
+                    "by_status": dict(data["by_status"])}
+
+
+class Simulator:  # pylint: disable=too-many-instance-attributes
     """A GitHub-compatible REST server for a :class:`~github_simulator.world.World`.
 
     ``tokens``: None or empty accepts any token (each distinct token gets its own quota); a list
@@ -96,47 +119,32 @@ class Simulator:
     (per minute). ``fault_rate``: share of requests that fail with one of ``fault_kinds``
     (``"502"``, ``"503"``, ``"drop"`` = connection closed without an answer, ``"slow"`` = answered
     after ``slow_seconds``), drawn from ``random.Random(seed)``. ``latency``: seconds added to every
-    answer. ``path_prefix``: serve under e.g. ``/api/v3`` like GitHub Enterprise Server.
-    ``control``: also serve the ``/_simulator/`` control API (see :meth:`_control`).
+    answer. ``stargazer_page_cap``: GitHub's 400. ``path_prefix``: serve under e.g. ``/api/v3``
+    like GitHub Enterprise Server. ``control``: also serve the ``/_simulator/`` control API (see
+    :meth:`control_call`). ``cache_bytes``: budget of the rendered-page cache.
     """
 
-    def __init__(self, world, tokens=None, rate_limit=5000, window_seconds=3600, unauthenticated_limit=60,
-                 secondary_concurrency=None, secondary_per_minute=None, secondary_retry_after=60,
-                 fault_rate=0.0, fault_kinds=("502", "503", "drop"), slow_seconds=5.0, latency=0.0, seed=0,
+    def __init__(self, world, tokens=None, *, rate_limit=5000,  # pylint: disable=too-many-arguments,too-many-locals
+                 window_seconds=3600, unauthenticated_limit=60, secondary_concurrency=None,
+                 secondary_per_minute=None, secondary_retry_after=60, fault_rate=0.0,
+                 fault_kinds=("502", "503", "drop"), slow_seconds=5.0, latency=0.0, seed=0,
                  stargazer_page_cap=400, host="127.0.0.1", port=0, path_prefix="", control=True,
                  verbose=False, cache_bytes=256 * 2 ** 20):
-        if not 0.0 <= fault_rate <= 1.0:
-            raise ValueError("fault_rate must be between 0 and 1")
-        if not fault_kinds or set(fault_kinds) - set(FAULT_KINDS):
-            raise ValueError(f"fault_kinds must be a non-empty subset of {FAULT_KINDS}")
         self.world = world
         self.api = Api(world, stargazer_page_cap=stargazer_page_cap, cache_bytes=cache_bytes)
+        self.limits = Limits(rate_limit, window_seconds, unauthenticated_limit, secondary_concurrency,
+                             secondary_per_minute, secondary_retry_after)
         self._tokens = frozenset(tokens or ())
-        self.rate_limit = rate_limit
-        self.window_seconds = window_seconds
-        self.unauthenticated_limit = unauthenticated_limit
-        self.secondary_concurrency = secondary_concurrency
-        self.secondary_per_minute = secondary_per_minute
-        self.secondary_retry_after = secondary_retry_after
-        self.fault_rate = fault_rate
-        self.fault_kinds = tuple(fault_kinds)
-        self.slow_seconds = slow_seconds
-        self.latency = latency
-        self.host = host
-        self.port = port
+        self._quotas = Quotas(self.limits)
+        self._faults = _Faults(fault_rate, fault_kinds, slow_seconds, latency, seed)
+        self._stats = _Stats()
+        self._address = (host, port)
         self.path_prefix = path_prefix.rstrip("/")
         self.control = control
         self.verbose = verbose
         self.base_url = None
-        self._faults = random.Random(seed)
-        self._lock = threading.Lock()           # buckets and the fault generator
-        self._buckets = {}
-        self._stats_lock = threading.Lock()
-        self._stats = None
-        self.reset_stats()
         self._request_ids = iter(range(1, 1 << 62))
-        self._server = None
-        self._thread = None
+        self._server = self._thread = None
 
     # -----------------------------------------------------------------------------------------
     # Life cycle
@@ -146,9 +154,9 @@ class Simulator:
         """Serve in a background thread; returns the base URL (``http://127.0.0.1:PORT``)."""
         if self._server is not None:
             raise RuntimeError("simulator already started")
-        self._server = _Server((self.host, self.port), self)
+        self._server = _Server(self._address, self)
         host, port = self._server.server_address[:2]
-        if host in ("0.0.0.0", "::", ""):
+        if host in ("0.0.0.0", "::", ""):  # noqa: S104 (naming the wildcard, not binding to it)
             host = "127.0.0.1"
         if ":" in host:
             host = f"[{host}]"
@@ -181,184 +189,63 @@ class Simulator:
     # Statistics and quotas
     # -----------------------------------------------------------------------------------------
 
-    @staticmethod
-    def token_label(token):
-        """The statistics label of ``token``: a short hash, so stats never leak credentials."""
-        return "token:" + hashlib.sha256(token.encode()).hexdigest()[:10]
+    token_label = staticmethod(token_label)
 
     def stats(self):
         """``{"total", "by_token", "by_endpoint"}``, each with requests, quota_counted,
-        not_modified and errors (status >= 400 or dropped); plus ``by_status``. Labels:
-        :meth:`token_label`, ``"anonymous"`` and ``"invalid"`` (bad credentials)."""
-        with self._stats_lock:
-            return {
-                "total": dict(self._stats["total"]),
-                "by_token": {k: dict(v) for k, v in self._stats["by_token"].items()},
-                "by_endpoint": {k: dict(v) for k, v in self._stats["by_endpoint"].items()},
-                "by_status": dict(self._stats["by_status"]),
-            }
+        not_modified and errors (status >= 400 or dropped); plus ``by_status``. Token labels come
+        from :meth:`token_label`; ``"anonymous"`` is without credentials, ``"invalid"`` with bad ones."""
+        return self._stats.snapshot()
 
     def reset_stats(self):
-        with self._stats_lock:
-            self._stats = {"total": dict.fromkeys(_STAT_KEYS, 0), "by_token": {}, "by_endpoint": {},
-                           "by_status": {}}
+        """Count from zero."""
+        self._stats.reset()
 
     def reset_quotas(self):
         """Give every caller a fresh primary window (secondary-limit history goes too)."""
-        with self._lock:
-            self._buckets.clear()
-
-    def _record(self, label, endpoint, status, counted):
-        with self._stats_lock:
-            stats = self._stats
-            for group in (stats["total"], stats["by_token"].setdefault(label, dict.fromkeys(_STAT_KEYS, 0)),
-                          stats["by_endpoint"].setdefault(endpoint, dict.fromkeys(_STAT_KEYS, 0))):
-                group["requests"] += 1
-                group["quota_counted"] += counted
-                group["not_modified"] += status == 304
-                group["errors"] += status is None or status >= 400
-            key = "dropped" if status is None else str(status)
-            stats["by_status"][key] = stats["by_status"].get(key, 0) + 1
+        self._quotas.reset()
 
     # -----------------------------------------------------------------------------------------
     # One API request
     # -----------------------------------------------------------------------------------------
 
-    def _identify(self, authorization, client_ip):
-        anonymous = _Caller(f"ip:{client_ip}", "anonymous", self.unauthenticated_limit)
-        if not authorization:
-            return anonymous
-        scheme, _, value = authorization.strip().partition(" ")
-        scheme, value, token = scheme.lower(), value.strip(), None
-        if scheme in ("token", "bearer"):
-            token = value
-        elif scheme == "basic":
-            try:
-                _, _, token = base64.b64decode(value, validate=True).decode().partition(":")
-            except ValueError:
-                token = None
-        if not token or (self._tokens and token not in self._tokens):
-            return _Caller(f"ip:{client_ip}", "invalid", self.unauthenticated_limit, rejected=True)
-        label = self.token_label(token)
-        return _Caller(label, label, self.rate_limit, user_id=int(label[6:13], 16))
-
     def handle(self, method, target, headers, client_ip):
-        """Answer one API request: ``(Reply or None for a dropped connection, extra headers)``."""
+        """Answer one API request: ``(Reply, or None for a dropped connection; rate-limit headers)``."""
         split = urlsplit(target)
-        path = split.path
-        if not path.startswith(self.path_prefix + "/"):
-            endpoint, handler, args = "unknown", None, ()
-        else:
-            endpoint, handler, args = self.api.route(path[len(self.path_prefix):])
-        if method not in ("GET", "HEAD"):
-            endpoint, handler, args = "unknown", None, ()   # GitHub: 404 for what it does not serve
-        caller = self._identify(headers.get("Authorization"), client_ip)
-        counted = caller.rejected or endpoint != "/rate_limit"
-        now = time.time()
-        reply, fault, admitted = None, None, False
-        with self._lock:
-            bucket = self._buckets.get(caller.bucket_key)
-            if bucket is None:
-                bucket = self._buckets[caller.bucket_key] = _Bucket(caller.limit)
-            bucket.roll(now)
-            if counted and bucket.used >= bucket.limit:
-                if caller.rejected:
-                    counted = False
-                else:
-                    reply, counted = self._exhausted(caller, client_ip), False
-            if counted:
-                if bucket.reset is None:
-                    bucket.reset = math.ceil(now + self.window_seconds)
-                bucket.used += 1
-            window = bucket.reset
-            if reply is None and not caller.rejected and endpoint != "/rate_limit":
-                reply = self._secondary(bucket, now)
-                admitted = reply is None
-                if admitted:
-                    bucket.in_flight += 1
-                    if self.fault_rate and self._faults.random() < self.fault_rate:
-                        fault = self._faults.choice(self.fault_kinds)
+        route = ("unknown", None, ())      # GitHub: 404 for what it does not serve
+        if method in ("GET", "HEAD") and split.path.startswith(self.path_prefix + "/"):
+            route = self.api.route(split.path[len(self.path_prefix):])
+        caller = Caller.identify(headers.get("Authorization"), client_ip, self._tokens, self.limits)
+        ticket = self._quotas.admit(caller, free=route[0] == "/rate_limit" and not caller.rejected)
+        reply, not_modified = ticket.refusal, False
         try:
             if reply is None:
-                if self.latency:
-                    time.sleep(self.latency)
-                reply = self._answer(caller, endpoint, handler, args, split, headers, bucket, now, fault)
+                reply = self._respond(caller, route, split.query, headers, ticket)
             if reply is not None and reply.status == 200 and _not_modified(headers, reply):
-                reply = Reply(304, b"", etag=reply.etag, last_modified=reply.last_modified)
-                if counted:
-                    counted = False
-                    with self._lock:
-                        if bucket.reset == window:    # give the unit back to the window it came from
-                            bucket.used -= 1
+                reply, not_modified = Reply(304, b"", etag=reply.etag, last_modified=reply.last_modified), True
         finally:
-            if admitted:
-                with self._lock:
-                    bucket.in_flight -= 1
-        with self._lock:
-            rate_headers = bucket.headers(time.time(), self.window_seconds)
-        self._record(caller.label, endpoint, None if reply is None else reply.status, counted)
+            rate_headers = self._quotas.settle(ticket, refund=not_modified)
+        self._stats.record(caller.label, route[0], None if reply is None else reply.status, ticket.counted)
         return reply, rate_headers
 
-    def _answer(self, caller, endpoint, handler, args, split, headers, bucket, now, fault):
-        if fault == "slow":
-            time.sleep(self.slow_seconds)
-        elif fault == "drop":
+    def _respond(self, caller, route, query, headers, ticket):
+        fault = self._faults.apply()
+        if fault == "drop":
             return None
-        elif fault is not None:
-            name = "Bad Gateway" if fault == "502" else "Service Unavailable"
-            return error(int(fault), name)
-        if caller.rejected:
-            return error(401, "Bad credentials")
-        if not headers.get("User-Agent"):
-            return error(403, "Request forbidden by administrative rules. Please make sure your request has "
-                              "a User-Agent header (https://docs.github.com/en/rest/overview/"
-                              "resources-in-the-rest-api#user-agent-required). Check https://developer.github.com "
-                              "for other possible causes.")
-        version = headers.get("X-GitHub-Api-Version")
-        if version is not None and version not in SUPPORTED_API_VERSIONS:
-            return error(400, f"Unsupported 'X-GitHub-Api-Version' header value: '{version}'. "
-                              f"Supported versions: {', '.join(SUPPORTED_API_VERSIONS)}.",
-                         "https://docs.github.com/rest/overview/api-versions")
+        if fault in ("502", "503"):
+            return error(int(fault), "Bad Gateway" if fault == "502" else "Service Unavailable")
+        refusal = _refuse(caller, headers)
+        if refusal is not None:
+            return refusal
         host = headers.get("Host")
-        base = f"http://{host}{self.path_prefix}" if host else self.base_url
-        request = Request(base, parse_qsl(split.query, keep_blank_values=True), headers.get("Accept"))
-        if endpoint == "/rate_limit":
-            with self._lock:
-                bucket.roll(now)
-                used, reset = bucket.used, bucket.reset or math.ceil(now + self.window_seconds)
-            return Api.rate_limit(bucket.limit, used, reset, caller.user_id is not None)
-        return self.api.get(handler, args, request)
-
-    def _exhausted(self, caller, client_ip):
-        if caller.user_id is not None:
-            message = f"API rate limit exceeded for user ID {caller.user_id}."
-        else:
-            message = (f"API rate limit exceeded for {client_ip}. (But here's the good news: Authenticated "
-                       "requests get a higher rate limit. Check out the documentation for more details.)")
-        return error(403, message, RATE_LIMIT_DOCS + "#about-the-primary-rate-limit")
-
-    def _secondary(self, bucket, now):
-        """A 403 when a secondary limit is hit (caller holds ``self._lock``), else None."""
-        retry_after = None
-        if self.secondary_concurrency is not None and bucket.in_flight >= self.secondary_concurrency:
-            retry_after = self.secondary_retry_after
-        if retry_after is None and self.secondary_per_minute is not None:
-            recent = bucket.recent
-            while recent and recent[0] <= now - 60:
-                recent.popleft()
-            if len(recent) >= self.secondary_per_minute:
-                retry_after = max(1, math.ceil(recent[0] + 60 - now))
-            else:
-                recent.append(now)
-        if retry_after is None:
-            return None
-        reply = error(403, "You have exceeded a secondary rate limit. Please wait a few minutes before you try "
-                           "again. If you reach out to GitHub Support for help, please include the request ID.",
-                      RATE_LIMIT_DOCS + "#about-secondary-rate-limits")
-        reply.headers.append(("Retry-After", str(retry_after)))
-        return reply
+        request = Request(f"http://{host}{self.path_prefix}" if host else self.base_url,
+                          parse_qsl(query, keep_blank_values=True), headers.get("Accept"))
+        if route[0] == "/rate_limit":
+            return Api.rate_limit(*self._quotas.usage(ticket), authenticated=caller.user_id is not None)
+        return self.api.get(route[1], route[2], request)
 
     def next_request_id(self):
+        """A unique ``x-github-request-id``."""
         return f"{os.getpid() & 0xFFFF:04X}:{next(self._request_ids):08X}:{int(time.time()) & 0xFFFFFFFF:08X}"
 
     # -----------------------------------------------------------------------------------------
@@ -370,31 +257,44 @@ class Simulator:
         prefix = f"{self.path_prefix}/_simulator/"
         return path[len(prefix):] if self.control and path.startswith(prefix) else None
 
-    def _control(self, method, command, body):
+    def control_call(self, method, command, body):
         """``GET stats``; ``POST reset_stats``, ``POST reset_quotas``; ``POST world/<method>``
         with a JSON list (positional) or object (keyword) of arguments, answering
         ``{"result": ...}``: mutations and ground truth of :data:`CONTROL_METHODS`."""
         if command == "stats" and method == "GET":
             return Reply(200, dump(self.stats()))
-        if method != "POST":
-            return error(404, "Not Found")
-        if command in ("reset_stats", "reset_quotas"):
-            getattr(self, command)()
-            return Reply(200, dump({"result": None}))
         name = command.removeprefix("world/")
-        if not command.startswith("world/") or name not in CONTROL_METHODS:
+        if method != "POST" or not (command in ("reset_stats", "reset_quotas") or name in CONTROL_METHODS):
             return error(404, "Not Found")
         try:
-            arguments = json.loads(body or b"{}")
-            if isinstance(arguments, list):
-                result = getattr(self.world, name)(*arguments)
+            if command in ("reset_stats", "reset_quotas"):
+                result = getattr(self, command)()
             else:
-                result = getattr(self.world, name)(**arguments)
+                arguments = json.loads(body or b"{}")
+                call = getattr(self.world, name)
+                result = call(*arguments) if isinstance(arguments, list) else call(**arguments)
         except KeyError as exc:
             return error(404, str(exc.args[0]) if exc.args else "Not Found")
         except (TypeError, ValueError) as exc:
             return error(422, str(exc))
         return Reply(200, dump({"result": result}))
+
+
+def _refuse(caller, headers):
+    """401 for bad credentials; GitHub's answers to a missing User-Agent or an unknown API version."""
+    if caller.rejected:
+        return error(401, "Bad credentials")
+    if not headers.get("User-Agent"):
+        return error(403, "Request forbidden by administrative rules. Please make sure your request has "
+                          "a User-Agent header (https://docs.github.com/en/rest/overview/"
+                          "resources-in-the-rest-api#user-agent-required). Check https://developer.github.com "
+                          "for other possible causes.")
+    version = headers.get("X-GitHub-Api-Version")
+    if version is not None and version not in SUPPORTED_API_VERSIONS:
+        return error(400, f"Unsupported 'X-GitHub-Api-Version' header value: '{version}'. "
+                          f"Supported versions: {', '.join(SUPPORTED_API_VERSIONS)}.",
+                     "https://docs.github.com/rest/overview/api-versions")
+    return None
 
 
 def _not_modified(headers, reply):
@@ -423,9 +323,10 @@ def _avatar(user_id):
     for y in range(5):
         for x in range(3):
             if (user_id >> (y * 3 + x)) & 1:
-                cells.extend(f'<rect x="{column}" y="{y}" width="1" height="1"/>' for column in {x, 4 - x})
+                cells.extend(f'<rect x="{column}" y="{y}" width="1" height="1"/>' for column in sorted({x, 4 - x}))
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 5 5">'
-            f'<rect width="5" height="5" fill="#f0f0f0"/><g fill="hsl({hue},55%,50%)">{"".join(cells)}</g></svg>').encode()
+            f'<rect width="5" height="5" fill="#f0f0f0"/>'
+            f'<g fill="hsl({hue},55%,50%)">{"".join(cells)}</g></svg>').encode()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -440,7 +341,8 @@ class _Handler(BaseHTTPRequestHandler):
         # ACKs add ~40 ms to every keep-alive answer.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def do_GET(self):
+    def do_GET(self):  # pylint: disable=invalid-name
+        """Every method goes through one path: GitHub answers 404 to those it does not serve."""
         self._serve()
 
     do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
@@ -452,7 +354,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         command = sim.control_path(path)
         if command is not None:
-            self._send(sim._control(self.command, command, body), [])
+            self._send(sim.control_call(self.command, command, body), [])
             return
         avatar = f"{sim.path_prefix}/avatars/u/"
         if path.startswith(avatar) and path[len(avatar):].isdigit():
@@ -530,7 +432,5 @@ class _Server(ThreadingHTTPServer):
         with self._open_lock:
             open_now = list(self._open)
         for connection in open_now:
-            try:
+            with contextlib.suppress(OSError):   # already closed by the client
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass

@@ -54,13 +54,12 @@ versions, so a change is visible immediately and changes the ETag of every respo
 import bisect
 import gc
 import json
-import random
 import re
 import threading
 import time
-from itertools import accumulate, islice
 
-from . import fake, payloads
+from . import fake, generate, payloads
+from .model import Repo, User
 
 _LOGIN_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 _REPO_NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
@@ -75,63 +74,12 @@ REPO_FIELDS = ("description", "homepage", "language", "topics", "license", "arch
                "created_at", "updated_at", "pushed_at")
 
 
-class _User:
-    """An account (user or organisation). Lists are insertion-ordered dicts: O(1) add/remove."""
+class World:  # pylint: disable=too-many-instance-attributes,too-many-public-methods
+    """Accounts, repositories and their relations; thread-safe; see the module docstring.
 
-    __slots__ = ("id", "login", "is_org", "site_admin", "created", "fields", "version", "alive",
-                 "followers", "following", "starred", "repos")
-
-    def __init__(self, user_id, login, is_org, site_admin, created):
-        self.id = user_id
-        self.login = login
-        self.is_org = is_org
-        self.site_admin = site_admin
-        self.created = created      # epoch seconds
-        self.fields = None          # explicit profile values (loaded worlds, update_user)
-        self.version = 0
-        self.alive = True
-        self.followers = {}         # _User -> None, oldest first
-        self.following = {}         # _User -> None, oldest first
-        self.starred = {}           # _Repo -> starred_at (epoch seconds), oldest first
-        self.repos = {}             # _Repo -> None (owned, private included)
-
-
-class _Repo:
-    __slots__ = ("id", "owner", "name", "private", "parent", "created", "fields", "version", "alive",
-                 "stargazers", "forks")
-
-    def __init__(self, repo_id, owner, name, private, parent, created):
-        self.id = repo_id
-        self.owner = owner
-        self.name = name
-        self.private = private
-        self.parent = parent        # _Repo this is a fork of, or None
-        self.created = created
-        self.fields = None
-        self.version = 0
-        self.alive = True
-        self.stargazers = {}        # _User -> starred_at, oldest first
-        self.forks = None           # {_Repo: None} of direct forks, created on the first fork
-
-    @property
-    def full_name(self):
-        return f"{self.owner.login}/{self.name}"
-
-    @property
-    def source(self):
-        """The root of the fork network (None for a repository that is not a fork)."""
-        repo = self.parent
-        while repo is not None and repo.parent is not None:
-            repo = repo.parent
-        return repo
-
-    @property
-    def forks_count(self):
-        return len(self.forks) if self.forks else 0
-
-
-class World:
-    """Accounts, repositories and their relations; thread-safe; see the module docstring."""
+    Its public methods are the interface tests, demos and benchmarks code against: mutations,
+    ground truth, and the lookups the server uses.
+    """
 
     def __init__(self, seed=None):
         #: Reentrant lock held by every read and mutation (the server holds it while rendering).
@@ -141,13 +89,13 @@ class World:
         self.base_url = "https://api.github.com"
         self._seed = seed            # None for loaded worlds: details are explicit, not derived
         self._org_logins = []        # for generated "company": "@org" values
-        self._users = {}             # id -> _User, ascending ids
+        self._users = {}             # id -> User, ascending ids
         self._user_ids = []          # sorted ids of live accounts, for /users?since=
-        self._by_login = {}          # login.lower() -> _User
-        self._repos = {}             # id -> _Repo
+        self._by_login = {}          # login.lower() -> User
+        self._repos = {}             # id -> Repo
         self._repo_ids = []          # sorted ids of live repositories, for /repositories?since=
-        self._by_name = {}           # "<owner id>/<name.lower()>" -> _Repo (a str key is smaller than a tuple)
-        self._redirects = {}         # (old owner login.lower(), old name.lower()) -> _Repo
+        self._by_name = {}           # "<owner id>/<name.lower()>" -> Repo (a str is smaller than a tuple)
+        self._redirects = {}         # (old owner login.lower(), old name.lower()) -> Repo
         self._tick = 0
         #: Bumped whenever the set of accounts or repositories changes (deletions).
         self.membership_version = 0
@@ -161,8 +109,9 @@ class World:
 
     @classmethod
     def generate(cls, users=5000, seed=42):
-        """See :meth:`_generate`; runs with the cyclic garbage collector paused, which otherwise
-        rescans the millions of new objects over and over and doubles the generation time."""
+        """A GitHub-like world of ``users`` accounts, identical for identical arguments (see
+        ``generate.py`` for its shape). Runs with the cyclic garbage collector paused, which would
+        otherwise rescan the millions of new objects over and over and double the time taken."""
         paused = gc.isenabled()
         gc.disable()
         try:
@@ -173,97 +122,11 @@ class World:
 
     @classmethod
     def _generate(cls, users, seed):
-        """A GitHub-like world of ``users`` accounts, identical for identical arguments.
-
-        Popularity is Pareto-distributed, so follower, following, repository and star counts are
-        heavy-tailed: a few hubs with thousands of followers, most accounts with a handful or
-        none. About 6% of accounts are organisations (which neither follow nor star). Around 12% of
-        repositories are forks, 6% archived, 5% private.
-        """
         if users < 1:
             raise ValueError("a world needs at least one account")
-        rng = random.Random(seed)
         world = cls(seed=seed)
-        taken = set()
-        accounts = []
-        user_id = 0
-        span = fake.WORLD_NOW - 86400 * 30 - fake.GITHUB_START
-        for index in range(users):
-            # Gaps in the id sequence, like GitHub's (deleted and spam accounts).
-            user_id += 1 if rng.random() < 0.7 else 1 + int(rng.expovariate(0.3))
-            is_org = index > 0 and rng.random() < 0.06
-            created = fake.GITHUB_START + span * index // users + int(rng.random() * 3600)
-            account = _User(user_id, fake.login(rng, taken, is_org), is_org, rng.random() < 0.0005, created)
-            accounts.append(account)
+        accounts, repos = generate.generate(users, seed)
         world._org_logins = [a.login for a in accounts if a.is_org]
-        people = [a for a in accounts if not a.is_org]
-
-        # Follows: each person follows a heavy-tailed number of accounts chosen by popularity.
-        popularity = [rng.paretovariate(1.05) * (2.0 if a.is_org else 1.0) for a in accounts]
-        cum = list(accumulate(popularity))
-        for person in people:
-            wanted = min(int(rng.paretovariate(1.15) * 1.6) - 1, users - 1)
-            if wanted <= 0:
-                continue
-            for target in dict.fromkeys(rng.choices(accounts, cum_weights=cum, k=wanted)):
-                if target is not person:
-                    person.following[target] = None
-                    target.followers[person] = None
-
-
-        # Repositories: originals first, then forks of popular public ones. Star appeal is
-        # Pareto-distributed and grows with the owner's popularity; forks are rarely starred.
-        rand, pareto, now = rng.random, rng.paretovariate, fake.WORLD_NOW
-        pool = fake.repo_names(rng)
-        appeal = {}
-        for account, pop in zip(accounts, popularity):
-            names = set()
-            for _ in range(min(int(pareto(1.5) * (3.0 if account.is_org else 1.5)) - 1, 500)):
-                created = account.created + int(rand() * (now - account.created))
-                repo = _Repo(0, account, fake.repo_name(rng, pool, names), rand() < 0.05, None, created)
-                account.repos[repo] = None
-                appeal[repo] = 0.0 if repo.private else pareto(1.1) * pop ** 0.5
-        originals = [r for r, a in appeal.items() if a > 0]
-        cum_original = list(accumulate(appeal[r] for r in originals))
-        for person in people:
-            if rand() >= 0.25:
-                continue
-            names = {r.name.lower() for r in person.repos}
-            for parent in dict.fromkeys(rng.choices(originals, cum_weights=cum_original, k=int(pareto(1.5)))):
-                if parent.owner is person:
-                    continue
-                name = parent.name if parent.name.lower() not in names else fake.repo_name(rng, pool, names)
-                names.add(name.lower())
-                earliest = max(person.created, parent.created)
-                fork = _Repo(0, person, name, False, parent, earliest + int(rand() * (now - earliest)))
-                person.repos[fork] = None
-                if parent.forks is None:
-                    parent.forks = {}
-                parent.forks[fork] = None
-                appeal[fork] = appeal[parent] * 0.01
-        repos = sorted(appeal, key=lambda r: r.created)
-        repo_id = 1000
-        for repo in repos:   # ids follow creation time, with gaps, as on GitHub
-            repo_id += 1 if rand() < 0.8 else 1 + int(rng.expovariate(0.2))
-            repo.id = repo_id
-
-        # Stars: each person stars a heavy-tailed number of public repositories by appeal, at a
-        # date after both the person and the repository existed; applied in date order so that
-        # every starred and stargazers list is chronological.
-        starrable = [r for r in repos if appeal[r] > 0]
-        cum_star = list(accumulate(appeal[r] for r in starrable))
-        stars = []
-        for person in people:
-            wanted = min(int(pareto(1.1) * 1.8) - 1, len(starrable))
-            if wanted <= 0:
-                continue
-            for repo in dict.fromkeys(rng.choices(starrable, cum_weights=cum_star, k=wanted)):
-                earliest = max(person.created, repo.created)
-                stars.append((earliest + int(rand() * (now - earliest)), person, repo))
-        stars.sort(key=lambda star: star[0])
-        for starred_at, person, repo in stars:
-            person.starred[repo] = starred_at
-            repo.stargazers[person] = starred_at
         world._index(accounts, repos)
         return world
 
@@ -277,98 +140,12 @@ class World:
     def from_dict(cls, data):
         """A world exactly as described by ``data`` (format in the module docstring)."""
         world = cls(seed=None)
-        entries = data.get("users", [])
-        next_id = max((e["id"] for e in entries if "id" in e), default=0) + 1
-        accounts = []
-        taken = set()
-        for entry in entries:
-            unknown = set(entry) - {"login", "id", "type", "site_admin", *USER_FIELDS}
-            if unknown:
-                raise ValueError(f"user {entry.get('login')!r}: unknown fields {sorted(unknown)}")
-            login = entry["login"]
-            if not _LOGIN_RE.match(login) or login.lower() in taken:
-                raise ValueError(f"invalid or duplicate login {login!r}")
-            taken.add(login.lower())
-            if entry.get("type", "User") not in ("User", "Organization"):
-                raise ValueError(f"user {login!r}: type must be 'User' or 'Organization'")
-            user_id = entry.get("id")
-            if user_id is None:
-                user_id, next_id = next_id, next_id + 1
-            # Default sign-up dates follow ids, as GitHub's do.
-            created = fake.parse_iso(entry["created_at"]) if "created_at" in entry else fake.GITHUB_START + 3600 * user_id
-            account = _User(user_id, login, entry.get("type") == "Organization", bool(entry.get("site_admin")), created)
-            account.fields = {k: entry[k] for k in USER_FIELDS if k in entry}
-            accounts.append(account)
-        accounts.sort(key=lambda a: a.id)
-        if len({a.id for a in accounts}) != len(accounts):
-            raise ValueError("duplicate user ids")
+        accounts = _accounts_from(data.get("users", []))
         by_login = {a.login.lower(): a for a in accounts}
+        repos, by_name = _repos_from(data.get("repos", []), by_login)
 
-        entries = data.get("repos", [])
-        next_id = max((e["id"] for e in entries if "id" in e), default=0) + 1
-        repos = []
-        names = {}
-        for entry in entries:
-            unknown = set(entry) - {"full_name", "id", "private", "fork_of", *REPO_FIELDS}
-            if unknown:
-                raise ValueError(f"repo {entry.get('full_name')!r}: unknown fields {sorted(unknown)}")
-            owner_login, _, name = entry["full_name"].partition("/")
-            owner = by_login.get(owner_login.lower())
-            if owner is None:
-                raise ValueError(f"repo {entry['full_name']!r}: unknown owner")
-            _check_repo_name(name)
-            if (owner.id, name.lower()) in names:
-                raise ValueError(f"duplicate repository {entry['full_name']!r}")
-            repo_id = entry.get("id")
-            if repo_id is None:
-                repo_id, next_id = next_id, next_id + 1
-            created = fake.parse_iso(entry["created_at"]) if "created_at" in entry else owner.created + 86400
-            repo = _Repo(repo_id, owner, name, bool(entry.get("private")), None, created)
-            repo.fields = {k: entry[k] for k in REPO_FIELDS if k in entry}
-            _check_license(repo.fields)
-            owner.repos[repo] = None
-            names[(owner.id, name.lower())] = repo
-            repos.append(repo)
-        for repo, entry in zip(repos, entries):
-            if entry.get("fork_of"):
-                parent_owner, _, parent_name = entry["fork_of"].partition("/")
-                owner = by_login.get(parent_owner.lower())
-                parent = names.get((owner.id if owner else None, parent_name.lower()))
-                if parent is None or parent.private or repo.private or parent is repo:
-                    raise ValueError(f"repo {entry['full_name']!r}: fork_of must name another public repository")
-                repo.parent = parent
-                if parent.forks is None:
-                    parent.forks = {}
-                parent.forks[repo] = None
-        repos.sort(key=lambda r: r.id)
-        if len({r.id for r in repos}) != len(repos):
-            raise ValueError("duplicate repository ids")
-
-        for pair in data.get("follows", []):
-            follower, followee = (by_login.get(login.lower()) for login in pair)
-            if follower is None or followee is None:
-                raise ValueError(f"follow {pair!r}: unknown login")
-            _check_follow(follower, followee)
-            follower.following[followee] = None
-            followee.followers[follower] = None
-
-        stars = []
-        previous = fake.GITHUB_START
-        for star in data.get("stars", []):
-            user = by_login.get(star[0].lower())
-            owner_login, _, name = star[1].partition("/")
-            owner = by_login.get(owner_login.lower())
-            repo = names.get((owner.id if owner else None, name.lower()))
-            if user is None or repo is None:
-                raise ValueError(f"star {star!r}: unknown login or repository")
-            _check_star(user, repo)
-            previous = fake.parse_iso(star[2]) if len(star) > 2 else previous + 60
-            stars.append((previous, user, repo))
-        stars.sort(key=lambda s: s[0])
-        for starred_at, user, repo in stars:
-            user.starred[repo] = starred_at
-            repo.stargazers[user] = starred_at
-        world._index(accounts, repos)
+        _relations_from(data, by_login, by_name, repos)
+        world._index(sorted(accounts, key=lambda a: a.id), sorted(repos, key=lambda r: r.id))
         return world
 
     def _index(self, accounts, repos):
@@ -424,6 +201,7 @@ class World:
         return self._by_login.get(login.lower())
 
     def user_by_id(self, user_id):
+        """The live account with this id (renames do not change it), or None."""
         return self._users.get(user_id)
 
     def find_repo(self, owner_login, name):
@@ -463,6 +241,7 @@ class World:
         return found, False
 
     def public_repos(self, user):
+        """Repositories ``user`` owns that anyone may see (``public_repos`` counts these)."""
         return [r for r in user.repos if not r.private]
 
     def sorted_repos(self, repos, sort="full_name", direction=None):
@@ -540,6 +319,7 @@ class World:
                 self._changed(follower, followee)
 
     def unfollow(self, follower_login, followee_login):
+        """``follower`` stops following ``followee``; no-op if it was not."""
         with self.lock:
             follower, followee = self._user(follower_login), self._user(followee_login)
             if followee in follower.following:
@@ -559,6 +339,7 @@ class World:
                 self._changed(user, repo, *self._descendants(repo))
 
     def unstar(self, login, full_name):
+        """``login`` removes its star from ``owner/repo``; no-op if there was none."""
         with self.lock:
             user, repo = self._user(login), self._repo(full_name)
             if repo in user.starred:
@@ -614,7 +395,6 @@ class World:
             touched = [*user.followers, *user.following, *user.starred,
                        *(f for r in user.starred for f in self._descendants(r))]
             user.followers, user.following, user.starred = {}, {}, {}
-            user.alive = False
             del self._by_login[user.login.lower()]
             del self._users[user.id]
             del self._user_ids[bisect.bisect_left(self._user_ids, user.id)]
@@ -681,6 +461,7 @@ class World:
             return [u.login for u in self._user(login).followers]
 
     def following_of(self, login):
+        """Logins ``login`` follows, oldest first (the API's order)."""
         with self.lock:
             return [u.login for u in self._user(login).following]
 
@@ -720,6 +501,109 @@ class World:
                 "max_followers": max((len(a.followers) for a in accounts), default=0),
                 "max_stargazers": max((len(r.stargazers) for r in repos), default=0),
             }
+
+
+def _accounts_from(entries):
+    """Accounts of a JSON world's ``users`` (ids assigned after the largest given one)."""
+    next_id = max((e["id"] for e in entries if "id" in e), default=0) + 1
+    accounts = []
+    taken = set()
+    for entry in entries:
+        unknown = set(entry) - {"login", "id", "type", "site_admin", *USER_FIELDS}
+        if unknown:
+            raise ValueError(f"user {entry.get('login')!r}: unknown fields {sorted(unknown)}")
+        login = entry["login"]
+        if not _LOGIN_RE.match(login) or login.lower() in taken:
+            raise ValueError(f"invalid or duplicate login {login!r}")
+        taken.add(login.lower())
+        if entry.get("type", "User") not in ("User", "Organization"):
+            raise ValueError(f"user {login!r}: type must be 'User' or 'Organization'")
+        user_id = entry.get("id")
+        if user_id is None:
+            user_id, next_id = next_id, next_id + 1
+        # Default sign-up dates follow ids, as GitHub's do.
+        created = fake.parse_iso(entry["created_at"]) if "created_at" in entry else fake.GITHUB_START + 3600 * user_id
+        account = User(user_id, login, entry.get("type") == "Organization", bool(entry.get("site_admin")), created)
+        account.fields = {k: entry[k] for k in USER_FIELDS if k in entry}
+        accounts.append(account)
+    if len({a.id for a in accounts}) != len(accounts):
+        raise ValueError("duplicate user ids")
+    return accounts
+
+
+def _repos_from(entries, by_login):
+    """Repositories of a JSON world's ``repos``, in list order, and their name index."""
+    next_id = max((e["id"] for e in entries if "id" in e), default=0) + 1
+    repos = []
+    by_name = {}
+    for entry in entries:
+        unknown = set(entry) - {"full_name", "id", "private", "fork_of", *REPO_FIELDS}
+        if unknown:
+            raise ValueError(f"repo {entry.get('full_name')!r}: unknown fields {sorted(unknown)}")
+        owner_login, _, name = entry["full_name"].partition("/")
+        owner = by_login.get(owner_login.lower())
+        if owner is None:
+            raise ValueError(f"repo {entry['full_name']!r}: unknown owner")
+        _check_repo_name(name)
+        if _name_key(owner.id, name) in by_name:
+            raise ValueError(f"duplicate repository {entry['full_name']!r}")
+        repo_id = entry.get("id")
+        if repo_id is None:
+            repo_id, next_id = next_id, next_id + 1
+        created = fake.parse_iso(entry["created_at"]) if "created_at" in entry else owner.created + 86400
+        repo = Repo(repo_id, owner, name, bool(entry.get("private")), created)
+        repo.fields = {k: entry[k] for k in REPO_FIELDS if k in entry}
+        _check_license(repo.fields)
+        owner.repos[repo] = None
+        by_name[_name_key(owner.id, name)] = repo
+        repos.append(repo)
+    if len({r.id for r in repos}) != len(repos):
+        raise ValueError("duplicate repository ids")
+    return repos, by_name
+
+
+def _relations_from(data, by_login, by_name, repos):
+    """Apply a JSON world's ``follows``, ``stars`` and ``fork_of`` (``repos`` in list order)."""
+
+    def repo_named(full_name):
+        owner_login, _, name = full_name.partition("/")
+        owner = by_login.get(owner_login.lower())
+        return by_name.get(_name_key(owner.id, name)) if owner else None
+
+    for pair in data.get("follows", []):
+        follower, followee = (by_login.get(login.lower()) for login in pair)
+        if follower is None or followee is None:
+            raise ValueError(f"follow {pair!r}: unknown login")
+        _check_follow(follower, followee)
+        follower.following[followee] = None
+        followee.followers[follower] = None
+    _stars_from(data.get("stars", []), by_login, repo_named)
+    for repo, entry in zip(repos, data.get("repos", []), strict=True):
+        if entry.get("fork_of"):
+            parent = repo_named(entry["fork_of"])
+            if parent is None or parent.private or repo.private or parent is repo:
+                raise ValueError(f"repo {entry['full_name']!r}: fork_of must name another public repository")
+            repo.parent = parent
+            if parent.forks is None:
+                parent.forks = {}
+            parent.forks[repo] = None
+
+
+def _stars_from(entries, by_login, repo_named):
+    """Stars in ``starred_at`` order (a star without a date comes a minute after the previous one)."""
+    stars = []
+    previous = fake.GITHUB_START
+    for star in entries:
+        user, repo = by_login.get(star[0].lower()), repo_named(star[1])
+        if user is None or repo is None:
+            raise ValueError(f"star {star!r}: unknown login or repository")
+        _check_star(user, repo)
+        previous = fake.parse_iso(star[2]) if len(star) > 2 else previous + 60
+        stars.append((previous, user, repo))
+    stars.sort(key=lambda s: s[0])
+    for starred_at, user, repo in stars:
+        user.starred[repo] = starred_at
+        repo.stargazers[user] = starred_at
 
 
 def _name_key(owner_id, name):

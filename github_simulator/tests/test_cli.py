@@ -4,6 +4,7 @@ import json
 import signal
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -13,22 +14,22 @@ from .conftest import serving, tiny_world
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start(*arguments):
-    process = subprocess.Popen([sys.executable, "-m", "github_simulator", "--port", "0", *arguments], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return process, process.stdout.readline().strip()
-
-
-def stop(process):
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=10) == 0
-    process.stdout.close()
-    process.stderr.close()
+@contextmanager
+def running(*arguments):
+    """The command line server on a free port: yields its base URL; SIGTERM must end it cleanly."""
+    with subprocess.Popen(  # noqa: S603 (our own interpreter and module, test-chosen arguments)
+        [sys.executable, "-m", "github_simulator", "--port", "0", *arguments], cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    ) as process:
+        try:
+            yield process.stdout.readline().strip()
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=10) == 0
 
 
 def test_command_line_serves_a_generated_world_until_terminated():
-    process, base = start("--users", "200", "--seed", "3", "--tokens", "a,b", "--rate-limit", "5", "--window", "10")
-    try:
+    with running("--users", "200", "--seed", "3", "--tokens", "a,b", "--rate-limit", "5", "--window", "10") as base:
         assert base.startswith("http://127.0.0.1:")
         with requests.Session() as session:
             session.headers.update({"Authorization": "token a", "User-Agent": "cli-test"})
@@ -38,19 +39,14 @@ def test_command_line_serves_a_generated_world_until_terminated():
             assert session.get(f"{base}/users", headers={"Authorization": "token c"}).status_code == 401
             login = users.json()[0]["login"]
             assert session.get(f"{base}/users/{login}").json()["login"] == login
-    finally:
-        stop(process)
 
 
 def test_command_line_loads_a_json_world(tmp_path):
     path = tmp_path / "world.json"
     path.write_text(json.dumps({"users": [{"login": "solo", "name": "Sölo"}]}), encoding="utf-8")
-    process, base = start("--world", str(path), "--no-control")
-    try:
+    with running("--world", str(path), "--no-control") as base:
         assert requests.get(f"{base}/users/solo", headers={"User-Agent": "t"}, timeout=5).json()["name"] == "Sölo"
         assert requests.get(f"{base}/_simulator/stats", headers={"User-Agent": "t"}, timeout=5).status_code == 404
-    finally:
-        stop(process)
 
 
 def test_command_line_help():

@@ -8,13 +8,13 @@ import pytest
 from .conftest import serving, tiny_world
 
 STAR = "application/vnd.github.star+json"
-PATHS = [
+PATHS = (
     "/users/octocat", "/user/4", "/users/alice/followers", "/users/bob/followers", "/users/carol/following",
     "/users/octocat/followers", "/users/alice/starred", "/users/bob/starred", "/users/carol/starred",
     "/users/octocat/repos", "/users/alice/repos", "/repos/octocat/Hello-World", "/repos/alice/Hello-World",
     "/repos/octocat/spoon-knife", "/repos/octocat/spoon-knife/stargazers", "/repositories/104",
     "/repos/acme/rocket/stargazers", "/users", "/repositories", "/rate_limit", "/users/bob", "/users/carol",
-]
+)
 
 
 @pytest.fixture

@@ -32,8 +32,8 @@ def test_unknown_or_malformed_credentials_answer_401():
                      "Digest good"):
             response = session.get(url, headers={"Authorization": auth})
             assert response.status_code == 401, auth
-            assert response.json() == {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest",
-                                       "status": "401"}
+            assert response.json() == {"message": "Bad credentials",
+                                       "documentation_url": "https://docs.github.com/rest", "status": "401"}
         assert session.get(url).status_code == 200                       # no credentials: anonymous
         stats = simulator.stats()["by_token"]
         assert stats["invalid"]["errors"] == 5 and stats["anonymous"]["errors"] == 0

@@ -13,7 +13,7 @@ from .conftest import serving, tiny_world
 def parallel(count, call):
     """Run ``call(index)`` in ``count`` threads released together; results in index order."""
     barrier = threading.Barrier(count)
-    results = [None] * count
+    results = {}
 
     def run(index):
         barrier.wait()
@@ -24,7 +24,7 @@ def parallel(count, call):
         thread.start()
     for thread in threads:
         thread.join()
-    return results
+    return [results[i] for i in range(count)]
 
 
 def test_too_many_concurrent_requests_hit_the_secondary_limit():

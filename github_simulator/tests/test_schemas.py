@@ -33,29 +33,27 @@ def get(session, url, accept=None, **params):
 def test_users_and_their_lists(served, big_world, schemas):
     simulator, session = served
     base = simulator.base_url
-    public_user = schemas.response("/users/{username}")
-    by_id = schemas.response("/user/{account_id}")
-    simple_users = schemas.response("/users/{username}/followers")
-    following = schemas.response("/users/{username}/following")
-    minimal_repos = schemas.response("/users/{username}/repos")
-    starred_plain = schemas.variant("/users/{username}/starred", "Repository")
-    starred_dated = schemas.variant("/users/{username}/starred", "Starred Repository")
+    schema = {name: schemas.response(f"/users/{{username}}{name}")
+              for name in ("", "/followers", "/following", "/repos")}
+    schema["by id"] = schemas.response("/user/{account_id}")
+    schema["starred"] = schemas.variant("/users/{username}/starred", "Repository")
+    schema["starred dated"] = schemas.variant("/users/{username}/starred", "Starred Repository")
     seen_fork = seen_dated = False
     for login in sample_logins(big_world):
         user = get(session, f"{base}/users/{login}")
-        schemas.validate(user, public_user)
+        schemas.validate(user, schema[""])
         assert user == big_world.user(login)
-        schemas.validate(get(session, f"{base}/user/{user['id']}"), by_id)
-        schemas.validate(get(session, f"{base}/users/{login}/followers", per_page=100), simple_users)
-        schemas.validate(get(session, f"{base}/users/{login}/following", per_page=100), following)
+        schemas.validate(get(session, f"{base}/user/{user['id']}"), schema["by id"])
+        for name in ("/followers", "/following"):
+            schemas.validate(get(session, f"{base}/users/{login}{name}", per_page=100), schema[name])
         repos = get(session, f"{base}/users/{login}/repos", per_page=100)
-        schemas.validate(repos, minimal_repos)
+        schemas.validate(repos, schema["/repos"])
         assert all("subscribers_count" not in r for r in repos)
         seen_fork |= any(r["fork"] for r in repos)
         starred = get(session, f"{base}/users/{login}/starred", per_page=100)
-        schemas.validate(starred, starred_plain)
+        schemas.validate(starred, schema["starred"])
         dated = get(session, f"{base}/users/{login}/starred", accept=STAR, per_page=100)
-        schemas.validate(dated, starred_dated)
+        schemas.validate(dated, schema["starred dated"])
         assert [d["repo"] for d in dated] == starred
         seen_dated |= bool(dated)
     assert seen_fork and seen_dated
@@ -104,7 +102,8 @@ def test_error_payloads(served, big_world, schemas):
     assert missing.status_code == 404
     schemas.validate(missing.json(), schemas.response("/users/{username}", "404"))
     assert missing.json()["message"] == "Not Found"
-    schemas.validate(session.get(f"{base}/repos/nobody/nothing").json(), schemas.response("/repos/{owner}/{repo}", "404"))
+    no_repo = session.get(f"{base}/repos/nobody/nothing")
+    schemas.validate(no_repo.json(), schemas.response("/repos/{owner}/{repo}", "404"))
     name = next(n for login in big_world.logins() for n in big_world.repos_of(login))
     capped = session.get(f"{base}/repos/{name}/stargazers", params={"page": 401})
     assert capped.status_code == 422
