@@ -7,11 +7,14 @@ Order of checks for one request, as GitHub applies them:
    answers 401 (counted against the caller's IP, like any unauthenticated request); no
    credentials is the unauthenticated client with its own, smaller quota per IP.
 2. Primary limit: at zero remaining, 403 ``API rate limit exceeded ...`` (not counted: nothing
-   left to count). Otherwise one unit is taken. ``/rate_limit`` never takes one.
+   left to count), conditional requests included. Otherwise one unit is taken. ``/rate_limit``
+   never takes one.
 3. Secondary limits (optional): more than K requests in flight, or more than P in the last minute,
    per caller: 403 with ``retry-after`` and GitHub's "secondary rate limit" message.
 4. Latency and injected faults (optional): slow answers, 502, 503, dropped connections.
-5. The endpoint. A 200 whose ETag matches ``If-None-Match`` (or, without it, whose
+5. The 401 for bad credentials; GitHub's 403 without a ``User-Agent``; 400 for an unknown
+   ``X-GitHub-Api-Version``.
+6. The endpoint. A 200 whose ETag matches ``If-None-Match`` (or, without it, whose
    ``Last-Modified`` is not after ``If-Modified-Since``) becomes a 304 and its unit is given back.
 
 So every request except ``/rate_limit``, 304s and requests refused for an exhausted quota counts,

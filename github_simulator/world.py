@@ -31,10 +31,12 @@ JSON world format
   profile: ``null``, except ``blog`` (``""``) and ``public_gists`` (``0``). Counts (``followers``,
   ``following``, ``public_repos``) are never given: they are always the true list lengths.
 - ``repos``: ``full_name`` (``owner/name``) is required. Optional: ``id``, ``private``, ``fork_of``
-  (``owner/name`` of the parent) and the fields ``description, homepage, language, topics, license``
-  (a licence key such as ``"mit"``, ``"apache-2.0"`` or ``"other"``, or null)``, archived, disabled,
-  has_issues, has_projects, has_wiki, has_pages, has_downloads, has_discussions, is_template,
-  default_branch, open_issues_count, size, subscribers_count, created_at, updated_at, pushed_at``.
+  (``owner/name`` of the parent) and the fields ``description, homepage, language, topics,
+  license, archived, disabled, has_issues, has_projects, has_wiki, has_pages, has_downloads,
+  has_discussions, is_template, default_branch, open_issues_count, size, subscribers_count,
+  created_at, updated_at, pushed_at``; ``license`` is a key (``"mit"``, ``"apache-2.0"``,
+  ``"gpl-3.0"``, ``"bsd-3-clause"``, ``"bsd-2-clause"``, ``"agpl-3.0"``, ``"mpl-2.0"``,
+  ``"unlicense"``, ``"other"``) or null.
   ``stargazers_count``, ``forks_count`` and ``watchers_count`` are always the true counts.
 - ``follows``: ``[follower, followee]`` pairs in the order they happened (followers lists keep it).
 - ``stars``: ``[login, "owner/name"]`` or ``[login, "owner/name", starred_at]``, applied in
@@ -97,8 +99,6 @@ class World:  # pylint: disable=too-many-instance-attributes,too-many-public-met
         self._by_name = {}           # "<owner id>/<name.lower()>" -> Repo (a str is smaller than a tuple)
         self._redirects = {}         # (old owner login.lower(), old name.lower()) -> Repo
         self._tick = 0
-        #: Bumped whenever the set of accounts or repositories changes (deletions).
-        self.membership_version = 0
         #: Epoch second of the latest change; strictly increases with every mutation so that
         #: ``Last-Modified`` / ``If-Modified-Since`` (one-second resolution) never miss a change.
         self.clock = int(time.time())
@@ -112,12 +112,12 @@ class World:  # pylint: disable=too-many-instance-attributes,too-many-public-met
         """A GitHub-like world of ``users`` accounts, identical for identical arguments (see
         ``generate.py`` for its shape). Runs with the cyclic garbage collector paused, which would
         otherwise rescan the millions of new objects over and over and double the time taken."""
-        paused = gc.isenabled()
+        was_enabled = gc.isenabled()
         gc.disable()
         try:
             return cls._generate(users, seed)
         finally:
-            if paused:
+            if was_enabled:
                 gc.enable()
 
     @classmethod
@@ -398,7 +398,6 @@ class World:  # pylint: disable=too-many-instance-attributes,too-many-public-met
             del self._by_login[user.login.lower()]
             del self._users[user.id]
             del self._user_ids[bisect.bisect_left(self._user_ids, user.id)]
-            self.membership_version += 1
             self._changed(user, *touched)
 
     def delete_repo(self, full_name):
@@ -425,7 +424,6 @@ class World:  # pylint: disable=too-many-instance-attributes,too-many-public-met
         del self._by_name[_name_key(repo.owner.id, repo.name)]
         del self._repos[repo.id]
         del self._repo_ids[bisect.bisect_left(self._repo_ids, repo.id)]
-        self.membership_version += 1
         self._changed(*touched)
 
     def _descendants(self, repo):
