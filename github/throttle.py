@@ -61,6 +61,11 @@ class Reservation:
     resource: str
     reset: int
 
+    @property
+    def reset_at(self) -> datetime:
+        """The reset of the reservation's window as an aware datetime."""
+        return datetime.fromtimestamp(self.reset, tz=UTC)
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -149,11 +154,17 @@ def reserve(labels: Sequence[str], refresh: Refresh, resource: str = CORE) -> Re
 
 
 def refund(reservation: Reservation) -> None:
-    """Give back a unit GitHub did not charge (a 304), if its window is still the row's window."""
+    """Give back a unit GitHub did not charge (a 304), unless the reservation's window has ended since.
+
+    The row's reset may have moved on within the same window (it drifts until a window's first request),
+    so the test is the reservation's own reset still being ahead, not an equal reset.
+    """
+    if timezone.now() >= reservation.reset_at:
+        return
     RateLimit.objects.filter(
         credential=reservation.label,
         resource=reservation.resource,
-        rate_reset_raw=reservation.reset,
+        rate_reset_raw__gte=reservation.reset,
         rate_remaining__lt=F("rate_limit"),
     ).update(rate_remaining=F("rate_remaining") + 1)
 

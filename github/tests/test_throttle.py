@@ -1,15 +1,19 @@
-"""The quota ledger on its own: monotonic updates, the quota fraction, reservations and the task API.
-
-GitHub is replaced here by a refresher that records a chosen reading; test_client.py drives the same ledger
-through the simulator over HTTP.
-"""
+"""The quota ledger: first on its own (monotonic updates, the quota fraction, reservations, the task API)
+with a fake refresher, then driven by the client against the simulator over HTTP."""
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
+from django.db import connections
 from django.utils import timezone
 
 from github import throttle
+from github.client import GitHubClient, HttpErrorException, _rate_state
 from github.models import RateLimit
+from github_simulator import Simulator, World
 
 pytestmark = pytest.mark.django_db
 
@@ -125,14 +129,17 @@ class TestBudget:
         assert row().rate_remaining == 99
 
     def test_refund_gives_back_only_within_the_same_window(self):
-        github = FakeGitHub(a=reading(50, epoch(3600)))
+        reset = epoch(3600)
+        github = FakeGitHub(a=reading(50, reset))
         reservation = throttle.reserve(["a"], github)
         throttle.refund(reservation)
         assert row().rate_remaining == 50
-        stale = throttle.reserve(["a"], github)
-        throttle.record("a", reading(100, epoch(7200), observed_at=timezone.now() + timedelta(hours=1)))
-        throttle.refund(stale)
-        assert row().rate_remaining == 100
+        drifted = throttle.reserve(["a"], github)
+        throttle.record("a", reading(49, reset + 2))  # the window's first request moved its reset
+        throttle.refund(drifted)
+        assert row().rate_remaining == 50
+        throttle.refund(throttle.Reservation("a", "core", epoch(-1)))  # from a window that has ended
+        assert row().rate_remaining == 50
 
     def test_rejected_credential_is_skipped_until_its_reset(self):
         github = FakeGitHub(a=reading(10, epoch(3600)), b=reading(10, epoch(3600)))
@@ -203,3 +210,132 @@ class TestCanStart:
     def test_at_least_one_request_is_needed(self):
         client = self.Client(FakeGitHub(a=reading(0, epoch(3600), limit=60)))
         assert not throttle.can_start(0, client=client).can_start
+
+
+# The ledger driven by the client against the simulator, over HTTP: counts are the simulator's.
+
+WORLD = {"users": [{"login": "octocat"}, {"login": "alice"}]}
+
+
+@pytest.fixture
+def world():
+    return World.from_dict(WORLD)
+
+
+def quota_counted(simulator):
+    return simulator.stats()["total"]["quota_counted"]
+
+
+def fetch(github, times):
+    """Send `times` quota-counted requests; the number that went through before the ledger refused."""
+    for done in range(times):
+        try:
+            github.user("octocat", conditional=False)
+        except HttpErrorException as error:
+            assert str(error) == "API rate limit exceeded"
+            return done
+    return times
+
+
+def wait_past(moment):
+    time.sleep(max(0.0, (moment - timezone.now()).total_seconds()) + 0.05)
+
+
+class TestLedgerWithTheSimulator:
+    """The must-haves of the auto throttle, counted on GitHub's side."""
+
+    @pytest.mark.django_db(transaction=True, reset_sequences=True)
+    def test_headers_update_row_one_and_an_older_response_does_not_roll_it_back(self, start_simulator, world, api):
+        simulator = start_simulator(world, rate_limit=100)
+        with GitHubClient() as github:
+            label = github.labels[0]
+            late = requests.get(f"{simulator.base_url}/users/alice", timeout=5,
+                                headers={"Authorization": "Bearer test-token", "User-Agent": "test"})
+            assert fetch(github, 3) == 3
+        assert _rate_state(late).remaining == 99
+        throttle.record(label, _rate_state(late))  # arrives after three newer answers
+        github_view = requests.get(f"{simulator.base_url}/rate_limit", timeout=5,
+                                   headers={"Authorization": "Bearer test-token", "User-Agent": "test"}).json()
+        body = api.get("/github/rate_limit/").json()
+        assert body["count"] == 1
+        assert body["results"][0] | {"url": None} == {
+            "id": 1, "url": None, "resource": "core", "rate_limit": 100, "rate_remaining": 96,
+            "rate_reset_raw": github_view["rate"]["reset"],
+            "rate_reset": datetime.fromtimestamp(github_view["rate"]["reset"], tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        assert github_view["rate"]["remaining"] == 96
+        assert RateLimit.objects.get(pk=1).credential == label
+
+    @pytest.mark.django_db(transaction=True)
+    def test_four_threads_share_half_the_quota_and_never_exceed_it(self, start_simulator, world, settings):
+        settings.GITHUB_QUOTA_FRACTION = 0.5
+        simulator = start_simulator(world, rate_limit=100)
+        start_together = threading.Barrier(4)
+
+        def hammer():
+            try:
+                with GitHubClient() as github:
+                    start_together.wait()
+                    return fetch(github, 40)
+            finally:
+                connections.close_all()
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            sent = [future.result() for future in [pool.submit(hammer) for _ in range(4)]]
+        assert sum(sent) == 50
+        assert quota_counted(simulator) == 50
+        assert "403" not in simulator.stats()["by_status"]
+        assert RateLimit.objects.get().rate_remaining == 50
+
+    @pytest.mark.django_db(transaction=True)
+    def test_requests_flow_again_after_the_window_resets(self, start_simulator, world):
+        simulator = start_simulator(world, rate_limit=3, window_seconds=2)
+        with GitHubClient() as github:
+            first_window = requests.get(f"{simulator.base_url}/users/alice", timeout=5,
+                                        headers={"Authorization": "Bearer test-token", "User-Agent": "test"})
+            assert fetch(github, 5) == 2
+            assert throttle.can_start(1, client=github).can_start is False
+            wait_past(RateLimit.objects.get().rate_reset)
+            assert throttle.can_start(1, client=github).can_start
+            assert fetch(github, 5) == 3
+            throttle.record(github.labels[0], _rate_state(first_window))  # the old window, late
+        assert quota_counted(simulator) == 6
+        assert RateLimit.objects.get().rate_remaining == 0
+        assert simulator.stats()["by_endpoint"]["/rate_limit"]["requests"] == 2  # bootstrap, then after reset
+
+    def test_a_stored_reset_in_the_past_is_refreshed_not_waited_for(self, start_simulator, world):
+        """The original service's livelock: remaining 0 and a reset an hour ago, forever."""
+        simulator = start_simulator(world)
+        with GitHubClient() as github:
+            RateLimit.objects.create(credential=github.labels[0], rate_limit=5000, rate_remaining=0,
+                                     rate_reset_raw=epoch(-3600), rate_reset=timezone.now() - timedelta(hours=1))
+            decision = throttle.can_start(10, client=github)
+            assert decision.can_start and decision.allowed == 5000
+            github.user("octocat")
+        assert quota_counted(simulator) == 1
+
+    def test_two_tokens_of_30_serve_60_spread_by_budget(self, start_simulator, world, settings):
+        simulator = start_simulator(world, token=None, rate_limit=30)
+        settings.GITHUB_API_KEY = "token-one,token-two"
+        with GitHubClient() as github:
+            assert fetch(github, 10) == 10
+            halfway = simulator.stats()["by_token"]
+            assert fetch(github, 60) == 50
+        by_token = simulator.stats()["by_token"]
+        one, two = Simulator.token_label("token-one"), Simulator.token_label("token-two")
+        assert (halfway[one]["quota_counted"], halfway[two]["quota_counted"]) == (5, 5)
+        assert (by_token[one]["quota_counted"], by_token[two]["quota_counted"]) == (30, 30)
+        assert list(RateLimit.objects.values_list("rate_remaining", flat=True)) == [0, 0]
+
+    def test_unauthenticated_mode_gets_60_an_hour(self, start_simulator, world):
+        simulator = start_simulator(world, token=None)
+        with GitHubClient() as github:
+            assert github.labels == ["anonymous"]
+            assert fetch(github, 70) == 60
+            assert throttle.allowed_budget(client=github) == 0
+            decision = throttle.can_start(1, client=github)
+        assert simulator.stats()["by_token"]["anonymous"]["quota_counted"] == 60
+        assert "403" not in simulator.stats()["by_status"]
+        row = RateLimit.objects.get()
+        assert (row.credential, row.rate_limit, row.rate_remaining) == ("anonymous", 60, 0)
+        assert row.rate_reset + timedelta(seconds=1) <= decision.retry_at <= row.rate_reset + timedelta(seconds=60)
