@@ -1,6 +1,7 @@
-"""Top-level routes: the API under /github/, the admin, the browsable API's login, and a health check."""
+"""Top-level routes: the API under /github/ (where / leads), the admin, the API login, and a health check."""
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from github.views import health
 
@@ -9,4 +10,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     path("health/", health, name="health"),
+    path("", RedirectView.as_view(url="/github/", permanent=False)),
 ]

@@ -206,6 +206,11 @@ def test_health_needs_no_login(anonymous):
     assert response.json() == {"status": "ok", "database": "ok"}
 
 
+def test_the_site_root_leads_to_the_api(anonymous):
+    response = anonymous.get("/")
+    assert response.status_code == 302 and response["Location"] == "/github/"
+
+
 def test_browsable_api_login_page_renders(anonymous):
     assert anonymous.get("/api-auth/login/").status_code == 200
 
