@@ -10,7 +10,7 @@ be exercised without a route to GitHub or a token::
     with Simulator(world, rate_limit=50, window_seconds=10) as sim:
         base_url = sim.base_url                        # point GITHUB_API_URL here
         ...
-        world.follow("alice", "bob")                  # the API shows it at once
+        world.update_user(world.logins()[0], bio="hi")  # the API shows it at once
         sim.stats()["total"]["quota_counted"]
 
 or ``python -m github_simulator --port 8001 --users 5000 --seed 42`` (``--help`` for more).

@@ -130,7 +130,7 @@ class Api:
     """The endpoints. :meth:`route` names the endpoint of a path (for statistics) and
     :meth:`get` answers it."""
 
-    def __init__(self, world, stargazer_page_cap=400, cache_bytes=256 * 2 ** 20):
+    def __init__(self, world, stargazer_page_cap=400, cache_bytes=128 * 2 ** 20):
         self.world = world
         self.stargazer_page_cap = stargazer_page_cap
         self._cache = _BodyCache(cache_bytes)

@@ -132,7 +132,7 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
                  secondary_per_minute=None, secondary_retry_after=60, fault_rate=0.0,
                  fault_kinds=("502", "503", "drop"), slow_seconds=5.0, latency=0.0, seed=0,
                  stargazer_page_cap=400, host="127.0.0.1", port=0, path_prefix="", control=True,
-                 verbose=False, cache_bytes=256 * 2 ** 20):
+                 verbose=False, cache_bytes=128 * 2 ** 20):
         self.world = world
         self.api = Api(world, stargazer_page_cap=stargazer_page_cap, cache_bytes=cache_bytes)
         self.limits = Limits(rate_limit, window_seconds, unauthenticated_limit, secondary_concurrency,

@@ -109,3 +109,17 @@ def test_stale_validators_cost_quota_and_fresh_ones_do_not(served):
     assert refreshed.headers["x-ratelimit-used"] == "2"
     again = session.get(url, headers={"If-None-Match": refreshed.headers["ETag"]})
     assert again.status_code == 304 and again.headers["x-ratelimit-used"] == "2"
+
+
+def test_validators_hold_without_the_page_cache():
+    """Evicted pages are re-rendered: same body, same ETag; a change still shows."""
+    with serving(tiny_world(), cache_bytes=1) as (simulator, session):
+        url = f"{simulator.base_url}/users/octocat/followers"
+        first, second = session.get(url), session.get(url)
+        session.get(f"{simulator.base_url}/users/bob")                 # evicts the followers page
+        assert first.headers["ETag"] == second.headers["ETag"] == session.get(url).headers["ETag"]
+        assert session.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+        simulator.world.unfollow("bob", "octocat")
+        changed = session.get(url, headers={"If-None-Match": first.headers["ETag"],
+                                            "If-Modified-Since": first.headers["Last-Modified"]})
+        assert changed.status_code == 200 and [u["login"] for u in changed.json()] == ["alice", "carol"]
