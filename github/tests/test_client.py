@@ -23,7 +23,7 @@ from github.client import (
     credentials_from,
 )
 from github.models import ConditionalValidator, RateLimit
-from github_simulator import World
+from github_simulator import Simulator, World
 
 pytestmark = pytest.mark.django_db
 
@@ -386,3 +386,21 @@ class TestErrorsFromTheSimulator:
         assert error.value.reset_at == RateLimit.objects.get().rate_reset
         assert error.value.reset_at > timezone.now()
         assert RateLimit.objects.get().rate_remaining == 0
+
+    def test_an_exhausted_token_hands_over_to_the_next(self, start_simulator, world, settings):
+        simulator = start_simulator(world, token=None, rate_limit=10)
+        settings.GITHUB_API_KEY = "token-one,token-two"
+        with GitHubClient() as github:
+            for _ in range(2):  # one request on each token: the ledger sees 9 and 9
+                github.user("octocat", conditional=False)
+            for _ in range(9):  # another application empties token-one behind the ledger's back
+                requests.get(f"{simulator.base_url}/users/octocat", timeout=5,
+                             headers={"Authorization": "Bearer token-one", "User-Agent": "other-app"})
+            # token-one is tried first (a tie goes to the first token), answers 403, token-two serves.
+            assert github.user("octocat", conditional=False).data["login"] == "octocat"
+            assert github.user("octocat", conditional=False).data["login"] == "octocat"
+        stats = simulator.stats()
+        one, two = Simulator.token_label("token-one"), Simulator.token_label("token-two")
+        assert stats["by_status"]["403"] == 1
+        assert (stats["by_token"][one]["quota_counted"], stats["by_token"][two]["quota_counted"]) == (10, 3)
+        assert RateLimit.objects.get(credential=github.labels[0]).rate_remaining == 0
