@@ -7,6 +7,8 @@ import tempfile
 
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 
+from kombu import Queue  # noqa: E402
+
 from git_o_matic_9k.settings import *  # noqa: E402,F403  pylint: disable=wildcard-import,unused-wildcard-import,wrong-import-position
 
 # Hashing test users' passwords with the production hasher would dominate the suite's time.
@@ -21,8 +23,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
         "NAME": os.path.join(tempfile.gettempdir(), f"git-o-matic-9k-test-{os.getpid()}.sqlite3"),
     }
 
-# Tests never share a queue with a development worker on the same broker, nor its filesystem broker folder.
-CELERY_TASK_DEFAULT_QUEUE = "git-o-matic-9k-tests"
+# Tests never share a queue with a development worker or another test run on the same broker, nor a filesystem
+# broker folder. On RabbitMQ the per-run queue expires ten minutes after its last use.
+CELERY_TASK_DEFAULT_QUEUE = f"git-o-matic-9k-tests-{os.getpid()}"
+CELERY_TASK_QUEUES = [Queue(CELERY_TASK_DEFAULT_QUEUE, queue_arguments={"x-expires": 600_000})]
 if CELERY_BROKER_URL == "filesystem://":  # noqa: F405
     _TEST_BROKER = tempfile.mkdtemp(prefix="git-o-matic-9k-test-broker-")
     atexit.register(shutil.rmtree, _TEST_BROKER, True)
