@@ -1,13 +1,13 @@
 """Settings for the test suite: the real settings, with a throwaway SECRET_KEY when none is set."""
 import atexit
 import os
-import shutil
 import secrets
+import shutil
 import tempfile
 
-os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+from kombu import Queue
 
-from kombu import Queue  # noqa: E402
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 
 from git_o_matic_9k.settings import *  # noqa: E402,F403  pylint: disable=wildcard-import,unused-wildcard-import,wrong-import-position
 
