@@ -3,8 +3,12 @@
 Every list item is stored from the list payload itself (followers, following and stargazers as stub
 developers, starred repositories whole with their owners as stubs): never one GET per item. A list is held
 in memory as compact rows until it has been read to its end, then written and its relation set replaced in
-one transaction; a list that was not read to its end changes nothing. Upserts go in bulk by github_id, so the
+one transaction; a list that was not read to its end changes no relation. Upserts go in bulk by github_id, so the
 SQL statements per ingested page are bounded whatever the page holds.
+
+Developers and repositories (nodes) are upserted in their own short statements, in github_id order, before the
+transaction that replaces a relation set (edges) and marks the list read: concurrent syncs of overlapping users
+then never hold row locks on nodes while waiting for each other, which is how PostgreSQL deadlocks arise.
 """
 import logging
 import math
@@ -21,13 +25,16 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from github.client import GitHubClient, GitHubResponse, NotFound
+from github.client import GitHubClient, GitHubError, GitHubResponse, NotFound
 from github.models import Developer, Follow, Repository, Star
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 1000
 PAGE = 100
+# GitHub's answer past the last page it serves of a list (page 401 of stargazers).
+PAGINATION_LIMITED = 422
+STARGAZERS_SHOWN = 40_000
 # Fewest requests a never-synced developer can cost: the profile and four lists of one page each.
 STUB_COST = 5
 
@@ -250,14 +257,21 @@ def read_list(client: GitHubClient, path: str, *, trust_unchanged: bool):
 
     Page 1 is conditional when `trust_unchanged`; a 304 there skips the list. When the caller cannot trust
     it (the parent's count moved, or the last whole read is too old) the list is read unconditionally.
+    GitHub serves only the first 400 pages of a repository's stargazers and answers 422 after them: what it
+    shows is then the whole list there is to read.
     """
     pages = client.list_pages(path, conditional_first_page=trust_unchanged)
     first = next(pages)
     if first.not_modified:
         return None, None
     items = list(first.data)
-    for page in pages:
-        items.extend(page.data)
+    try:
+        for page in pages:
+            items.extend(page.data)
+    except GitHubError as error:
+        if error.status != PAGINATION_LIMITED:
+            raise
+        logger.info("%s: GitHub shows only the first %d items", path, len(items))
     return items, first
 
 
@@ -338,8 +352,8 @@ class ProfileSync:
             if items is None:
                 self.result.lists_skipped_unchanged += 1
                 continue
+            ids = upsert_stub_developers([_stub(user) for user in items], distance=distance)
             with transaction.atomic():
-                ids = upsert_stub_developers([_stub(user) for user in items], distance=distance)
                 self._count_edges(replace_relation(Follow, fixed, developer.pk, member, ids.values()))
                 Developer.objects.filter(pk=developer.pk).update(**{synced_field: timezone.now()})
             self.result.developers_written += len(ids)
@@ -352,8 +366,8 @@ class ProfileSync:
         if items is None:
             self.result.lists_skipped_unchanged += 1
             return
+        ids = upsert_repositories(items, owner_distance=(developer.seed_distance or 0) + 1)
         with transaction.atomic():
-            ids = upsert_repositories(items, owner_distance=(developer.seed_distance or 0) + 1)
             self._count_edges(replace_relation(Star, "developer", developer.pk, "repository", ids.values()))
             Developer.objects.filter(pk=developer.pk).update(starred_synced_at=timezone.now())
         self.result.repositories_written += len(ids)
@@ -369,8 +383,8 @@ class ProfileSync:
                 row["github_id"]: row for row in
                 Repository.objects.filter(owner=developer).values("github_id", "stargazers_count", "gone_at")
             }
+            ids = upsert_repositories(owned, owner_distance=developer.seed_distance)
             with transaction.atomic():
-                ids = upsert_repositories(owned, owner_distance=developer.seed_distance)
                 # Owned repositories missing from the whole list were deleted, made private or transferred.
                 Repository.objects.filter(owner=developer, gone_at__isnull=True).exclude(pk__in=ids.values()).update(
                     gone_at=timezone.now())
@@ -411,8 +425,8 @@ def sync_stargazers(client: GitHubClient, repository: Repository, *, count_moved
     if items is None:
         result.lists_skipped_unchanged += 1
         return result
+    ids = upsert_stub_developers([_stub(user) for user in items], distance=distance)
     with transaction.atomic():
-        ids = upsert_stub_developers([_stub(user) for user in items], distance=distance)
         added, removed = replace_relation(Star, "repository", repository.pk, "developer", ids.values())
         Repository.objects.filter(pk=repository.pk).update(stargazers_synced_at=timezone.now())
     result.developers_written, result.edges_added, result.edges_removed = len(ids), added, removed
@@ -439,8 +453,7 @@ def full_repository_sync(*, client: GitHubClient, owner: str, name: str) -> Sync
     stored = Repository.objects.filter(github_id=payload["id"]).values_list("stargazers_count", flat=True).first()
     owner_row = Developer.objects.filter(github_id=payload["owner"]["id"]).first()
     distance = owner_row.seed_distance if owner_row and owner_row.seed_distance is not None else 0
-    with transaction.atomic():
-        ids = upsert_repositories([payload], owner_distance=distance, full=True)
+    ids = upsert_repositories([payload], owner_distance=distance, full=True)
     result.repositories_written = len(ids)
     owner_response = fetch_profile(client, payload["owner"]["login"], owner_row)
     if owner_response is not None and not owner_response.not_modified:
@@ -487,7 +500,7 @@ def estimate_repository_cost(owner: str, name: str) -> int:
     """Worst-case requests of a full_repository_sync: repository, owner, and the stargazer pages."""
     stars = Repository.objects.annotate(full_name_lower=Lower("full_name")).filter(
         full_name_lower=f"{owner}/{name}".lower()).values_list("stargazers_count", flat=True).first()
-    return 2 + pages_needed(min(stars or 0, 40_000))
+    return 2 + pages_needed(min(stars or 0, STARGAZERS_SHOWN))
 
 
 def choose_discovery_batch(*, budget: int, limit: int) -> list[Developer]:

@@ -176,3 +176,14 @@ def test_sql_statements_per_ingested_page_are_bounded(start_simulator):
     # record) and its share of the bulk upsert (SQLite inserts about 37 rows a statement, PostgreSQL 1,000).
     per_extra_page = (statements[950] - statements[50]) / 9
     assert per_extra_page <= 8, statements
+
+
+def test_stargazers_past_the_pages_github_serves_end_the_list(start_simulator):
+    users = [{"login": "star", "id": 1}] + [{"login": f"fan{n}", "id": 100 + n} for n in range(250)]
+    world = World.from_dict({"users": users, "repos": [{"full_name": "star/big", "id": 7}],
+                             "stars": [[f"fan{n}", "star/big"] for n in range(250)]})
+    start_simulator(world, stargazer_page_cap=2)  # GitHub's cap is 400 pages; 2 keeps the test small
+    result = run_sync("star")
+    assert Star.objects.filter(repository__github_id=7).count() == 200
+    assert Repository.objects.get(github_id=7).stargazers_synced_at is not None
+    assert not result.gone

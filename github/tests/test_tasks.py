@@ -25,7 +25,7 @@ def test_running_out_part_way_fails_with_the_message_and_keeps_the_previous_rela
     world.unfollow("dave", "alice")
     world.unstar("alice", "bob/tool")
     # Let the ledger allow 3 more requests: profile, followers, following; starred is refused part-way.
-    row = RateLimit.objects.get(pk=1)
+    row = RateLimit.objects.get()
     settings.GITHUB_QUOTA_FRACTION = 1 - (row.rate_remaining - 3) / row.rate_limit
     with pytest.raises(HttpErrorException, match="API rate limit exceeded"):
         run_sync("alice")
