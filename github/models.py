@@ -70,6 +70,9 @@ class Developer(models.Model):
             models.Index(fields=["following_count"]),
             models.Index(fields=["public_gists"]),
             models.Index(fields=["public_repos"]),
+            # The `synced` filter: synced profiles in the API's default order.
+            models.Index(fields=["github_id"], name="developer_synced_idx",
+                         condition=models.Q(profile_synced_at__isnull=False)),
             # Discovery: never-synced stubs nearest to a seed, then the developers synced longest ago.
             models.Index(
                 fields=["seed_distance", "github_id"], name="developer_stub_queue_idx",
@@ -98,6 +101,13 @@ class Follow(models.Model):
 
     def __str__(self):
         return f"{self.follower_id} -> {self.followee_id}"
+
+
+RARE_REPOSITORY_FLAGS = {
+    "archived": True, "disabled": True, "fork": True, "private": True, "has_pages": True,
+    "has_downloads": False, "has_issues": False, "has_projects": False, "has_wiki": False,
+    "homepage__isnull": False,
+}
 
 
 class Repository(models.Model):
@@ -155,6 +165,13 @@ class Repository(models.Model):
             models.Index(fields=["watchers_count"]),
             models.Index(fields=["open_issues_count"]),
             models.Index(fields=["forks_count"]),
+            models.Index(Lower("name"), name="repository_name_ci_idx"),
+            # Boolean and presence filters: a partial index on the rarer value, in the API's default order.
+            *[
+                models.Index(fields=["github_id"], name=f"repository_{name.split('__')[0]}_idx",
+                             condition=models.Q(**{name: value}))
+                for name, value in RARE_REPOSITORY_FLAGS.items()
+            ],
         ]
 
     def __str__(self):
