@@ -1,0 +1,198 @@
+"""Every filter of the read API, with a value that matches and one that does not."""
+from datetime import UTC, datetime
+
+import pytest
+
+from github.api.filters import DeveloperFilter, RepositoryFilter
+from github.tests.factories import DeveloperFactory, RepositoryFactory, StubDeveloperFactory
+
+pytestmark = pytest.mark.django_db
+
+EARLY = datetime(2012, 1, 1, tzinfo=UTC)
+LATE = datetime(2020, 6, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def developers():
+    DeveloperFactory(login="Ada", github_id=1, name="Ada Lovelace", bio="Engines", location="London",
+                     company="Analytical", email="ada@example.com", followers_count=500, following_count=3,
+                     public_gists=7, public_repos=40, created_at=EARLY, updated_at=LATE)
+    DeveloperFactory(login="grace", github_id=2, name="Grace Hopper", bio=None, location="Arlington",
+                     company=None, email=None, followers_count=20, following_count=30, public_gists=0,
+                     public_repos=2, created_at=LATE, updated_at=LATE)
+    StubDeveloperFactory(login="stub", github_id=3)
+
+
+DEVELOPER_CASES = [
+    ("login", "ada", ["Ada"]),
+    ("login", "ADA", ["Ada"]),
+    ("github_id", "2", ["grace"]),
+    ("synced", "true", ["Ada", "grace"]),
+    ("synced", "false", ["stub"]),
+    ("name", "Grace Hopper", ["grace"]),
+    ("name__icontains", "love", ["Ada"]),
+    ("name__isnull", "true", ["stub"]),
+    ("bio", "Engines", ["Ada"]),
+    ("bio__icontains", "ENGINE", ["Ada"]),
+    ("bio__isnull", "true", ["grace", "stub"]),
+    ("location", "London", ["Ada"]),
+    ("location__icontains", "arling", ["grace"]),
+    ("location__isnull", "false", ["Ada", "grace"]),
+    ("company", "Analytical", ["Ada"]),
+    ("company__icontains", "lyt", ["Ada"]),
+    ("company__isnull", "true", ["grace", "stub"]),
+    ("email", "ada@example.com", ["Ada"]),
+    ("email__icontains", "EXAMPLE", ["Ada"]),
+    ("email__isnull", "false", ["Ada"]),
+    ("followers_count", "20", ["grace"]),
+    ("followers_count__lt", "500", ["grace"]),
+    ("followers_count__lte", "500", ["Ada", "grace"]),
+    ("followers_count__gt", "20", ["Ada"]),
+    ("followers_count__gte", "20", ["Ada", "grace"]),
+    ("following_count", "3", ["Ada"]),
+    ("following_count__lt", "30", ["Ada"]),
+    ("following_count__lte", "30", ["Ada", "grace"]),
+    ("following_count__gt", "3", ["grace"]),
+    ("following_count__gte", "31", []),
+    ("public_gists", "0", ["grace"]),
+    ("public_gists__lt", "7", ["grace"]),
+    ("public_gists__lte", "7", ["Ada", "grace"]),
+    ("public_gists__gt", "0", ["Ada"]),
+    ("public_gists__gte", "7", ["Ada"]),
+    ("public_repos", "40", ["Ada"]),
+    ("public_repos__lt", "40", ["grace"]),
+    ("public_repos__lte", "2", ["grace"]),
+    ("public_repos__gt", "2", ["Ada"]),
+    ("public_repos__gte", "2", ["Ada", "grace"]),
+    ("created_at", "2012-01-01T00:00:00Z", ["Ada"]),
+    ("created_at__lt", "2015-01-01T00:00:00Z", ["Ada"]),
+    ("created_at__lte", "2020-06-01T00:00:00Z", ["Ada", "grace"]),
+    ("created_at__gt", "2015-01-01T00:00:00Z", ["grace"]),
+    ("created_at__gte", "2020-06-01T00:00:00Z", ["grace"]),
+    ("updated_at", "2020-06-01T00:00:00Z", ["Ada", "grace"]),
+    ("updated_at__lt", "2020-06-01T00:00:00Z", []),
+    ("updated_at__lte", "2020-06-01T00:00:00Z", ["Ada", "grace"]),
+    ("updated_at__gt", "2019-01-01T00:00:00Z", ["Ada", "grace"]),
+    ("updated_at__gte", "2021-01-01T00:00:00Z", []),
+    ("search", "hopper", ["grace"]),
+    ("search", "ada", ["Ada"]),
+    ("ordering", "-followers_count", ["Ada", "grace", "stub"]),
+    ("ordering", "followers_count", ["stub", "grace", "Ada"]),
+    ("ordering", "-login", ["stub", "grace", "Ada"]),
+]
+
+
+@pytest.mark.parametrize(("param", "value", "expected"), DEVELOPER_CASES)
+def test_developer_filters(api, developers, param, value, expected):
+    response = api.get("/github/developers/", {param: value})
+    assert response.status_code == 200, response.json()
+    found = [item["login"] for item in response.json()["results"]]
+    assert found == expected if param == "ordering" else sorted(found) == sorted(expected)
+
+
+def test_every_developer_filter_has_a_case():
+    covered = {param for param, _value, _expected in DEVELOPER_CASES}
+    assert set(DeveloperFilter.base_filters) <= covered
+
+
+@pytest.fixture
+def repositories():
+    ada = DeveloperFactory(login="ada", github_id=1)
+    grace = DeveloperFactory(login="grace", github_id=2)
+    RepositoryFactory(owner=ada, github_id=10, name="Engine", full_name="ada/Engine", language="Python",
+                      description="Difference engine notes", homepage=None, archived=True, disabled=False,
+                      fork=False, private=False, has_downloads=True, has_issues=True, has_pages=True,
+                      has_projects=False, has_wiki=True, stargazers_count=900, subscribers_count=30,
+                      watchers_count=900, open_issues_count=4, forks_count=12, created_at=EARLY, updated_at=LATE,
+                      pushed_at=LATE)
+    RepositoryFactory(owner=grace, github_id=20, name="cobol", full_name="grace/cobol", language="COBOL",
+                      description="Compilers", homepage="https://example.com", archived=False, disabled=True,
+                      fork=True, private=False, has_downloads=False, has_issues=False, has_pages=False,
+                      has_projects=True, has_wiki=False, stargazers_count=5, subscribers_count=None,
+                      watchers_count=5, open_issues_count=0, forks_count=0, created_at=LATE, updated_at=LATE,
+                      pushed_at=EARLY)
+    return {"ada": ada, "grace": grace}
+
+
+REPOSITORY_CASES = [
+    ("owner_login", "ADA", ["ada/Engine"]),
+    ("owner_github_id", "2", ["grace/cobol"]),
+    ("github_id", "10", ["ada/Engine"]),
+    ("name", "engine", ["ada/Engine"]),
+    ("full_name", "GRACE/COBOL", ["grace/cobol"]),
+    ("language", "Python", ["ada/Engine"]),
+    ("description__icontains", "ENGINE", ["ada/Engine"]),
+    ("homepage__isnull", "true", ["ada/Engine"]),
+    ("homepage__isnull", "false", ["grace/cobol"]),
+    ("archived", "true", ["ada/Engine"]),
+    ("disabled", "true", ["grace/cobol"]),
+    ("fork", "false", ["ada/Engine"]),
+    ("private", "false", ["ada/Engine", "grace/cobol"]),
+    ("has_downloads", "false", ["grace/cobol"]),
+    ("has_issues", "true", ["ada/Engine"]),
+    ("has_pages", "true", ["ada/Engine"]),
+    ("has_projects", "true", ["grace/cobol"]),
+    ("has_wiki", "false", ["grace/cobol"]),
+    ("stargazers_count", "5", ["grace/cobol"]),
+    ("stargazers_count__lt", "900", ["grace/cobol"]),
+    ("stargazers_count__lte", "900", ["ada/Engine", "grace/cobol"]),
+    ("stargazers_count__gt", "5", ["ada/Engine"]),
+    ("stargazers_count__gte", "901", []),
+    ("subscribers_count", "30", ["ada/Engine"]),
+    ("subscribers_count__lt", "31", ["ada/Engine"]),
+    ("subscribers_count__lte", "29", []),
+    ("subscribers_count__gt", "0", ["ada/Engine"]),
+    ("subscribers_count__gte", "30", ["ada/Engine"]),
+    ("watchers_count", "900", ["ada/Engine"]),
+    ("watchers_count__lt", "6", ["grace/cobol"]),
+    ("watchers_count__lte", "5", ["grace/cobol"]),
+    ("watchers_count__gt", "5", ["ada/Engine"]),
+    ("watchers_count__gte", "5", ["ada/Engine", "grace/cobol"]),
+    ("open_issues_count", "0", ["grace/cobol"]),
+    ("open_issues_count__lt", "4", ["grace/cobol"]),
+    ("open_issues_count__lte", "4", ["ada/Engine", "grace/cobol"]),
+    ("open_issues_count__gt", "0", ["ada/Engine"]),
+    ("open_issues_count__gte", "5", []),
+    ("forks_count", "12", ["ada/Engine"]),
+    ("forks_count__lt", "12", ["grace/cobol"]),
+    ("forks_count__lte", "12", ["ada/Engine", "grace/cobol"]),
+    ("forks_count__gt", "0", ["ada/Engine"]),
+    ("forks_count__gte", "0", ["ada/Engine", "grace/cobol"]),
+    ("created_at", "2012-01-01T00:00:00Z", ["ada/Engine"]),
+    ("created_at__lt", "2015-01-01T00:00:00Z", ["ada/Engine"]),
+    ("created_at__lte", "2012-01-01T00:00:00Z", ["ada/Engine"]),
+    ("created_at__gt", "2012-01-01T00:00:00Z", ["grace/cobol"]),
+    ("created_at__gte", "2012-01-01T00:00:00Z", ["ada/Engine", "grace/cobol"]),
+    ("updated_at", "2020-06-01T00:00:00Z", ["ada/Engine", "grace/cobol"]),
+    ("updated_at__lt", "2020-06-01T00:00:00Z", []),
+    ("updated_at__lte", "2020-06-01T00:00:00Z", ["ada/Engine", "grace/cobol"]),
+    ("updated_at__gt", "2020-06-01T00:00:00Z", []),
+    ("updated_at__gte", "2020-06-01T00:00:00Z", ["ada/Engine", "grace/cobol"]),
+    ("pushed_at", "2012-01-01T00:00:00Z", ["grace/cobol"]),
+    ("pushed_at__lt", "2015-01-01T00:00:00Z", ["grace/cobol"]),
+    ("pushed_at__lte", "2020-06-01T00:00:00Z", ["ada/Engine", "grace/cobol"]),
+    ("pushed_at__gt", "2015-01-01T00:00:00Z", ["ada/Engine"]),
+    ("pushed_at__gte", "2020-06-01T00:00:00Z", ["ada/Engine"]),
+    ("search", "compilers", ["grace/cobol"]),
+    ("search", "ada/", ["ada/Engine"]),
+    ("ordering", "-stargazers_count", ["ada/Engine", "grace/cobol"]),
+    ("ordering", "pushed_at", ["grace/cobol", "ada/Engine"]),
+]
+
+
+@pytest.mark.parametrize(("param", "value", "expected"), REPOSITORY_CASES)
+def test_repository_filters(api, repositories, param, value, expected):
+    response = api.get("/github/repositories/", {param: value})
+    assert response.status_code == 200, response.json()
+    found = [item["full_name"] for item in response.json()["results"]]
+    assert found == expected if param == "ordering" else sorted(found) == sorted(expected)
+
+
+def test_repository_owner_filter_takes_the_owners_uuid(api, repositories):
+    body = api.get("/github/repositories/", {"owner": str(repositories["grace"].pk)}).json()
+    assert [item["full_name"] for item in body["results"]] == ["grace/cobol"]
+
+
+def test_every_repository_filter_has_a_case():
+    covered = {param for param, _value, _expected in REPOSITORY_CASES} | {"owner"}
+    assert set(RepositoryFilter.base_filters) <= covered
