@@ -5,6 +5,7 @@ they stay fast on millions of rows. Bad values answer 400 naming the parameter, 
 """
 import django_filters
 from django import forms
+from django.db.models import F
 from django.db.models.functions import Lower
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
@@ -160,7 +161,10 @@ class RepositoryFilter(StrictFilterSet):
 
 
 class StrictOrderingFilter(filters.OrderingFilter):
-    """`ordering` that answers 400 for an unknown field and always ends on a unique column (a stable order)."""
+    """`ordering` that answers 400 for an unknown field and always ends on a unique column (a stable order).
+
+    Nulls (stubs have no counts yet) come last in both directions, on every database alike.
+    """
 
     def get_ordering(self, request, queryset, view):
         params = request.query_params.get(self.ordering_param)
@@ -176,7 +180,8 @@ class StrictOrderingFilter(filters.OrderingFilter):
             )
         if not any(field.lstrip("-") == "github_id" for field in fields):
             fields.append("github_id")
-        return fields
+        return [F(field[1:]).desc(nulls_last=True) if field.startswith("-") else F(field).asc(nulls_last=True)
+                for field in fields]
 
 
 class SafeSearchFilter(filters.SearchFilter):
