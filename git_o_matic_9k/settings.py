@@ -79,6 +79,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "github.login_throttle.LoginThrottleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -139,6 +140,14 @@ AUTH_PASSWORD_VALIDATORS = [
 # The database is the one store every web process shares: the per-user throttle of POST /github/tasks/ counts
 # there (created by `manage.py createcachetable`, which `make migrate` and the Procfile's release run).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}}
+
+# Password guessing (github/login_throttle.py): after this many failed logins of one username (or from one address)
+# within the lockout window, every login attempt for it answers 429 until the window ends.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", 20)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# Proxies in front of the web processes that append the client's address to X-Forwarded-For (Heroku: 1).
+LOGIN_THROTTLE_PROXIES = env_int("LOGIN_THROTTLE_PROXIES", 0)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -7,3 +7,7 @@ class GithubConfig(AppConfig):
 
     name = "github"
     verbose_name = "GitHub graph"
+
+    def ready(self):
+        # Connects the failed-login counter to Django's user_login_failed signal.
+        from github import login_throttle  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
