@@ -7,7 +7,35 @@ follower or stargazer list is a *stub*: github_id and login, profile fields null
 import uuid
 
 from django.db import models
+from django.db.models import F
 from django.db.models.functions import Lower
+
+
+class NullsSmallestIndex(models.Index):
+    """An index in the order the API sorts a nullable column: nulls count as the smallest value.
+
+    `ordering=-followers_count` (the top-N query) reads it forwards, `ordering=followers_count` backwards, and
+    range filters use it too: one index for both directions (see StrictOrderingFilter in github/api/filters.py).
+    PostgreSQL needs `DESC NULLS LAST` spelled out; SQLite sorts nulls smallest already and cannot declare it.
+    """
+
+    def __init__(self, *, column, name):
+        self.column = column
+        super().__init__(F(column).desc(nulls_last=True), name=name)
+
+    def deconstruct(self):
+        return f"{self.__module__}.{type(self).__name__}", (), {"column": self.column, "name": self.name}
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().create_sql(model, schema_editor, using=using, **kwargs)
+        plain = models.Index(fields=[self.column], name=self.name)
+        return plain.create_sql(model, schema_editor, using=using, **kwargs)
+
+
+def nulls_smallest_index(table, column):
+    """A NullsSmallestIndex with a name within Django's 30 characters."""
+    return NullsSmallestIndex(column=column, name=f"{table[:4]}_{column[:16]}_desc_idx")
 
 
 class Developer(models.Model):
@@ -60,16 +88,13 @@ class Developer(models.Model):
         constraints = [models.UniqueConstraint(Lower("login"), name="developer_login_ci_unique")]
         indexes = [
             models.Index(fields=["login"]),
-            models.Index(fields=["name"]),
             models.Index(fields=["location"]),
             models.Index(fields=["company"]),
             models.Index(fields=["email"]),
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["updated_at"]),
-            models.Index(fields=["followers_count"]),
-            models.Index(fields=["following_count"]),
-            models.Index(fields=["public_gists"]),
-            models.Index(fields=["public_repos"]),
+            *[nulls_smallest_index("developer", name) for name in (
+                "name", "created_at", "updated_at", "followers_count", "following_count", "public_gists",
+                "public_repos",
+            )],
             # The `synced` filter: synced profiles in the API's default order.
             models.Index(fields=["github_id"], name="developer_synced_idx",
                          condition=models.Q(profile_synced_at__isnull=False)),
@@ -156,12 +181,10 @@ class Repository(models.Model):
             models.Index(fields=["owner_github_id"]),
             models.Index(fields=["name"]),
             models.Index(fields=["full_name"]),
-            models.Index(fields=["language"]),
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["updated_at"]),
-            models.Index(fields=["pushed_at"]),
+            *[nulls_smallest_index("repository", name) for name in (
+                "language", "created_at", "updated_at", "pushed_at", "subscribers_count",
+            )],
             models.Index(fields=["stargazers_count"]),
-            models.Index(fields=["subscribers_count"]),
             models.Index(fields=["watchers_count"]),
             models.Index(fields=["open_issues_count"]),
             models.Index(fields=["forks_count"]),

@@ -163,7 +163,8 @@ class RepositoryFilter(StrictFilterSet):
 class StrictOrderingFilter(filters.OrderingFilter):
     """`ordering` that answers 400 for an unknown field and always ends on a unique column (a stable order).
 
-    Nulls (stubs have no counts yet) come last in both directions, on every database alike.
+    Nulls (stubs have no counts yet) sort as the smallest value on every database: last when descending (the
+    top-N query), first when ascending; github/models.py indexes nullable columns in exactly that order.
     """
 
     def get_ordering(self, request, queryset, view):
@@ -180,8 +181,14 @@ class StrictOrderingFilter(filters.OrderingFilter):
             )
         if not any(field.lstrip("-") == "github_id" for field in fields):
             fields.append("github_id")
-        return [F(field[1:]).desc(nulls_last=True) if field.startswith("-") else F(field).asc(nulls_last=True)
-                for field in fields]
+        return [self._order(queryset.model, field) for field in fields]
+
+    @staticmethod
+    def _order(model, field):
+        name = field.lstrip("-")
+        if not model._meta.get_field(name).null:
+            return field
+        return F(name).desc(nulls_last=True) if field.startswith("-") else F(name).asc(nulls_first=True)
 
 
 class SafeSearchFilter(filters.SearchFilter):

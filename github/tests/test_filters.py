@@ -77,7 +77,7 @@ DEVELOPER_CASES = [
     ("search", "hopper", ["grace"]),
     ("search", "ada", ["Ada"]),
     ("ordering", "-followers_count", ["Ada", "grace", "stub"]),
-    ("ordering", "followers_count", ["grace", "Ada", "stub"]),  # nulls last in both directions
+    ("ordering", "followers_count", ["stub", "grace", "Ada"]),  # nulls are the smallest value
     ("ordering", "-login", ["stub", "grace", "Ada"]),
 ]
 
