@@ -191,7 +191,7 @@ class Repository(models.Model):
             models.Index(Lower("name"), name="repository_name_ci_idx"),
             # Boolean and presence filters: a partial index on the rarer value, in the API's default order.
             *[
-                models.Index(fields=["github_id"], name=f"repository_{name.split('__')[0]}_idx",
+                models.Index(fields=["github_id"], name=f"repository_{name.split('__', maxsplit=1)[0]}_idx",
                              condition=models.Q(**{name: value}))
                 for name, value in RARE_REPOSITORY_FLAGS.items()
             ],
