@@ -11,7 +11,7 @@ from git_o_matic_9k.celery import app
 from github import throttle
 from github.client import GitHubClient
 from github.models import Developer, Follow, Repository, Star
-from github.tests.test_sync import TINY_WORLD, logins
+from github.tests.test_sync import TINY_WORLD, assert_stored_like_world, logins
 from github_simulator import World
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,8 +56,8 @@ def test_profile_sync_then_discovery_grows_the_database(start_simulator, worker,
     done = wait_for(operator, trigger(operator, name="full_profile_sync", username="alice"))
     assert done["state"] == "SUCCESS", done
     assert done["result"]["requests"] == 7 and done["date_done"]
+    assert_stored_like_world(world, "alice")
     assert Developer.objects.filter(profile_synced_at__isnull=False).count() == 1
-    assert Developer.objects.count() == 5
 
     discovery = wait_for(operator, trigger(operator, name="discovery_scraper"))
     queued = discovery["result"]["queued"]
@@ -71,6 +71,8 @@ def test_profile_sync_then_discovery_grows_the_database(start_simulator, worker,
     assert Follow.objects.count() == len(TINY_WORLD["follows"])
     assert Star.objects.count() == len(TINY_WORLD["stars"])
     assert Repository.objects.count() == len(TINY_WORLD["repos"])
+    for login in ("alice", "bob", "carol", "dave"):
+        assert_stored_like_world(world, login)
 
     simulator.reset_stats()
     again = wait_for(operator, trigger(operator, name="full_profile_sync", username="alice"))

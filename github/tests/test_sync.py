@@ -38,6 +38,42 @@ def lower_bound(world, login):
             + sum(pages(world.stargazers_of(name)) for name in world.repos_of(login)))
 
 
+PROFILE_FIELDS = {
+    "github_id": "id", "login": "login", "type": "type", "name": "name", "company": "company", "blog": "blog",
+    "location": "location", "email": "email", "bio": "bio", "twitter_username": "twitter_username",
+    "followers_count": "followers", "following_count": "following", "public_gists": "public_gists",
+    "public_repos": "public_repos",
+}
+REPOSITORY_FIELDS = [
+    "name", "full_name", "description", "homepage", "language", "has_issues", "has_projects", "has_wiki",
+    "has_pages", "has_downloads", "private", "archived", "disabled", "fork", "stargazers_count",
+    "watchers_count", "open_issues_count", "forks_count", "topics",
+]
+
+
+def assert_stored_like_world(world, login):
+    """The database holds exactly what the simulator's world says about `login`: every field and relation."""
+    developer = Developer.objects.get(login=login)
+    profile = world.user(login)
+    for field, key in PROFILE_FIELDS.items():
+        assert getattr(developer, field) == profile[key], field
+    assert developer.created_at.isoformat().replace("+00:00", "Z") == profile["created_at"]
+    assert logins(Developer.objects.filter(following=developer)) == sorted(world.followers_of(login))
+    assert logins(developer.following.all()) == sorted(world.following_of(login))
+    assert sorted(developer.starred_repositories.values_list("full_name", flat=True)) == sorted(
+        world.starred_by(login))
+    owned = Repository.objects.filter(owner=developer, gone_at__isnull=True)
+    assert sorted(owned.values_list("full_name", flat=True)) == sorted(world.repos_of(login))
+    for repository in owned:
+        payload = world.repo(repository.full_name)
+        for field in REPOSITORY_FIELDS:
+            assert getattr(repository, field) == payload[field], (repository.full_name, field)
+        assert repository.owner_github_id == payload["owner"]["id"]
+        assert logins(repository.stargazers.all()) == sorted(world.stargazers_of(repository.full_name))
+    for stub in Developer.objects.filter(profile_synced_at__isnull=True):
+        assert world.user(stub.login)["id"] == stub.github_id
+
+
 def run_sync(login):
     with GitHubClient() as client:
         return sync.full_profile_sync(client=client, login=login)
@@ -80,6 +116,29 @@ def test_cold_sync_stores_the_world_of_the_user(world):
     assert set(stubs.values_list("seed_distance", flat=True)) == {1}
     assert result.requests == lower_bound(world, "alice") == 7
     assert result.not_modified == 0 and not result.gone
+
+
+def test_a_generated_world_is_stored_field_for_field_at_the_lower_bound(start_simulator):
+    world = World.generate(users=400, seed=11)
+    start_simulator(world)
+    hub = max(world.logins(), key=lambda login: len(world.followers_of(login)) + len(world.repos_of(login)))
+    assert run_sync(hub).requests == lower_bound(world, hub)
+    assert_stored_like_world(world, hub)
+
+
+def test_an_unstar_deep_in_the_list_is_seen_at_the_next_whole_read(start_simulator, settings):
+    users = [{"login": "fan", "id": 1}, {"login": "maker", "id": 2}]
+    repos = [{"full_name": f"maker/r{n}", "id": 100 + n} for n in range(150)]
+    world = World.from_dict({"users": users, "repos": repos, "stars": [["fan", r["full_name"]] for r in repos]})
+    start_simulator(world)
+    run_sync("fan")
+    world.unstar("fan", "maker/r0")  # the oldest star: page 2 of the newest-first list; page 1 is unchanged
+    run_sync("fan")
+    assert Star.objects.filter(developer__login="fan").count() == 150  # not seen yet: page 1 was a 304
+    settings.GITHUB_FULL_READ_DAYS = 0  # the whole list is due
+    run_sync("fan")
+    assert Star.objects.filter(developer__login="fan").count() == 149
+    assert not Star.objects.filter(developer__login="fan", repository__full_name="maker/r0").exists()
 
 
 def test_second_sync_of_unchanged_data_spends_no_quota(world):

@@ -10,31 +10,34 @@ from django.utils import timezone
 from git_o_matic_9k.celery import app
 from github import sync, tasks
 from github.client import GitHubClient, HttpErrorException
-from github.models import Developer, Follow, RateLimit, Star
+from github.models import Developer, RateLimit, Repository
 from github.tests.test_sync import TINY_WORLD, logins, run_sync
 from github_simulator import World
 
 
 @pytest.mark.django_db
-def test_running_out_part_way_fails_with_the_message_and_keeps_the_previous_relations(start_simulator, settings):
-    world = World.from_dict(TINY_WORLD)
+def test_running_out_part_way_fails_with_the_message_and_keeps_the_unfinished_relations(start_simulator, settings):
+    fans = [{"login": f"fan{n}", "id": 1000 + n} for n in range(250)]
+    world = World.from_dict({**TINY_WORLD, "users": TINY_WORLD["users"] + fans})
     start_simulator(world)
     run_sync("alice")
-    before = set(Follow.objects.values_list("follower_id", "followee_id")), set(Star.objects.values_list("pk"))
+    # alice gains 250 followers (2 pages more than her stored count promises), drops bob, loses carol's star.
+    for fan in fans:
+        world.follow(fan["login"], "alice")
     world.unfollow("alice", "bob")
-    world.unfollow("dave", "alice")
-    world.unstar("alice", "bob/tool")
-    # Let the ledger allow 3 more requests: profile, followers, following; starred is refused part-way.
+    world.unstar("carol", "alice/notes")
+    # The ledger allows exactly the estimated 7 requests; the sync needs 9 and is stopped at the stargazers.
+    assert sync.estimate_profile_cost("alice") == 7
     row = RateLimit.objects.get()
-    settings.GITHUB_QUOTA_FRACTION = 1 - (row.rate_remaining - 3) / row.rate_limit
-    with pytest.raises(HttpErrorException, match="API rate limit exceeded"):
-        run_sync("alice")
+    settings.GITHUB_QUOTA_FRACTION = 1 - (row.rate_remaining - 7) / row.rate_limit
+    outcome = tasks.full_profile_sync.apply(kwargs={"username": "alice"})
+    assert outcome.state == "FAILURE"
+    assert isinstance(outcome.result, HttpErrorException) and str(outcome.result) == "API rate limit exceeded"
     alice = Developer.objects.get(login="alice")
-    # Lists read to their end were replaced; the one cut short is untouched.
+    # Lists read to their end were replaced; the list cut short is exactly as before.
+    assert Developer.objects.filter(following=alice).count() == 251
     assert logins(alice.following.all()) == ["carol"]
-    assert logins(Developer.objects.filter(following=alice)) == []
-    assert sorted(alice.starred_repositories.values_list("full_name", flat=True)) == ["acme/site", "bob/tool"]
-    assert before[1] == set(Star.objects.values_list("pk"))
+    assert logins(Repository.objects.get(full_name="alice/notes").stargazers.all()) == ["bob", "carol"]
 
 
 @pytest.mark.django_db(transaction=True)
