@@ -25,8 +25,10 @@ def test_running_out_part_way_fails_with_the_message_and_keeps_the_unfinished_re
     for fan in fans:
         world.follow(fan["login"], "alice")
     world.unfollow("alice", "bob")
+    world.star("alice", "alice/empty")
     world.unstar("carol", "alice/notes")
-    # The ledger allows exactly the estimated 7 requests; the sync needs 9 and is stopped at the stargazers.
+    # Every list changed, so none is a free 304: profile 1, followers 3, following 1, starred 1, repositories 1,
+    # then stargazers. The ledger allows exactly the estimated 7: the stargazers of alice/notes are cut off.
     assert sync.estimate_profile_cost("alice") == 7
     row = RateLimit.objects.get()
     settings.GITHUB_QUOTA_FRACTION = 1 - (row.rate_remaining - 7) / row.rate_limit
@@ -37,6 +39,7 @@ def test_running_out_part_way_fails_with_the_message_and_keeps_the_unfinished_re
     # Lists read to their end were replaced; the list cut short is exactly as before.
     assert Developer.objects.filter(following=alice).count() == 251
     assert logins(alice.following.all()) == ["carol"]
+    assert "alice/empty" in alice.starred_repositories.values_list("full_name", flat=True)
     assert logins(Repository.objects.get(full_name="alice/notes").stargazers.all()) == ["bob", "carol"]
 
 
