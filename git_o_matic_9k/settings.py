@@ -24,22 +24,16 @@ def env_bool(name, default=False):
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_int(name, default):
-    """An integer variable, with a message naming it when it is not one."""
-    value = os.environ.get(name, "")
+def env_number(name, default, parse=int):
+    """A numeric variable (`parse` is int or float), with a message naming it when it is not one."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
     try:
-        return int(value) if value.strip() else default
+        return parse(value)
     except ValueError as error:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from error
-
-
-def env_float(name, default):
-    """A decimal variable, with a message naming it when it is not one."""
-    value = os.environ.get(name, "")
-    try:
-        return float(value) if value.strip() else default
-    except ValueError as error:
-        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from error
+        kind = "an integer" if parse is int else "a number"
+        raise ImproperlyConfigured(f"{name} must be {kind}, got {value!r}") from error
 
 
 def env_list(name, default=""):
@@ -112,7 +106,7 @@ if os.environ.get("DATABASE_URL"):
     DATABASES = {
         "default": dj_database_url.parse(
             os.environ["DATABASE_URL"],
-            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+            conn_max_age=env_number("DATABASE_CONN_MAX_AGE", 60),
             conn_health_checks=True,
         )
     }
@@ -143,11 +137,11 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", 
 
 # Password guessing (github/login_throttle.py): after this many failed logins of one username (or from one address)
 # within the lockout window, every login attempt for it answers 429 until the window ends.
-LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", 20)
-LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+LOGIN_FAILURE_LIMIT = env_number("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_number("LOGIN_FAILURE_LIMIT_PER_ADDRESS", 20)
+LOGIN_LOCKOUT_SECONDS = env_number("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 # Proxies in front of the web processes that append the client's address to X-Forwarded-For (Heroku: 1).
-LOGIN_THROTTLE_PROXIES = env_int("LOGIN_THROTTLE_PROXIES", 0)
+LOGIN_THROTTLE_PROXIES = env_number("LOGIN_THROTTLE_PROXIES", 0)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -167,7 +161,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_SECONDS = env_number("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -181,7 +175,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "github.api.pagination.StablePageNumberPagination",
-    "PAGE_SIZE": env_int("API_PAGE_SIZE", 50),
+    "PAGE_SIZE": env_number("API_PAGE_SIZE", 50),
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "github.api.filters.StrictOrderingFilter",
@@ -227,7 +221,7 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 30 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = env_number("CELERY_TASK_SOFT_TIME_LIMIT", 30 * 60)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -244,19 +238,19 @@ CELERY_BEAT_SCHEDULE = {
 GITHUB_API_URL = os.environ.get("GITHUB_API_URL", "https://api.github.com").rstrip("/")
 GITHUB_API_KEY = os.environ.get("GITHUB_API_KEY", "")
 GITHUB_API_USER = os.environ.get("GITHUB_API_USER", "")
-GITHUB_QUOTA_FRACTION = env_float("GITHUB_QUOTA_FRACTION", 1.0)
+GITHUB_QUOTA_FRACTION = env_number("GITHUB_QUOTA_FRACTION", 1.0, float)
 if not 0 < GITHUB_QUOTA_FRACTION <= 1:
     raise ImproperlyConfigured(f"GITHUB_QUOTA_FRACTION must be in (0, 1], got {GITHUB_QUOTA_FRACTION}")
-GITHUB_TIMEOUT = (env_float("GITHUB_CONNECT_TIMEOUT", 5.0), env_float("GITHUB_READ_TIMEOUT", 30.0))
+GITHUB_TIMEOUT = (env_number("GITHUB_CONNECT_TIMEOUT", 5.0, float), env_number("GITHUB_READ_TIMEOUT", 30.0, float))
 # A removal deep in a list leaves page 1 unchanged, so every list is still read whole this often.
-GITHUB_FULL_READ_DAYS = env_float("GITHUB_FULL_READ_DAYS", 3.0)
+GITHUB_FULL_READ_DAYS = env_number("GITHUB_FULL_READ_DAYS", 3.0, float)
 
 # The crawler (github/sync.py, github/tasks.py).
-DISCOVERY_BATCH_SIZE = env_int("DISCOVERY_BATCH_SIZE", 5)
+DISCOVERY_BATCH_SIZE = env_number("DISCOVERY_BATCH_SIZE", 5)
 # Synced developers are synced again by discovery once their last sync is at least this old.
-DISCOVERY_RESYNC_HOURS = env_float("DISCOVERY_RESYNC_HOURS", 24.0)
+DISCOVERY_RESYNC_HOURS = env_number("DISCOVERY_RESYNC_HOURS", 24.0, float)
 # A developer discovery queued is not queued again for this long, unless its sync ends first.
-DISCOVERY_CLAIM_SECONDS = env_int("DISCOVERY_CLAIM_SECONDS", 3 * 3600)
+DISCOVERY_CLAIM_SECONDS = env_number("DISCOVERY_CLAIM_SECONDS", 3 * 3600)
 
 LOGGING = {
     "version": 1,
