@@ -92,7 +92,7 @@ def test_developer_filters(api, developers, param, value, expected):
 
 def test_every_developer_filter_has_a_case():
     covered = {param for param, _value, _expected in DEVELOPER_CASES}
-    assert set(DeveloperFilter.base_filters) <= covered
+    assert set(DeveloperFilter().filters) <= covered
 
 
 @pytest.fixture
@@ -195,4 +195,4 @@ def test_repository_owner_filter_takes_the_owners_uuid(api, repositories):
 
 def test_every_repository_filter_has_a_case():
     covered = {param for param, _value, _expected in REPOSITORY_CASES} | {"owner"}
-    assert set(RepositoryFilter.base_filters) <= covered
+    assert set(RepositoryFilter().filters) <= covered

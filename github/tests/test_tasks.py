@@ -64,7 +64,7 @@ def test_two_workers_syncing_overlapping_users_at_once_write_no_duplicates(start
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == []
+    assert not errors, errors
     ids = list(Developer.objects.values_list("github_id", flat=True))
     assert len(ids) == len(set(ids))
     for login in hubs:
@@ -103,7 +103,7 @@ def test_discovery_picks_stubs_nearest_to_the_seed_within_budget_and_never_twice
             return tasks.discovery_scraper.apply().get()["queued"]
 
     assert sorted(discover()) == ["acme", "bob", "carol"]
-    assert discover() == []  # all claimed while queued
+    assert not discover()  # all claimed while queued
     sync.release_claim("bob")
     assert discover() == ["bob"]
     assert sorted(queued) == ["acme", "bob", "bob", "carol"]
@@ -115,13 +115,13 @@ def test_discovery_never_queues_more_than_the_budget_pays_for():
         Developer.objects.create(github_id=github_id, login=f"stub{github_id}", seed_distance=1)
     chosen = sync.choose_discovery_batch(budget=sync.STUB_COST * 2 + 1, limit=5)
     assert [developer.login for developer in chosen] == ["stub1", "stub2"]
-    assert sync.choose_discovery_batch(budget=0, limit=5) == []
+    assert not sync.choose_discovery_batch(budget=0, limit=5)
 
 
 @pytest.mark.django_db
 def test_discovery_on_an_empty_database_does_nothing(start_simulator):
     start_simulator(World.from_dict(TINY_WORLD))
-    assert tasks.discovery_scraper.apply().get()["queued"] == []
+    assert not tasks.discovery_scraper.apply().get()["queued"]
 
 
 def test_heart_beat_logs_ping(caplog):
