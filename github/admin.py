@@ -3,6 +3,10 @@ from django.contrib import admin
 
 from github.models import Developer, Follow, RateLimit, Repository, Star
 
+admin.site.site_header = "git-o-matic-9k"
+admin.site.site_title = "git-o-matic-9k admin"
+admin.site.index_title = "The crawled GitHub graph"
+
 DEVELOPER_GITHUB_FIELDS = [
     "github_id", "login", "type", "name", "location", "bio", "company", "email", "blog", "twitter_username",
     "created_at", "updated_at", "followers_count", "following_count", "public_gists", "public_repos",
