@@ -5,6 +5,9 @@ from django.views.generic import RedirectView
 
 from github.views import health
 
+handler404 = "github.views.not_found"
+handler500 = "github.views.server_error"
+
 urlpatterns = [
     path("github/", include("github.api.urls")),
     path("admin/", admin.site.urls),
