@@ -190,6 +190,7 @@ SWAGGER_SETTINGS = {
         "basic": {"type": "basic"},
         "token": {"type": "apiKey", "name": "Authorization", "in": "header"},
     },
+    "DEFAULT_AUTO_SCHEMA_CLASS": "github.api.schema.DocumentedErrorsAutoSchema",
     "DEFAULT_FILTER_INSPECTORS": [
         "github.api.inspectors.TypedFilterInspector",
         "drf_yasg.inspectors.CoreAPICompatInspector",

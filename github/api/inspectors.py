@@ -9,6 +9,10 @@ from drf_yasg import openapi
 from drf_yasg.inspectors.base import FilterInspector, NotHandled
 from rest_framework.filters import OrderingFilter, SearchFilter
 
+# Any text without NUL characters.
+TEXT_PATTERN = "^[^\\x00]*$"
+INT64_BOUNDS = {"minimum": -(2**63), "maximum": 2**63 - 1}
+
 
 def filter_parameter_type(filter_field):
     """The OpenAPI (type, format) a django-filter filter accepts."""
@@ -45,16 +49,22 @@ class TypedFilterInspector(FilterInspector):
             parameters = []
             for name, filter_field in filterset_class.base_filters.items():
                 param_type, param_format = filter_parameter_type(filter_field)
+                # Django's form fields refuse NUL characters (400): say so, so clients need not find out.
+                pattern = TEXT_PATTERN if (param_type, param_format) == (openapi.TYPE_STRING, None) else None
+                # The database's 64-bit integers: a value beyond them is a 400.
+                bounds = INT64_BOUNDS if param_type == openapi.TYPE_INTEGER else {}
                 parameters.append(openapi.Parameter(
                     name, openapi.IN_QUERY, description=filter_parameter_description(name, filter_field),
-                    type=param_type, format=param_format, required=False,
+                    type=param_type, format=param_format, pattern=pattern, required=False, **bounds,
                 ))
             return parameters
         if isinstance(filter_backend, OrderingFilter):
             fields = getattr(self.view, "ordering_fields", [])
+            one = f"-?({'|'.join(fields)})"
             return [openapi.Parameter(
                 filter_backend.ordering_param, openapi.IN_QUERY, type=openapi.TYPE_STRING, required=False,
                 description=f"Comma-separated fields to order by, - for descending: {', '.join(fields)}",
+                pattern=f"^({one}(,{one})*)?$",
             )]
         if isinstance(filter_backend, SearchFilter):
             fields = getattr(self.view, "search_fields", [])

@@ -18,7 +18,34 @@ API_INFO = openapi.Info(
 )
 
 
-class NestedListAutoSchema(SwaggerAutoSchema):
+ERROR = openapi.Schema(type=openapi.TYPE_OBJECT, required=["detail"],
+                       properties={"detail": openapi.Schema(type=openapi.TYPE_STRING)})
+FIELD_ERRORS = openapi.Schema(
+    type=openapi.TYPE_OBJECT,
+    description="The fields at fault, each with its messages (or `detail` for a body that is not JSON)",
+)
+
+
+class DocumentedErrorsAutoSchema(SwaggerAutoSchema):
+    """Every operation documents the errors it can answer, not only its success, so clients (and schema
+    fuzzers) know a 404 for an unknown id or page, a 400 for a bad filter or body, and 401/403/429 for
+    missing or refused credentials are part of the contract."""
+
+    def get_response_serializers(self):
+        responses = super().get_response_serializers()
+        errors = {
+            "401": openapi.Response("Invalid credentials", ERROR),
+            "403": openapi.Response("Not logged in, or not allowed (triggering tasks needs a permission)", ERROR),
+            "429": openapi.Response("Throttled: too many task triggers, or too many failed logins", ERROR),
+        }
+        if self.should_page() or "{" in self.path:
+            errors["404"] = openapi.Response("No such object, or no such page", ERROR)
+        if self.should_filter() or self.should_page() or self.method in ("POST", "PUT", "PATCH"):
+            errors["400"] = openapi.Response("Invalid parameters", FIELD_ERRORS)
+        return {**errors, **responses}
+
+
+class NestedListAutoSchema(DocumentedErrorsAutoSchema):
     """Documents a detail route that answers a paginated list (followers, starred...) as the list it is."""
 
     def is_list_view(self):

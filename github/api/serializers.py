@@ -58,6 +58,8 @@ class RepositorySerializer(serializers.HyperlinkedModelSerializer):
     github_id = serializers.CharField(read_only=True)
     owner_github_id = serializers.CharField(read_only=True)
     stargazers = HyperlinkListField("developer-detail", source="stargazer_ids")
+    # A JSON column holding GitHub's list of topic names: a list of strings in the schema, not "any object".
+    topics = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = Repository
