@@ -25,7 +25,7 @@ from rest_framework.test import APIClient
 
 from git_o_matic_9k.celery import app
 from github import tasks
-from github.models import Developer
+from github.models import Developer, RateLimit
 from github.tests.factories import DeveloperFactory, RepositoryFactory
 from github.tests.test_end_to_end import trigger, wait_for
 from github.tests.test_sync import TINY_WORLD
@@ -330,9 +330,9 @@ def _admin_pages(staff):
     admin = Client()
     admin.force_login(staff)
     rows = [f"/admin/django_celery_results/taskresult/{row.pk}/change/" for row in TaskResult.objects.all()]
+    rows += [f"/admin/github/ratelimit/{pk}/change/" for pk in RateLimit.objects.values_list("pk", flat=True)]
     developer = Developer.objects.get(login="alice")
-    return _pages_of(admin, ADMIN_PAGES + rows + ["/admin/github/ratelimit/1/change/",
-                                                  f"/admin/github/developer/{developer.pk}/change/"])
+    return _pages_of(admin, ADMIN_PAGES + rows + [f"/admin/github/developer/{developer.pk}/change/"])
 
 
 def _error_pages(staff, settings, monkeypatch):
@@ -374,10 +374,11 @@ def test_the_token_appears_in_no_log_result_response_admin_page_or_error_page(
     settings.GITHUB_API_KEY = KNOWN_TOKEN
 
     seen = {"logs": caplog.text, **_stored_text(), **_admin_pages(staff)}
-    seen.update(_pages_of(api, ["/github/", "/github/rate_limit/", "/github/rate_limit/1/", "/github/tasks/",
-                                done["url"], refused["url"], "/github/swagger.json", "/github/developers/"]))
+    ledger = [f"/github/rate_limit/{pk}/" for pk in RateLimit.objects.values_list("pk", flat=True)]
+    seen.update(_pages_of(api, ledger + ["/github/", "/github/rate_limit/", "/github/tasks/", done["url"],
+                                         refused["url"], "/github/swagger.json", "/github/developers/"]))
     seen.update(_error_pages(staff, settings, monkeypatch))  # last: it breaks the developer list
-    assert all(seen.values())
+    assert [where for where, text in seen.items() if not text] == []
     assert [where for where, text in seen.items() if KNOWN_TOKEN in text] == []
     assert "token-" in seen["database dump"]  # the ledger keeps the token's label instead
 
@@ -393,3 +394,10 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path):
                             cwd=BASE_DIR, env=environment, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_api_urls_no_route_matches_answer_json_404s(api):
+    for url in ("/github/developers/0.5/", "/github/developers/0.5/followers/", "/github/no-such-thing/"):
+        response = api.get(url)
+        assert response.status_code == 404 and response.json() == {"detail": "Not found."}, url
+    assert api.get("/no-such-page/")["Content-Type"].startswith("text/html")
