@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Least
 from django.utils import timezone
 
@@ -99,11 +99,14 @@ def record(label: str, state: RateState) -> None:
         "rate_reset_raw": state.reset,
         "rate_reset": state.reset_at,
     }
-    rows = RateLimit.objects.filter(credential=label, resource=state.resource)
-    if rows.filter(rate_reset_raw__lt=state.reset, rate_reset__lte=state.observed_at).update(**fields):
-        return
+    # One UPDATE for both cases (it runs after every request): a later window replaces `remaining`, the same
+    # window only lowers it; a reading of an older window matches neither and changes nothing.
+    later_window = Q(rate_reset_raw__lt=state.reset, rate_reset__lte=state.observed_at)
     same_window = Q(rate_reset_raw=state.reset) | Q(rate_reset_raw__lt=state.reset, rate_reset__gt=state.observed_at)
-    if rows.filter(same_window).update(**fields | {"rate_remaining": Least(F("rate_remaining"), state.remaining)}):
+    remaining = Case(When(later_window, then=Value(state.remaining)),
+                     default=Least(F("rate_remaining"), Value(state.remaining)))
+    rows = RateLimit.objects.filter(later_window | same_window, credential=label, resource=state.resource)
+    if rows.update(**fields | {"rate_remaining": remaining}):
         return
     RateLimit.objects.get_or_create(credential=label, resource=state.resource, defaults=fields)
 
@@ -139,7 +142,10 @@ def reserve(labels: Sequence[str], refresh: Refresh, resource: str = CORE) -> Re
     The UPDATE only succeeds while the row still has budget, so concurrent workers cannot overspend; losing
     such a race re-reads the rows. That loop ends: every lost race means somebody else took a unit.
     """
+    if len(labels) == 1 and (reservation := _reserve_as_before(labels[0], resource)) is not None:
+        return reservation
     rows = current_rows(labels, refresh, resource)
+    _remember_rows(rows, resource)
     while True:
         candidates = sorted((row for row in rows if allowed(row) >= 1), key=allowed, reverse=True)
         if not candidates:
@@ -151,6 +157,34 @@ def reserve(labels: Sequence[str], refresh: Refresh, resource: str = CORE) -> Re
             if taken:
                 return Reservation(label=row.credential, resource=resource, reset=row.rate_reset_raw)
         rows = list(RateLimit.objects.filter(credential__in=labels, resource=resource))
+        _remember_rows(rows, resource)
+
+
+# (label, resource) -> (rate_limit, rate_reset_raw, rate_reset) of the row this process last read.
+_last_seen: dict[tuple[str, str], tuple[int, int, datetime]] = {}
+
+
+def _remember_rows(rows: Sequence[RateLimit], resource: str) -> None:
+    for row in rows:
+        _last_seen[row.credential, resource] = (row.rate_limit, row.rate_reset_raw, row.rate_reset)
+
+
+def _reserve_as_before(label: str, resource: str) -> Reservation | None:
+    """With one credential, take a unit with a single UPDATE when its row is still in the window last read.
+
+    The row's window and limit are conditions of the UPDATE itself, so a row refreshed, rejected (limit 0) or
+    moved to another window since matches nothing, and the caller falls back to reading the rows: the
+    reservation stays as atomic as the full path while the usual request costs one statement instead of two.
+    """
+    seen = _last_seen.get((label, resource))
+    if seen is None or seen[2] <= timezone.now():
+        return None
+    limit, reset_raw, _reset = seen
+    taken = RateLimit.objects.filter(
+        credential=label, resource=resource, rate_limit=limit, rate_reset_raw=reset_raw,
+        rate_remaining__gte=quota_floor(limit) + 1,
+    ).update(rate_remaining=F("rate_remaining") - 1)
+    return Reservation(label=label, resource=resource, reset=reset_raw) if taken else None
 
 
 def refund(reservation: Reservation) -> None:
