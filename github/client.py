@@ -235,8 +235,10 @@ class GitHubClient:
             return
         if len(response.url) > ConditionalValidator._meta.get_field("url").max_length:
             return
-        ConditionalValidator.objects.update_or_create(
-            url=response.url, defaults={"etag": response.etag, "last_modified": response.last_modified}
+        # One upsert statement: update_or_create would SELECT, then UPDATE or INSERT, in a transaction of its own.
+        ConditionalValidator.objects.bulk_create(
+            [ConditionalValidator(url=response.url, etag=response.etag, last_modified=response.last_modified)],
+            update_conflicts=True, unique_fields=["url"], update_fields=["etag", "last_modified", "updated"],
         )
 
     def refresh_rate_limit(self, label: str) -> None:
