@@ -509,13 +509,7 @@ def choose_discovery_batch(*, budget: int, limit: int) -> list[Developer]:
     Never-synced stubs nearest to the seeds first, then the developers synced longest ago (and not within
     DISCOVERY_RESYNC_HOURS); as many as `limit` and the budget allow (each at its estimated cost).
     """
-    stale_claim = timezone.now() - timedelta(seconds=settings.DISCOVERY_CLAIM_SECONDS)
-    unclaimed = Q(sync_queued_at__isnull=True) | Q(sync_queued_at__lt=stale_claim)
-    alive = Developer.objects.filter(unclaimed, gone_at__isnull=True)
-    stubs = alive.filter(profile_synced_at__isnull=True).order_by(F("seed_distance").asc(nulls_last=True),
-                                                                    "github_id")
-    resync_before = timezone.now() - timedelta(hours=settings.DISCOVERY_RESYNC_HOURS)
-    synced = alive.filter(profile_synced_at__lt=resync_before).order_by("profile_synced_at", "github_id")
+    stubs, synced = discovery_queues()
     chosen, spent = [], 0
     with transaction.atomic():
         for developer in _candidates(stubs, synced, limit):
@@ -527,6 +521,22 @@ def choose_discovery_batch(*, budget: int, limit: int) -> list[Developer]:
         Developer.objects.filter(pk__in=[developer.pk for developer in chosen]).update(
             sync_queued_at=timezone.now())
     return chosen
+
+
+def discovery_queues():
+    """Discovery's two queues in its order: (never-synced stubs, developers due for a resync), unclaimed ones.
+
+    Each is read in the order of its partial index (developer_stub_queue_idx, developer_resync_queue_idx), so
+    taking the first few rows is an index range scan whatever the size of the table.
+    """
+    stale_claim = timezone.now() - timedelta(seconds=settings.DISCOVERY_CLAIM_SECONDS)
+    unclaimed = Q(sync_queued_at__isnull=True) | Q(sync_queued_at__lt=stale_claim)
+    alive = Developer.objects.filter(unclaimed, gone_at__isnull=True)
+    stubs = alive.filter(profile_synced_at__isnull=True).order_by(F("seed_distance").asc(nulls_last=True),
+                                                                    "github_id")
+    resync_before = timezone.now() - timedelta(hours=settings.DISCOVERY_RESYNC_HOURS)
+    synced = alive.filter(profile_synced_at__lt=resync_before).order_by("profile_synced_at", "github_id")
+    return stubs, synced
 
 
 def _candidates(stubs, synced, limit):
