@@ -1,0 +1,239 @@
+"""Worker throughput: GitHub requests and list items a Celery worker handles per second, with 1, 2 and 4 processes.
+
+    python -m benchmarks.worker_throughput            # 20,000-user world, the 60 biggest developers, 1/2/4 processes
+    python -m benchmarks.worker_throughput --quick    # 5,000-user world, 20 developers, 1 and 2 processes
+
+Real processes, as production runs them: the project's GitHub simulator in its own process (no rate limit, no
+latency), RabbitMQ as the broker (a queue of this benchmark's own, deleted after), PostgreSQL (its own database
+`gom9k_perf_worker`), and `celery worker --concurrency N` (prefork: N worker processes). For each N the graph
+tables, the quota ledger, the validators and task results are emptied, `full_profile_sync` of the same
+developers (the world's developers with the longest lists, so pages are as full as on a big crawl) is queued,
+and the clock runs from the worker's first GitHub request to the last task's end. Reported:
+
+- GitHub requests per second and list items ingested per second (items in the pages read), in wall time;
+- the same per CPU-second of the worker processes (from /proc): what a worker can do on a core of its own,
+  since on this machine the simulator, PostgreSQL and the workers share the same cores;
+- peak resident memory of each worker process, sampled every half second against the developers written so
+  far (a flat profile: memory does not grow with the developers handled);
+- SQL statements per ingested page, counted in this process on a few of the same syncs.
+
+Nothing is written to BENCHMARKS.md with --quick.
+"""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from benchmarks.perf_common import BASE_DIR, benchmark_environment, database_url, header, setup_django, write_section
+
+SECTION = ("worker-throughput", "Worker throughput", "python -m benchmarks.worker_throughput")
+TOKEN = "worker-benchmark-token"  # noqa: S105 (the simulator's own fake token)
+BROKER = "amqp://guest:guest@127.0.0.1:5672//"
+TARGET_PER_PROCESS = 100
+TARGET_SCALING = 1.6
+RESET_TABLES = ("github_star", "github_follow", "github_repository", "github_developer", "github_ratelimit",
+                "github_conditionalvalidator", "django_celery_results_taskresult")
+
+
+def start_simulator(users):
+    """`python -m github_simulator` in its own process; returns (process, base URL)."""
+    # pylint: disable-next=consider-using-with  # outlives this function: main() terminates it
+    process = subprocess.Popen(  # noqa: S603 (our own module)
+        [sys.executable, "-m", "github_simulator", "--port", "0", "--users", str(users), "--seed", "42",
+         "--rate-limit", str(10**9), "--tokens", TOKEN], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        cwd=BASE_DIR, text=True)
+    return process, process.stdout.readline().strip()
+
+
+def simulator_stats(base_url):
+    """The simulator's request counters (its control API)."""
+    with urllib.request.urlopen(f"{base_url}/_simulator/stats", timeout=10) as response:  # noqa: S310 (localhost)
+        return json.load(response)["total"]
+
+
+def biggest_developers(world_users, count):
+    """The `count` logins with the longest lists (followers, following, starred, their repositories' stargazers),
+    biggest first, and the world (generated here too: the same seed gives the simulator's world)."""
+    from github_simulator import World  # pylint: disable=import-outside-toplevel
+
+    world = World.generate(users=world_users, seed=42)
+    items = {login: len(world.followers_of(login)) + len(world.following_of(login)) + len(world.starred_by(login))
+             + sum(len(world.stargazers_of(name)) for name in world.repos_of(login)) for login in world.logins()}
+    return sorted(items, key=items.get, reverse=True)[:count], world
+
+
+def reset_tables():
+    """Empty what a crawl writes, so each run does the same cold work."""
+    from django.db import connection  # pylint: disable=import-outside-toplevel
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(RESET_TABLES)} RESTART IDENTITY CASCADE")
+
+
+def children(pid):
+    """Process ids of the children of `pid` (the prefork pool's worker processes)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text(encoding="utf-8").split()] if path.exists() else []
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid):
+    """Resident memory of a process in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def finished_results():
+    """(tasks ended, developers written, list items read) from the task results: a sync writes one row per item
+    of each list it reads (developers of follower, following and stargazer lists, repositories of the others),
+    plus the profile."""
+    from django_celery_results.models import TaskResult  # pylint: disable=import-outside-toplevel
+
+    ended = written = items = 0
+    for state, result in TaskResult.objects.filter(task_name="github.tasks.full_profile_sync").values_list(
+            "status", "result"):
+        if state in {"SUCCESS", "FAILURE"}:
+            ended += 1
+            outcome = json.loads(result or "null")
+            if isinstance(outcome, dict):
+                written += outcome["developers_written"]
+                items += outcome["developers_written"] + outcome["repositories_written"] - 1
+    return ended, written, items
+
+
+def run(processes, logins, base_url, queue, url):  # pylint: disable=too-many-locals
+    """One measured run with `processes` worker processes; returns its figures."""
+    from github.tasks import full_profile_sync  # pylint: disable=import-outside-toplevel
+
+    reset_tables()
+    for login in logins:
+        full_profile_sync.apply_async(args=[login], queue=queue)
+    before = simulator_stats(base_url)
+    env = {**os.environ, **benchmark_environment(url, GITHUB_API_URL=base_url, GITHUB_API_KEY=TOKEN,
+                                                 CELERY_BROKER_URL=BROKER)}
+    worker = subprocess.Popen(  # noqa: S603  pylint: disable=consider-using-with  # stopped in the finally below
+        [sys.executable, "-m", "celery", "-A", "git_o_matic_9k", "worker", "-Q", queue, "--concurrency",
+         str(processes), "--pool", "prefork", "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
+         "--without-heartbeat", "--prefetch-multiplier", "1"], cwd=BASE_DIR, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    samples, started, pids = [], None, set()
+    try:
+        while True:
+            time.sleep(0.5)
+            now, stats = time.perf_counter(), simulator_stats(base_url)
+            if started is None and stats["requests"] > before["requests"]:
+                started = now - 0.25  # the first request came within the last half second
+            pids.update(children(worker.pid))
+            ended, written, items = finished_results()
+            samples.append((written, {pid: rss_mib(pid) for pid in children(worker.pid)}))
+            if ended == len(logins):
+                break
+        seconds = now - started
+        cpu = sum(cpu_seconds(pid) for pid in pids if Path(f"/proc/{pid}").exists())
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+    after = simulator_stats(base_url)
+    requests = after["requests"] - before["requests"]
+    return {"processes": processes, "seconds": seconds, "requests": requests, "cpu": cpu, "samples": samples,
+            "items": items, "developers_written": written}
+
+
+def statements_per_page(logins):
+    """SQL statements per GitHub page over cold syncs of `logins`, counted in this process."""
+    # pylint: disable=import-outside-toplevel
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from github import sync
+    from github.client import GitHubClient
+
+    reset_tables()
+    with CaptureQueriesContext(connection) as queries, GitHubClient() as client:
+        for login in logins:
+            sync.full_profile_sync(client=client, login=login)
+        pages = client.stats["requests"]
+    return len(queries) / pages, pages
+
+
+def memory_profile(samples):
+    """Peak RSS of the busiest worker process at each quarter of the developers written."""
+    total = samples[-1][0] or 1
+    marks = []
+    for quarter in (0.25, 0.5, 0.75, 1.0):
+        seen = [max(rss.values(), default=0) for written, rss in samples if written <= quarter * total]
+        marks.append((int(quarter * total), max(seen, default=0)))
+    return marks
+
+
+def main(argv=None):  # pylint: disable=too-many-locals
+    """Run each configuration, print and record the figures; exit 1 when a target is missed."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--users", type=int, default=20_000)
+    parser.add_argument("--developers", type=int, default=60)
+    parser.add_argument("--processes", default="1,2,4")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.users, args.developers, args.processes = 5_000, 20, "1,2"
+    url = database_url("gom9k_perf_worker")
+    setup_django(url, fresh=True, CELERY_BROKER_URL=BROKER)
+    # pylint: disable=import-outside-toplevel
+    from django.conf import settings
+
+    from git_o_matic_9k.celery import app
+
+    queue = f"gom9k-perf-worker-{os.getpid()}"
+    logins, world = biggest_developers(args.users, args.developers)
+    simulator, base_url = start_simulator(args.users)
+    settings.GITHUB_API_URL, settings.GITHUB_API_KEY = base_url, TOKEN
+    try:
+        results = [run(int(n), logins, base_url, queue, url) for n in args.processes.split(",")]
+        per_page, pages = statements_per_page(logins[-10:])
+    finally:
+        simulator.terminate()
+        simulator.wait(timeout=30)
+        with app.connection_for_write() as connection:
+            connection.default_channel.queue_delete(queue)
+    single = results[0]["requests"] / results[0]["seconds"]
+    table = ["| worker processes | requests | seconds | requests/s | list items/s | requests per worker CPU-second "
+             "| items per worker CPU-second | scaling vs 1 |", "| ---: " * 8 + "|"]
+    for result in results:
+        rate = result["requests"] / result["seconds"]
+        table.append(f"| {result['processes']} | {result['requests']:,} | {result['seconds']:.1f} | {rate:,.0f} | "
+                     f"{result['items'] / result['seconds']:,.0f} | {result['requests'] / result['cpu']:,.0f} | "
+                     f"{result['items'] / result['cpu']:,.0f} | {rate / single:.2f}x |")
+    memory = memory_profile(results[0]["samples"])
+    summary = world.summary()
+    body = (header(SECTION[2] + (" --quick" if args.quick else ""))
+            + f"- World: `World.generate(users={args.users}, seed=42)` ({summary['follows']:,} follows, "
+            f"{summary['stars']:,} stars), served by `python -m github_simulator` with no rate limit and no latency; "
+            f"RabbitMQ, PostgreSQL, `celery worker --pool prefork --concurrency N`\n"
+            f"- Work: cold `full_profile_sync` of the world's {len(logins)} biggest developers, "
+            f"{results[0]['items']:,} list items ({results[0]['items'] / max(1, results[0]['requests']):.0f} a "
+            "request on average)\n\n" + "\n".join(table) + "\n\n"
+            f"SQL statements per GitHub page (cold syncs of {len(logins[-10:])} of them, {pages} pages): "
+            f"{per_page:.1f}\n\nPeak resident memory of a worker process (1 process) by developers written: "
+            + ", ".join(f"{mib:.0f} MiB after {written:,}" for written, mib in memory) + "\n")
+    print(body)
+    if not args.quick:
+        write_section(*SECTION, body)
+    scaling = [r["requests"] / r["seconds"] / single for r in results if r["processes"] == 2]
+    met = single >= TARGET_PER_PROCESS and all(value >= TARGET_SCALING for value in scaling)
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
