@@ -13,6 +13,8 @@ from git_o_matic_9k.settings import *  # noqa: E402,F403  pylint: disable=wildca
 
 # Hashing test users' passwords with the production hasher would dominate the suite's time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The client sends a failed GitHub request again after these pauses: no need to wait in tests.
+GITHUB_TRANSIENT_RETRY_DELAYS = [0.01, 0.01]
 
 # SQLite: a test database file (one per test process) instead of Django's shared-cache in-memory database.
 # Threads in transactional tests (the quota ledger's concurrency tests, a Celery worker started in-process)

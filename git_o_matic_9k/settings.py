@@ -243,6 +243,9 @@ GITHUB_QUOTA_FRACTION = env_number("GITHUB_QUOTA_FRACTION", 1.0, float)
 if not 0 < GITHUB_QUOTA_FRACTION <= 1:
     raise ImproperlyConfigured(f"GITHUB_QUOTA_FRACTION must be in (0, 1], got {GITHUB_QUOTA_FRACTION}")
 GITHUB_TIMEOUT = (env_number("GITHUB_CONNECT_TIMEOUT", 5.0, float), env_number("GITHUB_READ_TIMEOUT", 30.0, float))
+# A 5xx or a failed connection is sent again after each of these pauses (seconds) before the task gives up
+# and Celery retries it.
+GITHUB_TRANSIENT_RETRY_DELAYS = [float(delay) for delay in env_list("GITHUB_TRANSIENT_RETRY_DELAYS", "0.5,2")]
 # A removal deep in a list leaves page 1 unchanged, so every list is still read whole this often.
 GITHUB_FULL_READ_DAYS = env_number("GITHUB_FULL_READ_DAYS", 3.0, float)
 

@@ -9,6 +9,7 @@ caller says a list was read to its end (`remember`).
 import base64
 import hashlib
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -223,7 +224,7 @@ class GitHubClient:
         validator = ConditionalValidator.objects.filter(url=url).first() if conditional else None
         target = url
         for _ in range(MAX_REDIRECTS + 1):
-            response = self._send(target, validator)
+            response = self._send_retrying(target, validator)
             if response.status_code not in REDIRECTS:
                 return self._result(url, response)
             target = self._url(urljoin(target, response.headers.get("location", "")))
@@ -267,6 +268,27 @@ class GitHubClient:
         throttle.record(label, state)
 
     # Plumbing.
+
+    def _send_retrying(self, url: str, validator: ConditionalValidator | None) -> requests.Response:
+        """`_send`, sent again after a short pause (GITHUB_TRANSIENT_RETRY_DELAYS) when GitHub answers 5xx or the
+        connection fails, before the failure becomes the task's.
+
+        A task retried through Celery starts its sync over, and every list it had already read costs a
+        conditional request again: a developer with dozens of repositories would then need dozens of
+        consecutive good answers, which a few percent of 502s make unlikely for ever. Retrying the one request
+        keeps a sync's chance of finishing independent of its size. Each attempt takes its own unit of quota.
+        """
+        delays = list(settings.GITHUB_TRANSIENT_RETRY_DELAYS)
+        while True:
+            try:
+                response = self._send(url, validator)
+                if response.status_code < 500 or not delays:
+                    return response
+            except TransientError:
+                if not delays:
+                    raise
+            logger.info("GET %s failed, sending it again in %.1f s", url, delays[0])
+            time.sleep(delays.pop(0))
 
     def _send(self, url: str, validator: ConditionalValidator | None) -> requests.Response:
         """Send one GET on the credential with the most budget; a rejected or exhausted one hands over to the
