@@ -1,0 +1,52 @@
+"""Drive a whole crawl through whatever Celery workers consume the queue, the way production runs it: the seed's
+sync, then discovery rounds (each queues the next batch of never-synced developers) until none is left.
+
+Used by the CI fault tests (a worker in the test process) and by reliability/crawl_faults.py (worker
+subprocesses that get killed). A round waits until every claim discovery made has ended: a claim ends when
+its sync ends, so a sync redelivered after its worker was killed, retried after a 502 or postponed for quota
+keeps the round open until it has really finished.
+"""
+import time
+
+from celery import states
+from django.conf import settings
+from django_celery_results.models import TaskResult
+
+from github import tasks
+from github.models import Developer
+
+
+def _wait(condition, deadline, what, poll):
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"crawl timed out waiting for {what}")
+        time.sleep(poll)
+
+
+def drive_crawl(seed: str, *, timeout: float, poll: float = 0.2, on_round=None) -> dict:
+    """Crawl the world reachable from `seed`; returns rounds, syncs queued and seconds taken."""
+    started = time.monotonic()
+    deadline = started + timeout
+    first = tasks.full_profile_sync.delay(seed)
+    _wait(lambda: TaskResult.objects.filter(task_id=first.id, status__in=states.READY_STATES).exists(),
+          deadline, "the seed's sync", poll)
+    rounds = queued = 0
+    stubs = Developer.objects.filter(profile_synced_at__isnull=True, gone_at__isnull=True)
+    claimed = Developer.objects.filter(sync_queued_at__isnull=False)
+    while stubs.exists():
+        batch = tasks.discovery_scraper.apply().get()["queued"]  # queues on commit: at once, in autocommit
+        rounds += 1
+        queued += len(batch)
+        if on_round:
+            on_round(rounds, queued)
+        if not batch:  # nothing affordable now: the quota comes back at its reset
+            time.sleep(max(poll, 1.0))
+        _wait(lambda: not claimed.exists(), deadline, f"round {rounds} ({len(batch)} syncs)", poll)
+    return {"rounds": rounds, "syncs_queued": queued + 1, "seconds": round(time.monotonic() - started, 1),
+            "batch_size": settings.DISCOVERY_BATCH_SIZE}
+
+
+def failed_tasks() -> list[str]:
+    """Tasks that ended FAILURE (permanently: retries exhausted or not retryable), with their errors."""
+    return [f"{row.task_name}{row.task_kwargs or row.task_args}: {row.result}"
+            for row in TaskResult.objects.filter(status=states.FAILURE)]
