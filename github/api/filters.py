@@ -3,6 +3,8 @@
 Every filter, ordering and search here has an index behind it (see the models and the trigram migration), so
 they stay fast on millions of rows. Bad values answer 400 naming the parameter, never 500.
 """
+from datetime import UTC
+
 import django_filters
 from django import forms
 from django.db.models import F
@@ -30,6 +32,27 @@ class IntegerFilter(django_filters.NumberFilter):
     """A whole-number filter (django-filter's NumberFilter accepts decimals, which no column here holds)."""
 
     field_class = BigIntegerFormField
+
+
+class UTCDateTimeFormField(forms.DateTimeField):
+    """A date-time in UTC. Python accepts UTC offsets up to ±23:59 but PostgreSQL only up to ±15:59, so an
+    offset such as -23:09 reached the database as written and failed there (500); in UTC it cannot."""
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result is None:
+            return None
+        try:
+            return result.astimezone(UTC)
+        except OverflowError as error:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
+            raise forms.ValidationError("Enter a date-time between the years 1 and 9999 in UTC.",
+                                        code="invalid") from error
+
+
+class UTCDateTimeFilter(django_filters.DateTimeFilter):
+    """A date-time filter that compares in UTC, whatever offset the client wrote."""
+
+    field_class = UTCDateTimeFormField
 
 
 class StrictBooleanFormField(forms.NullBooleanField):
@@ -75,13 +98,16 @@ class CaseInsensitiveExactFilter(django_filters.CharFilter):
 
 
 class StrictFilterSet(django_filters.FilterSet):
-    """Base FilterSet whose integer columns filter as whole numbers and whose booleans reject other words."""
+    """Base FilterSet whose integer columns filter as whole numbers, whose booleans reject other words and whose
+    date-times compare in UTC."""
 
     @classmethod
     def filter_for_lookup(cls, field, lookup_type):
         filter_class, params = super().filter_for_lookup(field, lookup_type)
         if filter_class is django_filters.BooleanFilter:
             return StrictBooleanFilter, params
+        if filter_class is django_filters.DateTimeFilter:
+            return UTCDateTimeFilter, params
         if filter_class is django_filters.NumberFilter and field.get_internal_type() in {
             "IntegerField",
             "BigIntegerField",
