@@ -401,3 +401,16 @@ def test_api_urls_no_route_matches_answer_json_404s(api):
         response = api.get(url)
         assert response.status_code == 404 and response.json() == {"detail": "Not found."}, url
     assert api.get("/no-such-page/")["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(("value", "status"), [
+    ("0091-02-23T20:43:00-23:09", 200),  # PostgreSQL refuses offsets beyond ±15:59: compared in UTC instead
+    ("2020-01-01T00:00:00+23:59", 200),
+    ("0001-01-01T00:00:00+01:00", 400),  # in UTC, year 0
+    ("9999-12-31T23:00:00-01:00", 400),  # in UTC, year 10000
+    ("not a date", 400),
+])
+def test_date_time_filters_take_any_offset_python_does_and_never_fail(api, graph, value, status):
+    for url in ("/github/developers/", "/github/repositories/"):
+        response = api.get(url, {"updated_at__gte": value})
+        assert response.status_code == status, (url, value, response.content[:200])
