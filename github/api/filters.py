@@ -39,7 +39,7 @@ class UTCDateTimeFormField(forms.DateTimeField):
     offset such as -23:09 reached the database as written and failed there (500); in UTC it cannot."""
 
     def to_python(self, value):
-        result = super().to_python(value)
+        result = super().to_python(value)  # pylint: disable=no-member  # BaseTemporalField defines it
         if result is None:
             return None
         try:
