@@ -10,14 +10,30 @@ import time
 
 from celery import states
 from django.conf import settings
+from django.db import DatabaseError, connection
 from django_celery_results.models import TaskResult
+from kombu.exceptions import OperationalError as BrokerError
 
 from github import tasks
 from github.models import Developer
 
+# What the driver itself meets while the database or the broker restarts: it waits and asks again.
+OUTAGES = (DatabaseError, BrokerError, ConnectionError, OSError)
+
+
+def _through_outages(function, deadline):
+    while True:
+        try:
+            return function()
+        except OUTAGES:
+            if time.monotonic() > deadline:
+                raise
+            connection.close()
+            time.sleep(1.0)
+
 
 def _wait(condition, deadline, what, poll):
-    while not condition():
+    while not _through_outages(condition, deadline):
         if time.monotonic() > deadline:
             raise TimeoutError(f"crawl timed out waiting for {what}")
         time.sleep(poll)
@@ -27,14 +43,15 @@ def drive_crawl(seed: str, *, timeout: float, poll: float = 0.2, on_round=None) 
     """Crawl the world reachable from `seed`; returns rounds, syncs queued and seconds taken."""
     started = time.monotonic()
     deadline = started + timeout
-    first = tasks.full_profile_sync.delay(seed)
+    first = _through_outages(lambda: tasks.full_profile_sync.delay(seed), deadline)
     _wait(lambda: TaskResult.objects.filter(task_id=first.id, status__in=states.READY_STATES).exists(),
           deadline, "the seed's sync", poll)
     rounds = queued = 0
     stubs = Developer.objects.filter(profile_synced_at__isnull=True, gone_at__isnull=True)
     claimed = Developer.objects.filter(sync_queued_at__isnull=False)
-    while stubs.exists():
-        batch = tasks.discovery_scraper.apply().get()["queued"]  # queues on commit: at once, in autocommit
+    while _through_outages(stubs.exists, deadline):
+        # Queues on commit: at once, in autocommit.
+        batch = _through_outages(lambda: tasks.discovery_scraper.apply().get()["queued"], deadline)
         rounds += 1
         queued += len(batch)
         if on_round:

@@ -1,0 +1,312 @@
+"""The long fault run: whole crawls of one simulator world on PostgreSQL + RabbitMQ with worker subprocesses,
+undisturbed and disturbed, compared by their canonical dumps (reliability/canonical.py).
+
+    python -m reliability.crawl_faults --users 300 --workers 4 --kills 12 --restart-services
+
+Phases, each on its own fresh PostgreSQL database and Celery queue:
+
+- reference: a calm simulator, N workers, nothing disturbed;
+- faults: the simulator fails --fault-rate of requests (502, 503, dropped connections, slow answers) and
+  enforces a secondary limit; meanwhile a worker is killed with SIGKILL at a random moment every few
+  seconds (and started again) until --kills kills, and with --restart-services RabbitMQ, then PostgreSQL,
+  are restarted once each part-way;
+- quota: two tokens with a small quota window (--quota per --window seconds each), N workers: the crawl
+  has to wait for several window resets.
+
+Each phase must end with every developer reachable from the seed synced, no task FAILED, no duplicate row,
+every synced developer's relation sets equal to the world's; faults and quota must give the reference's dump.
+The report (JSON on stdout, and a Markdown summary with --markdown) gives the figures for RELIABILITY.md.
+
+Restarting RabbitMQ and PostgreSQL disturbs everybody using them on this machine: keep --restart-services for
+the documented run. Needs `rabbitmqctl`, `rabbitmq-server` and `pg_ctlcluster` (run as root).
+"""
+# Starting this machine's own tools and this interpreter's modules, with arguments built here, is the point.
+# ruff: noqa: S603, S607
+import argparse
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+SERVER_URL = "postgres://postgres@127.0.0.1:5432"
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
+TOKENS = "reliability-token-a,reliability-token-b"
+
+
+def _port_open(port):
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _wait_port(port, up=True, timeout=90):
+    deadline = time.monotonic() + timeout
+    while _port_open(port) != up:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"port {port} still {'closed' if up else 'open'} after {timeout} s")
+        time.sleep(0.2)
+
+
+def _log(message):
+    print(f"{datetime.now(UTC):%H:%M:%S} {message}", file=sys.stderr, flush=True)
+
+
+# The simulator and the workers.
+
+def start_simulator(args, *, faults=False, quota=False):
+    """A simulator subprocess on a free port; returns (process, base URL)."""
+    command = [PYTHON, "-m", "github_simulator", "--port", "0", "--users", str(args.users), "--seed",
+               str(args.world_seed), "--tokens", TOKENS]
+    if faults:
+        command += ["--fault-rate", str(args.fault_rate), "--fault-kinds", "502,503,drop,slow", "--slow-seconds", "1",
+                    "--secondary-concurrency", str(max(1, args.workers - 1)), "--secondary-retry-after", "2",
+                    "--fault-seed", str(args.chaos_seed)]
+    if quota:
+        command += ["--rate-limit", str(args.quota), "--window", str(args.window)]
+    process = subprocess.Popen(  # pylint: disable=consider-using-with  # runs for the whole phase
+        command, cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return process, process.stdout.readline().strip()
+
+
+class Workers:
+    """N `celery worker -P solo` subprocesses on the phase's queue: one process per worker, so a SIGKILL takes
+    down the very process holding a task (its message goes back to the queue: acks_late)."""
+
+    def __init__(self, count, env, log_dir):
+        self.env, self.log_dir = env, log_dir
+        self.processes = [None] * count
+        self.kills = 0
+        for index in range(count):
+            self.start(index)
+
+    def start(self, index):
+        """Start (or start again) worker `index`."""
+        with open(self.log_dir / f"worker-{index}.log", "a", encoding="utf-8") as log:  # the child keeps it open
+            self.processes[index] = subprocess.Popen(  # pylint: disable=consider-using-with
+                [PYTHON, "-m", "celery", "-A", "git_o_matic_9k", "worker", "-P", "solo", "-Q",
+                 self.env["RELIABILITY_QUEUE"], "-n", f"reliability{index}@%h", "--without-gossip", "--without-mingle",
+                 "-l", "INFO"],
+                cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            )
+
+    def kill_one(self, rng):
+        """SIGKILL a random worker, then start it again."""
+        index = rng.randrange(len(self.processes))
+        self.processes[index].send_signal(signal.SIGKILL)
+        self.processes[index].wait()
+        self.kills += 1
+        _log(f"SIGKILL worker {index} (kill {self.kills})")
+        self.start(index)
+
+    def stop(self):
+        """Warm shutdown of every worker."""
+        for process in self.processes:
+            process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def restart_rabbitmq():
+    """Stop the RabbitMQ node and start it again; returns the seconds the broker was down."""
+    started = time.monotonic()
+    subprocess.run(["rabbitmqctl", "stop"], check=True, capture_output=True)
+    _wait_port(5672, up=False)
+    subprocess.run(["rabbitmq-server", "-detached"], check=True, capture_output=True)
+    _wait_port(5672)
+    return round(time.monotonic() - started, 1)
+
+
+def restart_postgresql():
+    """Restart the PostgreSQL cluster; returns the seconds it took."""
+    started = time.monotonic()
+    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True,
+                   capture_output=True)
+    _wait_port(5432)
+    return round(time.monotonic() - started, 1)
+
+
+class Chaos(threading.Thread):
+    """Kills a worker every 2-8 s (random) until `kills` kills; restarts RabbitMQ after the third kill and
+    PostgreSQL after the sixth when asked."""
+
+    def __init__(self, workers, kills, restart_services, seed):
+        super().__init__(daemon=True)
+        self.workers, self.kills, self.restart_services = workers, kills, restart_services
+        self.rng = random.Random(seed)
+        self.done = threading.Event()
+        self.events = []
+
+    def run(self):
+        while self.workers.kills < self.kills and not self.done.wait(self.rng.uniform(2, 8)):
+            self.workers.kill_one(self.rng)
+            if self.restart_services and self.workers.kills == 3:
+                self.events.append({"rabbitmq_restart_seconds": restart_rabbitmq()})
+                _log(f"RabbitMQ restarted: {self.events[-1]}")
+            if self.restart_services and self.workers.kills == 6:
+                self.events.append({"postgresql_restart_seconds": restart_postgresql()})
+                _log(f"PostgreSQL restarted: {self.events[-1]}")
+
+
+# One phase, in a process of its own (Django is set up once per process, on the phase's database).
+
+def run_phase(args):
+    """Create the database, start workers, crawl (with chaos if asked), report as JSON on stdout."""
+    import django  # pylint: disable=import-outside-toplevel
+    import psycopg2  # pylint: disable=import-outside-toplevel
+
+    admin = psycopg2.connect(f"{SERVER_URL}/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{args.database}"')
+    admin.close()
+    django.setup()
+    # pylint: disable=import-outside-toplevel
+    from django.core.management import call_command
+
+    from git_o_matic_9k.celery import app
+    from reliability.crawl import drive_crawl
+    from reliability.remote_world import RemoteWorld
+
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable")
+    app.control.purge()
+    log_dir = Path(args.log_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    workers = Workers(args.workers, dict(os.environ), log_dir)
+    chaos = Chaos(workers, args.kills, args.restart_services, args.chaos_seed) if args.kills else None
+    world = RemoteWorld(os.environ["GITHUB_API_URL"])
+    try:
+        if chaos:
+            chaos.start()
+        outcome = drive_crawl(world.logins()[0], timeout=args.timeout, poll=0.5,
+                              on_round=lambda rounds, queued: _log(f"{args.database}: round {rounds}, {queued} syncs"))
+        if chaos:
+            chaos.done.set()
+            chaos.join()
+    finally:
+        workers.stop()
+    report = {**outcome, **_outcome_report(args, world, log_dir), "kills": workers.kills,
+              "service_restarts": chaos.events if chaos else []}
+    print(json.dumps(report))
+
+
+def _outcome_report(args, world, log_dir):
+    """What the phase stored and what it took: dump digest, failures, duplicates, the world's verdict, task
+    states, retries and postponements logged, the simulator's counts. Writes the dump to --dump."""
+    # pylint: disable=import-outside-toplevel
+    from django_celery_results.models import TaskResult
+
+    from reliability.canonical import canonical_dump, check_against_world, digest, duplicate_rows, summary
+    from reliability.crawl import failed_tasks
+
+    dump = canonical_dump()
+    Path(args.dump).write_text(json.dumps(dump), encoding="utf-8")
+    stats = world.session.get(f"{world.base_url}/_simulator/stats", timeout=30).json()
+    logs = [path.read_text(encoding="utf-8") for path in log_dir.glob("*.log")]
+    return {
+        "database": args.database, "digest": digest(dump), "rows": summary(dump),
+        "failed_tasks": failed_tasks(), "duplicates": duplicate_rows(),
+        "world_differences": check_against_world(world)[:20],
+        "task_states": {state: TaskResult.objects.filter(status=state).count()
+                        for state in TaskResult.objects.values_list("status", flat=True).distinct()},
+        "celery_retries_logged": sum(log.count(" retry: Retry in ") for log in logs),
+        "postponements_logged": sum(log.count(" postponed until ") for log in logs),
+        "simulator": {"total": stats["total"], "by_status": stats["by_status"],
+                      "by_token": {label: value["quota_counted"] for label, value in stats["by_token"].items()}},
+    }
+
+
+def phase(args, name, *, faults=False, quota=False, kills=0):
+    """Run one phase in a subprocess against its own simulator; its report."""
+    simulator, base_url = start_simulator(args, faults=faults, quota=quota)
+    stamp = f"{args.run_id}-{name}"
+    env = {
+        **os.environ, "DJANGO_SETTINGS_MODULE": "reliability.settings", "RELIABILITY_QUEUE": f"gom9k-rel-{stamp}",
+        "DATABASE_URL": f"{SERVER_URL}/gom9k_rel_{name}", "CELERY_BROKER_URL": AMQP_URL,
+        "GITHUB_API_URL": base_url, "GITHUB_API_KEY": TOKENS, "DISCOVERY_BATCH_SIZE": str(args.batch),
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "reliability-run-" + "x" * 40), "LOG_LEVEL": "INFO",
+        "DATABASE_CONN_MAX_AGE": "0",
+    }
+    command = [PYTHON, "-m", "reliability.crawl_faults", "--phase", "--database", f"gom9k_rel_{name}",
+               "--dump", str(Path(args.log_root) / f"{name}.dump.json"), "--log-dir", str(Path(args.log_root) / name),
+               "--workers", str(args.workers), "--kills", str(kills), "--timeout", str(args.timeout),
+               "--chaos-seed", str(args.chaos_seed)]
+    if args.restart_services and kills:
+        command.append("--restart-services")
+    _log(f"phase {name}: simulator {base_url}, {args.workers} workers, {kills} kills")
+    started = time.monotonic()
+    try:
+        result = subprocess.run(command, cwd=BASE_DIR, env=env, capture_output=True, text=True, check=False)
+    finally:
+        simulator.send_signal(signal.SIGTERM)
+        simulator.wait(timeout=30)
+    if result.returncode != 0:
+        raise SystemExit(f"phase {name} failed:\n{result.stderr[-4000:]}")
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report["wall_seconds"] = round(time.monotonic() - started, 1)
+    _log(f"phase {name}: {report['rows']} in {report['seconds']} s, digest {report['digest']}")
+    return report
+
+
+def main(argv=None):
+    """Parse the options; run the phases (or, with --phase, one phase in this process)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--users", type=int, default=300, help="simulator world size")
+    parser.add_argument("--world-seed", type=int, default=42)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--kills", type=int, default=12, help="SIGKILLs during the fault phase")
+    parser.add_argument("--restart-services", action="store_true", help="restart RabbitMQ and PostgreSQL once")
+    parser.add_argument("--fault-rate", type=float, default=0.1)
+    parser.add_argument("--quota", type=int, default=150, help="requests per window per token (quota phase)")
+    parser.add_argument("--window", type=float, default=20, help="quota window, seconds (quota phase)")
+    parser.add_argument("--batch", type=int, default=25, help="DISCOVERY_BATCH_SIZE")
+    parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--chaos-seed", type=int, default=1)
+    parser.add_argument("--phases", default="reference,faults,quota")
+    parser.add_argument("--log-root", default=str(BASE_DIR / "var" / "reliability"))
+    parser.add_argument("--phase", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--database", help=argparse.SUPPRESS)
+    parser.add_argument("--dump", help=argparse.SUPPRESS)
+    parser.add_argument("--log-dir", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.phase:
+        run_phase(args)
+        return 0
+    args.run_id = f"{int(time.time())}"
+    Path(args.log_root).mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC)
+    reports = {}
+    for name in args.phases.split(","):
+        reports[name] = phase(args, name, faults=name == "faults", quota=name == "quota",
+                              kills=args.kills if name == "faults" else 0)
+    dumps = {name: json.loads((Path(args.log_root) / f"{name}.dump.json").read_text(encoding="utf-8"))
+             for name in reports}
+    verdict = {
+        "same_dump_as_reference": {name: dumps[name] == dumps["reference"] for name in dumps if name != "reference"},
+        "no_failed_tasks": all(not report["failed_tasks"] for report in reports.values()),
+        "no_duplicates": all(not any(report["duplicates"].values()) for report in reports.values()),
+        "relations_equal_the_world": all(not report["world_differences"] for report in reports.values()),
+    }
+    print(json.dumps({"started": started.isoformat(), "machine": f"{platform.node()} {platform.platform()}, "
+                      f"{os.cpu_count()} CPUs", "arguments": {k: v for k, v in vars(args).items() if v is not None},
+                      "verdict": verdict, "phases": reports}, indent=2))
+    return 0 if all(verdict["same_dump_as_reference"].values()) and all(list(verdict.values())[1:]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
