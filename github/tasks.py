@@ -16,7 +16,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from github import sync, throttle
-from github.client import GitHubClient, RateLimitExhausted, SecondaryRateLimit, TransientError
+from github.client import GitHubClient, HttpErrorException, RateLimitExhausted, SecondaryRateLimit, TransientError
 
 logger = get_task_logger(__name__)
 
@@ -49,12 +49,16 @@ class GitHubTask(Task):  # pylint: disable=abstract-method  # a base: each task'
         logger.info("%s postponed until %s", self.name, retry_at.isoformat())
         raise Ignore()
 
-    def run_sync(self, estimated_cost: int, work):
-        """Run `work(client)` if the quota allows `estimated_cost` now; postpone or retry as GitHub requires."""
-        decision = throttle.can_start(estimated_cost)
-        if not decision.can_start:
-            self.postpone(decision.retry_at)
+    def run_sync(self, estimate_cost, work):
+        """Run `work(client)` if the quota allows `estimate_cost()` now; postpone or retry as GitHub requires.
+
+        The estimate and the quota check read the database too, so they sit inside the retry policy: a worker
+        starting a task while PostgreSQL restarts retries it instead of failing it for good.
+        """
         try:
+            decision = throttle.can_start(estimate_cost())
+            if not decision.can_start:
+                self.postpone(decision.retry_at)
             with GitHubClient.from_settings() as client:
                 return work(client).as_dict()
         except RateLimitExhausted as error:
@@ -73,11 +77,21 @@ def full_profile_sync(self, username):
     """Sync a developer: profile, followers, following, starred and owned repositories, their stargazers."""
     try:
         outcome = self.run_sync(
-            sync.estimate_profile_cost(username),
+            lambda: sync.estimate_profile_cost(username),
             lambda client: sync.full_profile_sync(client=client, login=username),
         )
     except (Retry, Ignore):
         raise  # retried or postponed: still queued, so discovery must not queue it again
+    except HttpErrorException:
+        # Stopped part-way by the ledger: this task ends FAILED with the product's message, but the lists it
+        # did not reach are not given up. Its profile is stored, so discovery would not choose the developer
+        # again for DISCOVERY_RESYNC_HOURS: a fresh sync is queued for when the quota is back instead, and it
+        # keeps the claim.
+        decision = throttle.can_start(sync.STUB_COST)
+        eta = decision.retry_at if not decision.can_start else timezone.now()
+        full_profile_sync.apply_async(args=[username],
+                                      eta=eta + timedelta(seconds=random.uniform(*throttle.JITTER_SECONDS)))
+        raise
     except Exception:
         sync.release_claim(username)
         raise
@@ -89,7 +103,7 @@ def full_profile_sync(self, username):
 def full_repository_sync(self, username, repo_name):
     """Sync a repository (full payload), its owner and its stargazers."""
     return self.run_sync(
-        sync.estimate_repository_cost(username, repo_name),
+        lambda: sync.estimate_repository_cost(username, repo_name),
         lambda client: sync.full_repository_sync(client=client, owner=username, name=repo_name),
     )
 
