@@ -82,7 +82,11 @@ def check_against_world(world) -> list[str]:
         for name, logins in stored.items():
             if {value.lower() for value in logins} != {value.lower() for value in truth[name]}:
                 problems.append(f"{login}: {name} differ ({len(logins)} stored, {len(truth[name])} in the world)")
-        for repository in Repository.objects.filter(owner=developer, gone_at__isnull=True):
+        live = Repository.objects.filter(owner=developer, gone_at__isnull=True)
+        owned = set(live.values_list("full_name", flat=True))
+        if {name.lower() for name in owned} != {name.lower() for name in world.repos_of(login)}:
+            problems.append(f"{login}: owned repositories differ ({len(owned)} stored)")
+        for repository in live:
             stargazers = set(Star.objects.filter(repository=repository).values_list("developer__login", flat=True))
             expected = set(world.stargazers_of(repository.full_name))
             if {value.lower() for value in stargazers} != {value.lower() for value in expected}:

@@ -290,6 +290,8 @@ def main(argv=None):
     args.run_id = f"{int(time.time())}"
     Path(args.log_root).mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
+    machine = (f"{platform.node()} {platform.platform()}, {os.cpu_count()} CPUs, "
+               f"load average {os.getloadavg()[0]:.1f} at the start")
     reports = {}
     for name in args.phases.split(","):
         reports[name] = phase(args, name, faults=name == "faults", quota=name == "quota",
@@ -302,8 +304,8 @@ def main(argv=None):
         "no_duplicates": all(not any(report["duplicates"].values()) for report in reports.values()),
         "relations_equal_the_world": all(not report["world_differences"] for report in reports.values()),
     }
-    print(json.dumps({"started": started.isoformat(), "machine": f"{platform.node()} {platform.platform()}, "
-                      f"{os.cpu_count()} CPUs", "arguments": {k: v for k, v in vars(args).items() if v is not None},
+    print(json.dumps({"started": started.isoformat(), "machine": machine,
+                      "arguments": {k: v for k, v in vars(args).items() if v is not None},
                       "verdict": verdict, "phases": reports}, indent=2))
     return 0 if all(verdict["same_dump_as_reference"].values()) and all(list(verdict.values())[1:]) else 1
 

@@ -189,7 +189,8 @@ def main(argv=None):
     port = _free_port()
     server = start_gunicorn(args.web_workers, port)
     report = {"started": datetime.now(UTC).isoformat(),
-              "machine": f"{platform.node()} {platform.platform()}, {os.cpu_count()} CPUs",
+              "machine": f"{platform.node()} {platform.platform()}, {os.cpu_count()} CPUs, "
+                         f"load average {os.getloadavg()[0]:.1f} at the start",
               "arguments": vars(args)}
     try:
         _log("load alone")

@@ -26,6 +26,10 @@ class RemoteWorld:
         """Full names of the repositories `login` starred."""
         return self._call("starred_by", login)
 
+    def repos_of(self, login):
+        """Full names of the public repositories `login` owns."""
+        return self._call("repos_of", login)
+
     def stargazers_of(self, full_name):
         """Logins who starred `full_name`."""
         return self._call("stargazers_of", full_name)

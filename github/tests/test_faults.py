@@ -8,12 +8,16 @@ import types
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.exceptions import Retry
+from django.db import OperationalError
+from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from git_o_matic_9k.celery import app
-from github import tasks
+from github import sync, tasks, throttle
 from github.client import GitHubClient, TransientError
 from github.models import ConditionalValidator, Developer, RateLimit
+from github.tests.test_sync import TINY_WORLD
 from github_simulator import World
 from reliability.canonical import canonical_dump, check_against_world, duplicate_rows, summary
 from reliability.crawl import drive_crawl, failed_tasks
@@ -76,3 +80,37 @@ def test_the_client_sends_a_failed_request_again_before_giving_up(start_simulato
     with GitHubClient() as client, pytest.raises(TransientError):
         client.user("octocat")
     assert simulator.stats()["total"]["requests"] == 3  # the first try and two more
+
+
+def test_a_database_outage_as_a_task_starts_is_retried_not_failed(monkeypatch):
+    def outage(login):
+        raise OperationalError("the database system is starting up")
+
+    retried = []
+
+    def retry(self, exc=None, countdown=None, **options):
+        retried.append(exc)
+        raise Retry(exc=exc, when=countdown)
+
+    monkeypatch.setattr(sync, "estimate_profile_cost", outage)
+    monkeypatch.setattr(tasks.GitHubTask, "retry", retry)
+    assert tasks.full_profile_sync.apply(args=["alice"]).state == "RETRY"
+    assert [type(error) for error in retried] == [OperationalError]
+
+
+def test_a_sync_the_ledger_stops_part_way_fails_and_queues_its_own_follow_up(start_simulator, settings, monkeypatch):
+    """The product wants the task FAILED with "API rate limit exceeded"; the lists it did not reach must still be
+    read, and discovery would not choose a developer whose profile is stored for another day."""
+    queued = []
+    monkeypatch.setattr("celery.app.task.Task.apply_async",
+                        lambda self, args=None, kwargs=None, **options: queued.append((self.name, args, options)))
+    start_simulator(World.from_dict(TINY_WORLD))
+    with GitHubClient() as client:
+        throttle.allowed_budget(client=client)  # reads the quota into the ledger
+    row = RateLimit.objects.get()
+    # Enough for the estimate of a never-synced developer (5), not for alice's whole sync (7).
+    settings.GITHUB_QUOTA_FRACTION = 1 - (row.rate_remaining - sync.STUB_COST) / row.rate_limit
+    outcome = tasks.full_profile_sync.apply(args=["alice"])
+    assert outcome.state == "FAILURE" and str(outcome.result) == "API rate limit exceeded"
+    assert [(name, args) for name, args, _options in queued] == [("github.tasks.full_profile_sync", ["alice"])]
+    assert queued[0][2]["eta"] > timezone.now()
