@@ -41,6 +41,7 @@ PYTHON = sys.executable
 SERVER_URL = "postgres://postgres@127.0.0.1:5432"
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 TOKENS = "reliability-token-a,reliability-token-b"
+PART_WAY = '"exc_type": "HttpErrorException", "exc_message": ["API rate limit exceeded"]'
 
 
 def _port_open(port):
@@ -300,7 +301,11 @@ def main(argv=None):
              for name in reports}
     verdict = {
         "same_dump_as_reference": {name: dumps[name] == dumps["reference"] for name in dumps if name != "reference"},
-        "no_failed_tasks": all(not report["failed_tasks"] for report in reports.values()),
+        # The product wants a sync the ledger stops part-way to end FAILED with "API rate limit exceeded" (it
+        # queues its own follow-up); any other failure, in any phase, is a failure of the run.
+        "no_failed_tasks": all(not [failure for failure in report["failed_tasks"]
+                                    if not (name == "quota" and PART_WAY in failure)]
+                               for name, report in reports.items()),
         "no_duplicates": all(not any(report["duplicates"].values()) for report in reports.values()),
         "relations_equal_the_world": all(not report["world_differences"] for report in reports.values()),
     }
