@@ -37,4 +37,5 @@ if CELERY_BROKER_URL == "filesystem://":  # noqa: F405
         "data_folder_in": _TEST_BROKER,
         "data_folder_out": _TEST_BROKER,
         "processed_folder": _TEST_BROKER,
+        "control_folder": _TEST_BROKER,
     }
