@@ -49,6 +49,7 @@ AIM_RATIO = 2.0
 BENCHMARK_USERNAME = "benchmark"
 FOLLOWERS_THRESHOLD = 100
 STARS_THRESHOLD = 10
+RETRIES = 5
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class Timing:
 
     seconds: list = field(default_factory=list)
     body_bytes: int = 0
+    retries: int = 0  # requests repeated after a 5xx or a dropped connection
 
     def percentile(self, percent):
         """Nearest-rank percentile."""
@@ -386,13 +388,26 @@ def measure(targets, requests=100, warmup=3, progress=None):
     timings = [{endpoint.key: Timing() for endpoint in endpoints} for _transport, endpoints in targets]
 
     def get(index, endpoint):
-        started = time.perf_counter()
-        status, size = targets[index][0].get(endpoint.path)
-        elapsed = time.perf_counter() - started
-        if status != 200:
-            raise RuntimeError(f"{endpoint.path} answered {status}")
-        timings[index][endpoint.key].body_bytes = size
-        return elapsed
+        timing = timings[index][endpoint.key]
+        for attempt in range(RETRIES + 1):
+            started = time.perf_counter()
+            try:
+                status, size = targets[index][0].get(endpoint.path)
+            except OSError as error:  # the server dropped the connection (requests' errors are OSErrors)
+                status, size = repr(error), 0
+            elapsed = time.perf_counter() - started
+            if status == 200:
+                timing.body_bytes = size
+                return elapsed
+            if attempt == RETRIES or (isinstance(status, int) and status < 500):
+                raise RuntimeError(f"{endpoint.path} answered {status}")
+            # A 5xx or a dropped connection: on a shared machine, typically PostgreSQL being restarted by some
+            # other job. Retried after a pause, counted in the report, and only the answered attempt is timed.
+            timing.retries += 1
+            if progress:
+                progress(f"  {endpoint.path} answered {status}; retrying in {2 ** attempt} s")
+            time.sleep(2 ** attempt)
+        raise AssertionError("unreachable")
 
     rows = list(zip(*(endpoints for _transport, endpoints in targets), strict=True))
     for row in rows:
@@ -603,6 +618,10 @@ def render_report(  # pylint: disable=too-many-arguments,too-many-positional-arg
     total = len([key for key in small.timings if key in full.timings])
     lines += ["", f"Aim met by {total - len(missed)} of {total} endpoints."
               + (f" Missed: {'; '.join(missed)}." if missed else "")]
+    retried = sum(timing.retries for result in (small, full) for timing in result.timings.values())
+    if retried:
+        lines += ["", f"{retried} request(s) answered 5xx or dropped the connection and were retried (only the "
+                      "answered attempt is timed); see the run's output for which."]
     return "\n".join(lines) + "\n"
 
 

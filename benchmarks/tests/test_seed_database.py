@@ -116,3 +116,36 @@ def test_the_report_runs_and_writes_its_section(tmp_path):
     assert text.count("## API latency") == 1
     assert "2000-01-02" in text and "2000-01-01" not in text
     assert "## Quota efficiency\n\nkept" in text
+
+
+class FlakyTransport:
+    """Answers each path's first request with `first`, then 200."""
+
+    def __init__(self, first):
+        self.first, self.seen = first, set()
+
+    def get(self, path):
+        if path in self.seen:
+            return 200, 10
+        self.seen.add(path)
+        if isinstance(self.first, Exception):
+            raise self.first
+        return self.first, 0
+
+
+@pytest.mark.parametrize("first", [503, ConnectionError("dropped")])
+def test_measure_retries_a_5xx_or_a_dropped_connection_and_counts_it(monkeypatch, first):
+    monkeypatch.setattr(api_latency.time, "sleep", lambda seconds: None)
+    endpoint = api_latency.Endpoint("health", "list", "health", "/health/")
+
+    (timings,) = api_latency.measure([(FlakyTransport(first), [endpoint])], requests=3, warmup=1)
+
+    assert timings["health"].retries == 1
+    assert len(timings["health"].seconds) == 3
+
+
+def test_measure_fails_on_a_4xx():
+    endpoint = api_latency.Endpoint("missing", "detail", "missing", "/missing/")
+
+    with pytest.raises(RuntimeError, match="answered 404"):
+        api_latency.measure([(FlakyTransport(404), [endpoint])], requests=1, warmup=1)
