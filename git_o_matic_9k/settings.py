@@ -167,6 +167,9 @@ SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Hyperlinks per relation embedded in a developer or repository; the whole list is the paged nested endpoint.
+API_RELATION_PREVIEW = env_number("API_RELATION_PREVIEW", 100)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",

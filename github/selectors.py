@@ -1,18 +1,34 @@
 """Reads for the API: querysets and the relation ids a page of developers or repositories shows.
 
 Relation ids are read from the edge tables directly (index-only, no join with the developer table), one query
-per relation for a whole page, so a page costs the same number of queries whatever its size.
+per relation for a whole page, so a page costs the same number of queries whatever its size. Each object shows
+at most API_RELATION_PREVIEW ids per relation, in index order: a hub has a million followers, and its full
+list is the paged nested endpoint (followers_url and the like), as on GitHub.
 """
 from collections import defaultdict
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import F, TextField, Window
+from django.db.models.functions import Cast, RowNumber
 
 from github.models import Developer, Follow, Repository, Star
 
 
-def _group(queryset, key, value):
-    """{key: [value, ...]} from two columns of `queryset`, in the queryset's order."""
+def _group(queryset, key, value, order=None):
+    """{str(key): [str(value), ...]}: the first API_RELATION_PREVIEW values per key, ordered by `order`."""
+    order = order or value
+    ranked = queryset.annotate(
+        rank=Window(RowNumber(), partition_by=F(key), order_by=F(order).asc())
+    ).filter(rank__lte=settings.API_RELATION_PREVIEW).order_by(key, order)
     grouped = defaultdict(list)
-    for key_value, value_value in queryset.values_list(key, value):
-        grouped[key_value].append(value_value)
+    if connection.vendor == "postgresql":
+        # uuid::text in SQL: psycopg2 would build a uuid.UUID per value only for the URL to format it back.
+        for key_value, member in ranked.values_list(Cast(key, TextField()), Cast(value, TextField())):
+            grouped[key_value].append(member)
+    else:
+        for key_value, member in ranked.values_list(key, value):
+            grouped[str(key_value)].append(str(member))
     return grouped
 
 
@@ -21,15 +37,16 @@ def attach_developer_relations(developers):
     ids = [developer.pk for developer in developers]
     if not ids:
         return developers
-    followers = _group(Follow.objects.filter(followee_id__in=ids).order_by("id"), "followee_id", "follower_id")
-    following = _group(Follow.objects.filter(follower_id__in=ids).order_by("id"), "follower_id", "followee_id")
-    starred = _group(Star.objects.filter(developer_id__in=ids).order_by("id"), "developer_id", "repository_id")
-    owned = _group(Repository.objects.filter(owner_id__in=ids).order_by("github_id"), "owner_id", "id")
+    followers = _group(Follow.objects.filter(followee_id__in=ids), "followee_id", "follower_id")
+    following = _group(Follow.objects.filter(follower_id__in=ids), "follower_id", "followee_id")
+    starred = _group(Star.objects.filter(developer_id__in=ids), "developer_id", "repository_id")
+    owned = _group(Repository.objects.filter(owner_id__in=ids), "owner_id", "id", order="github_id")
     for developer in developers:
-        developer.followers_ids = followers[developer.pk]
-        developer.following_ids = following[developer.pk]
-        developer.starred_ids = starred[developer.pk]
-        developer.repository_ids = owned[developer.pk]
+        key = str(developer.pk)
+        developer.followers_ids = followers[key]
+        developer.following_ids = following[key]
+        developer.starred_ids = starred[key]
+        developer.repository_ids = owned[key]
     return developers
 
 
@@ -38,9 +55,9 @@ def attach_repository_relations(repositories):
     ids = [repository.pk for repository in repositories]
     if not ids:
         return repositories
-    stargazers = _group(Star.objects.filter(repository_id__in=ids).order_by("id"), "repository_id", "developer_id")
+    stargazers = _group(Star.objects.filter(repository_id__in=ids), "repository_id", "developer_id")
     for repository in repositories:
-        repository.stargazer_ids = stargazers[repository.pk]
+        repository.stargazer_ids = stargazers[str(repository.pk)]
     return repositories
 
 

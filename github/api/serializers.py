@@ -1,4 +1,5 @@
 """Serializers of the read API: the product description's shapes, plus `id` and `url`."""
+from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
@@ -34,14 +35,27 @@ class HyperlinkListField(serializers.ListField):
         return [template.format(pk) for pk in data]
 
 
+PREVIEW_HELP = "The first {} of them (API_RELATION_PREVIEW); the whole list, paged, is at {}."
+
+
+def preview(view_name, source, relation_url):
+    """A relation's embedded hyperlinks, documented as the preview they are."""
+    return HyperlinkListField(view_name, source=source,
+                              help_text=PREVIEW_HELP.format(settings.API_RELATION_PREVIEW, relation_url))
+
+
 class DeveloperSerializer(serializers.HyperlinkedModelSerializer):
-    """A developer with its four relations as lists of hyperlinks."""
+    """A developer with its four relations as hyperlinks, and the URLs of their whole paged lists."""
 
     github_id = serializers.CharField(read_only=True)
-    followers = HyperlinkListField("developer-detail", source="followers_ids")
-    following = HyperlinkListField("developer-detail", source="following_ids")
-    starred_repositories = HyperlinkListField("repository-detail", source="starred_ids")
-    repositories = HyperlinkListField("repository-detail", source="repository_ids")
+    followers = preview("developer-detail", "followers_ids", "followers_url")
+    following = preview("developer-detail", "following_ids", "following_url")
+    starred_repositories = preview("repository-detail", "starred_ids", "starred_url")
+    repositories = preview("repository-detail", "repository_ids", "repositories_url")
+    followers_url = serializers.HyperlinkedIdentityField(view_name="developer-followers")
+    following_url = serializers.HyperlinkedIdentityField(view_name="developer-following")
+    starred_url = serializers.HyperlinkedIdentityField(view_name="developer-starred")
+    repositories_url = serializers.HyperlinkedIdentityField(view_name="developer-repositories")
 
     class Meta:
         model = Developer
@@ -49,15 +63,17 @@ class DeveloperSerializer(serializers.HyperlinkedModelSerializer):
             "id", "url", "github_id", "login", "name", "location", "bio", "company", "email",
             "created_at", "updated_at", "followers_count", "following_count", "public_gists", "public_repos",
             "followers", "following", "starred_repositories", "repositories",
+            "followers_url", "following_url", "starred_url", "repositories_url",
         ]
 
 
 class RepositorySerializer(serializers.HyperlinkedModelSerializer):
-    """A repository with its owner and stargazers hyperlinked."""
+    """A repository with its owner and stargazers hyperlinked, and the URL of its whole paged stargazer list."""
 
     github_id = serializers.CharField(read_only=True)
     owner_github_id = serializers.CharField(read_only=True)
-    stargazers = HyperlinkListField("developer-detail", source="stargazer_ids")
+    stargazers = preview("developer-detail", "stargazer_ids", "stargazers_url")
+    stargazers_url = serializers.HyperlinkedIdentityField(view_name="repository-stargazers")
     # A JSON column holding GitHub's list of topic names: a list of strings in the schema, not "any object".
     topics = serializers.ListField(child=serializers.CharField(), read_only=True)
 
@@ -68,7 +84,7 @@ class RepositorySerializer(serializers.HyperlinkedModelSerializer):
             "language", "created_at", "updated_at", "pushed_at", "has_downloads", "has_issues", "has_pages",
             "has_projects", "has_wiki", "private", "archived", "disabled", "fork", "stargazers",
             "stargazers_count", "subscribers_count", "watchers_count", "open_issues_count", "forks_count",
-            "topics", "license",
+            "topics", "license", "stargazers_url",
         ]
 
 

@@ -6,9 +6,10 @@ from rest_framework.response import Response
 
 from github import selectors
 from github.api.filters import DeveloperFilter, RepositoryFilter
+from github.api.pagination import CountedQuerySet
 from github.api.schema import NestedListAutoSchema
 from github.api.serializers import DeveloperSerializer, RateLimitSerializer, RepositorySerializer
-from github.models import Developer, RateLimit, Repository
+from github.models import Developer, Follow, RateLimit, Repository, Star
 
 DEVELOPER_ORDERING = [
     "github_id", "login", "name", "created_at", "updated_at",
@@ -35,8 +36,13 @@ class RelationListViewSet(viewsets.ReadOnlyModelViewSet):
         instance = self.attach_relations([self.get_object()])[0]
         return Response(self.get_serializer(instance).data)
 
-    def paged(self, queryset, attach):
-        """One page of `queryset`, its relation ids attached by `attach`, in the paginated envelope."""
+    def paged(self, queryset, attach, count=None):
+        """One page of `queryset`, its relation ids attached by `attach`, in the paginated envelope.
+
+        `count`, when given, counts the whole list more cheaply than `queryset.count()` would.
+        """
+        if count is not None:
+            queryset = CountedQuerySet(queryset, count)
         page = attach(self.paginate_queryset(queryset))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -60,22 +66,28 @@ class DeveloperViewSet(RelationListViewSet):
     @action(detail=True, filter_backends=[])
     def followers(self, request, pk=None):  # pylint: disable=unused-argument
         """The developers who follow this developer."""
-        followers = selectors.followers_of(self.get_object()).order_by("github_id")
-        return self.paged(followers, selectors.attach_developer_relations)
+        developer = self.get_object()
+        followers = selectors.followers_of(developer).order_by("github_id")
+        return self.paged(followers, selectors.attach_developer_relations,
+                          Follow.objects.filter(followee=developer).count)
 
     @swagger_auto_schema(auto_schema=NestedListAutoSchema)
     @action(detail=True, filter_backends=[])
     def following(self, request, pk=None):  # pylint: disable=unused-argument
         """The developers this developer follows."""
-        following = selectors.following_of(self.get_object()).order_by("github_id")
-        return self.paged(following, selectors.attach_developer_relations)
+        developer = self.get_object()
+        following = selectors.following_of(developer).order_by("github_id")
+        return self.paged(following, selectors.attach_developer_relations,
+                          Follow.objects.filter(follower=developer).count)
 
     @swagger_auto_schema(auto_schema=NestedListAutoSchema)
     @action(detail=True, filter_backends=[], serializer_class=RepositorySerializer)
     def starred(self, request, pk=None):  # pylint: disable=unused-argument
         """The repositories this developer starred."""
-        starred = selectors.starred_by(self.get_object()).order_by("github_id")
-        return self.paged(starred, selectors.attach_repository_relations)
+        developer = self.get_object()
+        starred = selectors.starred_by(developer).order_by("github_id")
+        return self.paged(starred, selectors.attach_repository_relations,
+                          Star.objects.filter(developer=developer).count)
 
     @swagger_auto_schema(auto_schema=NestedListAutoSchema)
     @action(detail=True, filter_backends=[], serializer_class=RepositorySerializer)
@@ -104,8 +116,10 @@ class RepositoryViewSet(RelationListViewSet):
     @action(detail=True, filter_backends=[], serializer_class=DeveloperSerializer)
     def stargazers(self, request, pk=None):  # pylint: disable=unused-argument
         """The developers who starred this repository."""
-        stargazers = selectors.stargazers_of(self.get_object()).order_by("github_id")
-        return self.paged(stargazers, selectors.attach_developer_relations)
+        repository = self.get_object()
+        stargazers = selectors.stargazers_of(repository).order_by("github_id")
+        return self.paged(stargazers, selectors.attach_developer_relations,
+                          Star.objects.filter(repository=repository).count)
 
 
 class RateLimitViewSet(viewsets.ReadOnlyModelViewSet):

@@ -21,13 +21,14 @@ pytestmark = pytest.mark.django_db
 DEVELOPER_KEYS = {
     "id", "url", "github_id", "login", "name", "location", "bio", "company", "email", "created_at", "updated_at",
     "followers_count", "following_count", "public_gists", "public_repos", "followers", "following",
-    "starred_repositories", "repositories",
+    "starred_repositories", "repositories", "followers_url", "following_url", "starred_url", "repositories_url",
 }
 REPOSITORY_KEYS = {
     "id", "url", "owner", "github_id", "owner_github_id", "name", "full_name", "description", "homepage",
     "language", "created_at", "updated_at", "pushed_at", "has_downloads", "has_issues", "has_pages",
     "has_projects", "has_wiki", "private", "archived", "disabled", "fork", "stargazers", "stargazers_count",
     "subscribers_count", "watchers_count", "open_issues_count", "forks_count", "topics", "license",
+    "stargazers_url",
 }
 
 
@@ -63,6 +64,8 @@ def test_developer_detail_has_the_description_shape(api, graph):
     assert body["following"] == [developer_url(graph["bob"])]
     assert body["starred_repositories"] == [repository_url(graph["bobs_repo"])]
     assert body["repositories"] == [repository_url(graph["alices_repo"])]
+    assert body["followers_url"] == developer_url(alice) + "followers/"
+    assert body["starred_url"] == developer_url(alice) + "starred/"
 
 
 def test_stub_developers_are_listed_with_null_profile_fields(api, graph):
@@ -290,3 +293,17 @@ def test_docs_pages_render_offline_for_logged_in_users(client, user):
     asset = client.get("/static/drf-yasg/swagger-ui-dist/swagger-ui-bundle.js")
     assert asset.status_code == 200
     asset.close()
+
+
+def test_embedded_relations_are_a_preview_and_the_nested_list_has_them_all(api, settings):
+    settings.API_RELATION_PREVIEW = 3
+    hub = DeveloperFactory()
+    fans = DeveloperFactory.create_batch(5)
+    for fan in fans:
+        FollowFactory(follower=fan, followee=hub)
+    body = api.get(f"/github/developers/{hub.pk}/").json()
+    assert len(body["followers"]) == 3
+    assert set(body["followers"]) < {developer_url(fan) for fan in fans}
+    nested = api.get(body["followers_url"]).json()
+    assert nested["count"] == 5
+    assert {item["url"] for item in nested["results"]} == {developer_url(fan) for fan in fans}
