@@ -215,7 +215,11 @@ if CELERY_BROKER_URL == "filesystem://":
         "control_folder": str(BROKER_DIR / "control"),  # kombu's default is ./control in the working directory
         "store_processed": False,
     }
-CELERY_RESULT_BACKEND = "django-db"
+# django-celery-results' database backend, retrying its writes while the database restarts (github/results.py):
+# up to 20 tries, at most 10 s apart, before a state is given up.
+CELERY_RESULT_BACKEND = "github.results:RetryingDatabaseBackend"
+CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
+CELERY_RESULT_BACKEND_MAX_RETRIES = 20
 CELERY_RESULT_EXTENDED = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"

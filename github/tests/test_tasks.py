@@ -135,7 +135,8 @@ def test_celery_settings_are_the_effective_ones():
     assert conf.task_acks_late and conf.task_reject_on_worker_lost
     assert conf.worker_prefetch_multiplier == 1
     assert conf.task_serializer == "json" and conf.accept_content == ["json"]
-    assert conf.result_backend == "django-db"
+    assert conf.result_backend == "github.results:RetryingDatabaseBackend"
+    assert conf.result_backend_always_retry is True
     assert conf.task_soft_time_limit < conf.task_time_limit
     assert conf.beat_schedule == settings.CELERY_BEAT_SCHEDULE
 
