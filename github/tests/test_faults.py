@@ -17,6 +17,7 @@ from git_o_matic_9k.celery import app
 from github import sync, tasks, throttle
 from github.client import GitHubClient, TransientError
 from github.models import ConditionalValidator, Developer, RateLimit
+from github.results import RetryingDatabaseBackend
 from github.tests.test_sync import TINY_WORLD
 from github_simulator import World
 from reliability.canonical import canonical_dump, check_against_world, duplicate_rows, summary
@@ -114,3 +115,20 @@ def test_a_sync_the_ledger_stops_part_way_fails_and_queues_its_own_follow_up(sta
     assert outcome.state == "FAILURE" and str(outcome.result) == "API rate limit exceeded"
     assert [(name, args) for name, args, _options in queued] == [("github.tasks.full_profile_sync", ["alice"])]
     assert queued[0][2]["eta"] > timezone.now()
+
+
+def test_the_result_backend_waits_for_the_database_instead_of_failing_the_task(monkeypatch):
+    backend = app.backend
+    assert isinstance(backend, RetryingDatabaseBackend)
+    monkeypatch.setattr(backend, "base_sleep_between_retries_ms", 1)
+    monkeypatch.setattr(backend, "max_sleep_between_retries_ms", 1)
+    original, failures = backend._store_result, [OperationalError("the database system is starting up")] * 3
+
+    def flaky_store(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(backend, "_store_result", flaky_store)
+    backend.store_result("a-task-id", {"login": "alice"}, "SUCCESS")
+    assert TaskResult.objects.get(task_id="a-task-id").status == "SUCCESS"
