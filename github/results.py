@@ -10,7 +10,7 @@ from django.db import OperationalError, connection
 from django_celery_results.backends.database import DatabaseBackend
 
 
-class RetryingDatabaseBackend(DatabaseBackend):
+class RetryingDatabaseBackend(DatabaseBackend):  # pylint: disable=abstract-method  # as its base
     """The django-db backend, also retrying when the database cannot be reached."""
 
     def exception_safe_to_retry(self, exc):
