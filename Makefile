@@ -9,7 +9,7 @@ SECRET_KEY_FILE := var/secret_key
 LOCAL_ENV := SECRET_KEY="$${SECRET_KEY:-$$(cat $(SECRET_KEY_FILE))}" SECURE_COOKIES="$${SECURE_COOKIES:-0}"
 MANAGE := $(LOCAL_ENV) $(BIN)/python manage.py
 
-.PHONY: install run test lint demo bench migrate
+.PHONY: install run test lint demo bench reliability migrate
 
 $(INSTALLED): Pipfile.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,7 +35,7 @@ run: migrate
 test: install
 	$(BIN)/python -m pytest
 
-PACKAGES := $(wildcard git_o_matic_9k github github_simulator benchmarks)
+PACKAGES := $(wildcard git_o_matic_9k github github_simulator benchmarks reliability)
 TEST_DIRS := $(wildcard */tests)
 PYLINT := $(BIN)/pylint --load-plugins pylint_django --django-settings-module=git_o_matic_9k.pytest_settings
 
@@ -77,3 +77,11 @@ bench: install $(SECRET_KEY_FILE)
 	-$(LOCAL_ENV) $(BIN)/python -m benchmarks.quota_efficiency $(if $(QUICK),--quick)
 	-$(LOCAL_ENV) $(BIN)/python -m benchmarks.worker_throughput $(if $(QUICK),--quick)
 	-$(LOCAL_ENV) $(BIN)/python -m benchmarks.discovery_scale $(if $(QUICK),--quick)
+
+# The long reliability runs behind RELIABILITY.md: SIGKILLed workers, RabbitMQ and PostgreSQL restarts, faults and
+# quota windows, then 50 clients against the 1,000,000-edge graph. They restart this machine's shared servers:
+# never in CI. Reports land in var/reliability/.
+reliability: install $(SECRET_KEY_FILE)
+	mkdir -p var/reliability
+	$(LOCAL_ENV) $(BIN)/python -m reliability.crawl_faults --restart-services > var/reliability/crawl_faults.json
+	$(LOCAL_ENV) $(BIN)/python -m reliability.load > var/reliability/load.json
