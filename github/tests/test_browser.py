@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -88,7 +89,8 @@ class Browser:
     def __init__(self, driver, base_url):
         self.driver = driver
         self.base_url = base_url
-        self.wait = WebDriverWait(driver, WAIT_SECONDS)
+        # A page that is still being replaced hands out elements that go stale: waiting retries them.
+        self.wait = WebDriverWait(driver, WAIT_SECONDS, ignored_exceptions=[StaleElementReferenceException])
 
     def open(self, path):
         self.driver.get(self.base_url + path)
@@ -345,8 +347,9 @@ def test_admin_search_open_and_log_out(browser, graph, admin_user, reader):
     search.send_keys("octo")
     browser.click("#changelist-search [type=submit]")
     browser.until(lambda: "q=octo" in browser.path(), "the search was not submitted")
-    rows = browser.find_all("#result_list tbody tr")
-    assert [row.find_element("css selector", "th").text for row in rows] == ["octocat"]
+    browser.until(lambda: [row.find_element("css selector", "th").text
+                           for row in browser.find_all("#result_list tbody tr")] == ["octocat"],
+                  "the search did not find exactly octocat")
     browser.screenshot("admin-search")
     browser.click("#result_list tbody th a")
     browser.until(lambda: browser.path().startswith(f"/admin/github/developer/{graph['octocat'].pk}/change/"),
