@@ -8,6 +8,7 @@ import pytest
 from django.db.models.functions import Lower
 
 from benchmarks import api_latency
+from benchmarks.perf_common import write_section
 from benchmarks.seed_database import NAME_SEARCH_TERM, seed
 from github.models import Developer, Follow, Repository, Star
 
@@ -110,8 +111,8 @@ def test_the_report_runs_and_writes_its_section(tmp_path):
 
     output = tmp_path / "BENCHMARKS.md"
     output.write_text("# Benchmarks\n\n## Quota efficiency\n\nkept\n")
-    api_latency.write_section(output, body)
-    api_latency.write_section(output, body.replace("2000-01-01", "2000-01-02"))
+    write_section(*api_latency.SECTION, body, path=output)
+    write_section(*api_latency.SECTION, body.replace("2000-01-01", "2000-01-02"), path=output)
     text = output.read_text()
     assert text.count("## API latency") == 1
     assert "2000-01-02" in text and "2000-01-01" not in text
