@@ -53,6 +53,19 @@ class SyncResult:
     lists_skipped_unchanged: int = 0
     gone: bool = False
 
+    def add(self, partial: "SyncResult") -> None:
+        """Count what a part of this sync (one repository's stargazers) wrote."""
+        self.developers_written += partial.developers_written
+        self.edges_added += partial.edges_added
+        self.edges_removed += partial.edges_removed
+        self.lists_skipped_unchanged += partial.lists_skipped_unchanged
+
+    def with_requests_of(self, client: GitHubClient) -> "SyncResult":
+        """This result with the quota requests and free 304s `client` spent on it."""
+        self.requests = client.stats["quota_requests"]
+        self.not_modified = client.stats["not_modified"]
+        return self
+
     def as_dict(self):
         """A JSON-serialisable dict."""
         return asdict(self)
@@ -397,23 +410,15 @@ class ProfileSync:
             self.result.lists_skipped_unchanged += 1
             moved = set()
         for repository in Repository.objects.filter(owner=developer, gone_at__isnull=True).order_by("github_id"):
-            self._count(sync_stargazers(self.client, repository, count_moved=repository.github_id in moved,
+            self.result.add(sync_stargazers(self.client, repository, count_moved=repository.github_id in moved,
                                         distance=(developer.seed_distance or 0) + 1))
 
     def _count_edges(self, added_removed):
         self.result.edges_added += added_removed[0]
         self.result.edges_removed += added_removed[1]
 
-    def _count(self, partial: SyncResult):
-        self.result.developers_written += partial.developers_written
-        self.result.edges_added += partial.edges_added
-        self.result.edges_removed += partial.edges_removed
-        self.result.lists_skipped_unchanged += partial.lists_skipped_unchanged
-
     def _finish(self) -> SyncResult:
-        self.result.requests = self.client.stats["quota_requests"]
-        self.result.not_modified = self.client.stats["not_modified"]
-        return self.result
+        return self.result.with_requests_of(self.client)
 
 
 def sync_stargazers(client: GitHubClient, repository: Repository, *, count_moved: bool, distance: int):
@@ -448,7 +453,7 @@ def full_repository_sync(*, client: GitHubClient, owner: str, name: str) -> Sync
         Repository.objects.annotate(full_name_lower=Lower("full_name")).filter(
             full_name_lower=f"{owner}/{name}".lower()).update(gone_at=timezone.now())
         result.gone = True
-        return _with_stats(result, client)
+        return result.with_requests_of(client)
     payload = response.data
     stored = Repository.objects.filter(github_id=payload["id"]).values_list("stargazers_count", flat=True).first()
     owner_row = Developer.objects.filter(github_id=payload["owner"]["id"]).first()
@@ -461,18 +466,9 @@ def full_repository_sync(*, client: GitHubClient, owner: str, name: str) -> Sync
         client.remember(owner_response)
         result.developers_written += 1
     repository = Repository.objects.get(github_id=payload["id"])
-    partial = sync_stargazers(client, repository, count_moved=stored != payload["stargazers_count"],
-                              distance=distance + 1)
-    result.developers_written += partial.developers_written
-    result.edges_added, result.edges_removed = partial.edges_added, partial.edges_removed
-    result.lists_skipped_unchanged = partial.lists_skipped_unchanged
-    return _with_stats(result, client)
-
-
-def _with_stats(result: SyncResult, client: GitHubClient) -> SyncResult:
-    result.requests = client.stats["quota_requests"]
-    result.not_modified = client.stats["not_modified"]
-    return result
+    result.add(sync_stargazers(client, repository, count_moved=stored != payload["stargazers_count"],
+                               distance=distance + 1))
+    return result.with_requests_of(client)
 
 
 # Cost estimates and discovery.
