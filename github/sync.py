@@ -294,6 +294,11 @@ def _path(*segments):
 
 # The syncs.
 
+def developers_by_login(login: str):
+    """Developers whose login is `login` in any case, through the case-insensitive unique index (0 or 1)."""
+    return Developer.objects.annotate(login_lower=Lower("login")).filter(login_lower=login.lower())
+
+
 def fetch_profile(client: GitHubClient, login: str, known: Developer | None) -> GitHubResponse | None:
     """A profile by login, found again by id if the login moved; None (and marked gone) if GitHub lost it.
 
@@ -324,8 +329,7 @@ class ProfileSync:
 
     def run(self) -> SyncResult:
         """Sync everything about the developer; a developer GitHub no longer has is marked gone."""
-        known = Developer.objects.annotate(login_lower=Lower("login")).filter(
-            login_lower=self.result.login.lower()).first()
+        known = developers_by_login(self.result.login).first()
         profile = fetch_profile(self.client, self.result.login, known)
         if profile is None:
             self.result.gone = True
@@ -475,7 +479,7 @@ def full_repository_sync(*, client: GitHubClient, owner: str, name: str) -> Sync
 
 def estimate_profile_cost(login: str) -> int:
     """Worst-case requests of a full_profile_sync of `login`, from what is stored (design section 3)."""
-    developer = Developer.objects.annotate(login_lower=Lower("login")).filter(login_lower=login.lower()).first()
+    developer = developers_by_login(login).first()
     return estimate_developer_cost(developer)
 
 
@@ -551,5 +555,5 @@ def _candidates(stubs, synced, limit):
 
 def release_claim(login: str) -> None:
     """The developer's sync has ended (done, gone or failed): discovery may choose it again."""
-    Developer.objects.annotate(login_lower=Lower("login")).filter(login_lower=login.lower()).update(
+    developers_by_login(login).update(
         sync_queued_at=None)
