@@ -7,21 +7,24 @@ The client writes no developers or repositories; it stores conditional-request v
 caller says a list was read to its end (`remember`).
 """
 import base64
+import functools
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import requests
 from django.conf import settings
 from django.utils import timezone
 
 from github import throttle
+from github.bulk import Upsert
 from github.models import ConditionalValidator
 from github.validators import validate_login, validate_repository_name
 
@@ -163,6 +166,11 @@ class GitHubClient:
         self._by_label = {credential.label: credential for credential in self.credentials}
         self.timeout = settings.GITHUB_TIMEOUT if timeout is None else timeout
         self.session = requests.Session()
+        # The environment's proxy and CA bundle settings are read once, here: left to requests, they are read
+        # again from os.environ on every request, a tenth of a worker's CPU (BENCHMARKS.md, Worker throughput).
+        self.session.proxies = requests.utils.get_environ_proxies(self.base_url)
+        self.session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        self.session.trust_env = False
         self.session.headers.update(
             {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION, "User-Agent": USER_AGENT}
         )
@@ -236,11 +244,7 @@ class GitHubClient:
             return
         if len(response.url) > ConditionalValidator._meta.get_field("url").max_length:
             return
-        # One upsert statement: update_or_create would SELECT, then UPDATE or INSERT, in a transaction of its own.
-        ConditionalValidator.objects.bulk_create(
-            [ConditionalValidator(url=response.url, etag=response.etag, last_modified=response.last_modified)],
-            update_conflicts=True, unique_fields=["url"], update_fields=["etag", "last_modified", "updated"],
-        )
+        _validator_upsert()([(response.url, response.etag, response.last_modified, timezone.now())])
 
     def refresh_rate_limit(self, label: str) -> None:
         """Read a credential's quota from GET /rate_limit (free) into the ledger."""
@@ -307,7 +311,7 @@ class GitHubClient:
                 continue
             state = _rate_state(response)
             if state is not None:
-                throttle.record(credential.label, state)
+                throttle.settle(reservation, state)
             if response.status_code == 304:
                 throttle.refund(reservation)
                 self.stats["not_modified"] += 1
@@ -390,8 +394,8 @@ class GitHubClient:
             same_origin = (parts.scheme, parts.netloc.lower()) == (base.scheme, base.netloc.lower())
             if not (same_origin and under_base and _safe_path(parts.path)):
                 raise GitHubError(f"Refusing to follow {url!r}: it is not under {self.base_url}", url=url)
-        if params:
-            url = requests.Request("GET", url, params=params).prepare().url
+        if params:  # only ever added to a path, which _safe_path proved has no query of its own
+            url = f"{url}?{urlencode(params)}"
         return url
 
     def _scrub(self, text: str) -> str:
@@ -405,6 +409,12 @@ class GitHubClient:
 def _segment(value: str) -> str:
     """A validated name as one URL path segment (quoting is belt and braces after validation)."""
     return quote(value, safe="")
+
+
+@functools.cache
+def _validator_upsert() -> Upsert:
+    """One statement storing a URL's validators, whether the URL is new or not."""
+    return Upsert(ConditionalValidator, ("url", "etag", "last_modified", "updated"), key="url", insert_only=())
 
 
 def _safe_path(path: str) -> bool:

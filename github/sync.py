@@ -2,16 +2,19 @@
 
 Every list item is stored from the list payload itself (followers, following and stargazers as stub
 developers, starred repositories whole with their owners as stubs): never one GET per item. A list is held
-in memory as compact rows until it has been read to its end, then written and its relation set replaced in
-one transaction; a list that was not read to its end changes no relation. Upserts go in bulk by github_id, so the
-SQL statements per ingested page are bounded whatever the page holds.
+in memory as compact rows until it has been read to its end, then written, and its relation set replaced in
+one transaction with the list marked read and its first page's validators stored (so a later 304 always
+vouches for a stored relation); a list that was not read to its end changes no relation. Upserts go in bulk by
+github_id through github/bulk.py, so the SQL statements per ingested page are bounded whatever the page holds.
 
 Developers and repositories (nodes) are upserted in their own short statements, in github_id order, before the
 transaction that replaces a relation set (edges) and marks the list read: concurrent syncs of overlapping users
 then never hold row locks on nodes while waiting for each other, which is how PostgreSQL deadlocks arise.
 """
+import functools
 import logging
 import math
+import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -25,12 +28,12 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from github.bulk import Upsert, replace_edges, seed_distance_lowered, set_column
 from github.client import GitHubClient, GitHubError, GitHubResponse, NotFound
 from github.models import Developer, Follow, Repository, Star
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 1000
 PAGE = 100
 # GitHub's answer past the last page it serves of a list (page 401 of stargazers).
 PAGINATION_LIMITED = 422
@@ -143,113 +146,62 @@ def _stub(user):
     return user["id"], user["login"], user.get("type")
 
 
-# Bulk upserts by github_id.
+# Bulk upserts by github_id (github/bulk.py).
 
-def _chunks(items, size=CHUNK):
-    items = list(items)
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def _free_unique_names(model, name_field, wanted):
-    """Rename rows holding a name (case-insensitively) that GitHub now gives another id.
-
-    A login or full name moves when its owner renames and somebody else takes it. The old holder gets the
-    placeholder "~<github_id>" until its own next sync reads its new name (by id).
-    """
-    by_name = {name.lower(): github_id for github_id, name in wanted}
-    holders = (
-        model.objects.annotate(name_lower=Lower(name_field))
-        .filter(name_lower__in=list(by_name))
-        .values_list("pk", "github_id", "name_lower")
-    )
-    for pk, github_id, name_lower in holders:
-        if by_name[name_lower] != github_id:
-            model.objects.filter(pk=pk).update(**{name_field: f"~{github_id}"})
+@functools.cache
+def _stub_upsert() -> Upsert:
+    return Upsert(Developer, ("id", "github_id", "login", "type", "seed_distance", "discovered_at"), name="login",
+                  assignments={"seed_distance": seed_distance_lowered(Developer._meta.db_table)})
 
 
-def _update_distance(github_ids, distance):
-    """Lower the seed distance of these developers to `distance` where it is unknown or larger."""
-    if distance is None:
-        return
-    Developer.objects.filter(github_id__in=github_ids).filter(
-        Q(seed_distance__isnull=True) | Q(seed_distance__gt=distance)
-    ).update(seed_distance=distance)
+@functools.cache
+def _profile_upsert(columns: tuple[str, ...]) -> Upsert:
+    return Upsert(Developer, columns, name="login", insert_only=("discovered_at", "seed_distance"))
+
+
+@functools.cache
+def _repository_upsert(columns: tuple[str, ...]) -> Upsert:
+    return Upsert(Repository, columns, name="full_name")
 
 
 def upsert_stub_developers(stubs: Iterable[tuple], *, distance: int | None) -> dict[int, object]:
-    """Insert or update (login, type) developers from list rows; return {github_id: pk}.
+    """Insert or update (login, type) developers from list rows; return {github_id: pk as the database gives it}.
 
-    Profile fields of developers already synced are left alone: a list tells only id, login and type.
+    Profile fields of developers already synced are left alone: a list tells only id, login and type. A
+    known developer's seed distance is lowered to `distance` where that is nearer.
     """
-    unique = {github_id: (github_id, login, kind) for github_id, login, kind in stubs}
-    ids = {}
-    for chunk in _chunks(sorted(unique.values())):
-        github_ids = [github_id for github_id, _login, _kind in chunk]
-        _free_unique_names(Developer, "login", [(github_id, login) for github_id, login, _kind in chunk])
-        Developer.objects.bulk_create(
-            [Developer(github_id=github_id, login=login, type=kind, seed_distance=distance)
-             for github_id, login, kind in chunk],
-            update_conflicts=True, unique_fields=["github_id"], update_fields=["login", "type"],
-        )
-        _update_distance(github_ids, distance)
-        ids.update(Developer.objects.filter(github_id__in=github_ids).values_list("github_id", "pk"))
-    return ids
+    now = timezone.now()
+    unique = {github_id: (uuid.uuid4(), github_id, login, kind, distance, now) for github_id, login, kind in stubs}
+    return _stub_upsert()(unique.values())
 
 
 def upsert_profile(payload, *, seed_distance_if_new=0) -> Developer:
     """Insert or update a developer from its full profile payload; a new one counts as a seed."""
-    fields = profile_fields(payload)
-    _free_unique_names(Developer, "login", [(payload["id"], fields["login"])])
-    Developer.objects.bulk_create(
-        [Developer(github_id=payload["id"], seed_distance=seed_distance_if_new, profile_synced_at=timezone.now(),
-                   gone_at=None, **fields)],
-        update_conflicts=True, unique_fields=["github_id"],
-        update_fields=[*fields, "profile_synced_at", "gone_at"],
-    )
+    now = timezone.now()
+    fields = profile_fields(payload) | {"profile_synced_at": now, "gone_at": None}
+    columns = ("id", "github_id", "seed_distance", "discovered_at", *fields)
+    _profile_upsert(columns)([(uuid.uuid4(), payload["id"], seed_distance_if_new, now, *fields.values())])
     return Developer.objects.get(github_id=payload["id"])
 
 
 def upsert_repositories(payloads, *, owner_distance: int | None, full=False) -> dict[int, object]:
-    """Insert or update repositories (and their owners as stubs); return {github_id: pk}.
+    """Insert or update repositories (and their owners as stubs); return {github_id: pk as the database gives it}.
 
     `full` payloads (GET /repos/{owner}/{repo}) also carry subscribers_count and mark the repository synced.
     """
     unique = {payload["id"]: payload for payload in payloads}
+    if not unique:
+        return {}
     owners = upsert_stub_developers([_stub(p["owner"]) for p in unique.values()], distance=owner_distance)
-    ids = {}
     now = timezone.now()
-    for chunk in _chunks(sorted(unique.values(), key=lambda p: p["id"])):
-        rows = []
-        for payload in chunk:
-            fields = repository_fields(payload)
-            if full:
-                fields["subscribers_count"] = payload.get("subscribers_count")
-                fields["synced_at"] = now
-            rows.append(Repository(github_id=payload["id"], owner_id=owners[payload["owner"]["id"]], gone_at=None,
-                                   **fields))
-        _free_unique_names(Repository, "full_name", [(row.github_id, row.full_name) for row in rows])
-        update_fields = ["owner", "gone_at", *(name for name in fields if name != "github_id")]
-        Repository.objects.bulk_create(rows, update_conflicts=True, unique_fields=["github_id"],
-                                       update_fields=update_fields)
-        github_ids = [row.github_id for row in rows]
-        ids.update(Repository.objects.filter(github_id__in=github_ids).values_list("github_id", "pk"))
-    return ids
-
-
-def replace_relation(model, fixed_field: str, fixed_pk, member_field: str, member_pks: Iterable) -> tuple[int, int]:
-    """Make the edges of `model` with fixed_field=fixed_pk exactly `member_pks`; return (added, removed)."""
-    fixed, member = f"{fixed_field}_id", f"{member_field}_id"
-    wanted = set(member_pks)
-    existing = set(model.objects.filter(**{fixed: fixed_pk}).values_list(member, flat=True))
-    removed = existing - wanted
-    added = sorted(wanted - existing)
-    for chunk in _chunks(removed):
-        model.objects.filter(**{fixed: fixed_pk, f"{member}__in": chunk}).delete()
-    model.objects.bulk_create(
-        [model(**{fixed: fixed_pk, member: pk}) for pk in added], ignore_conflicts=True, batch_size=CHUNK,
-    )
-    return len(added), len(removed)
+    rows, columns = [], None
+    for payload in unique.values():
+        fields = repository_fields(payload) | {"gone_at": None}
+        if full:
+            fields |= {"subscribers_count": payload.get("subscribers_count"), "synced_at": now}
+        columns = columns or ("id", "github_id", "owner_id", "discovered_at", *fields)
+        rows.append((uuid.uuid4(), payload["id"], owners[payload["owner"]["id"]], now, *fields.values()))
+    return _repository_upsert(columns)(rows)
 
 
 # Reading lists.
@@ -371,10 +323,10 @@ class ProfileSync:
                 continue
             ids = upsert_stub_developers([_stub(user) for user in items], distance=distance)
             with transaction.atomic():
-                self._count_edges(replace_relation(Follow, fixed, developer.pk, member, ids.values()))
-                Developer.objects.filter(pk=developer.pk).update(**{synced_field: timezone.now()})
+                self._count_edges(replace_edges(Follow, fixed, developer.pk, member, ids.values()))
+                set_column(Developer, developer.pk, synced_field, timezone.now())
+                self.client.remember(first)
             self.result.developers_written += len(ids)
-            self.client.remember(first)
 
     def _sync_starred(self):
         developer = self.developer
@@ -385,10 +337,10 @@ class ProfileSync:
             return
         ids = upsert_repositories(items, owner_distance=(developer.seed_distance or 0) + 1)
         with transaction.atomic():
-            self._count_edges(replace_relation(Star, "developer", developer.pk, "repository", ids.values()))
-            Developer.objects.filter(pk=developer.pk).update(starred_synced_at=timezone.now())
+            self._count_edges(replace_edges(Star, "developer", developer.pk, "repository", ids.values()))
+            set_column(Developer, developer.pk, "starred_synced_at", timezone.now())
+            self.client.remember(first)
         self.result.repositories_written += len(ids)
-        self.client.remember(first)
 
     def _sync_owned_repositories(self, count_moved):
         developer = self.developer
@@ -405,9 +357,9 @@ class ProfileSync:
                 # Owned repositories missing from the whole list were deleted, made private or transferred.
                 Repository.objects.filter(owner=developer, gone_at__isnull=True).exclude(pk__in=ids.values()).update(
                     gone_at=timezone.now())
-                Developer.objects.filter(pk=developer.pk).update(repositories_synced_at=timezone.now())
+                set_column(Developer, developer.pk, "repositories_synced_at", timezone.now())
+                self.client.remember(first)
             self.result.repositories_written += len(ids)
-            self.client.remember(first)
             moved = {item["id"] for item in owned
                      if item["id"] not in stored or stored[item["id"]]["stargazers_count"] != item["stargazers_count"]}
         else:
@@ -436,10 +388,10 @@ def sync_stargazers(client: GitHubClient, repository: Repository, *, count_moved
         return result
     ids = upsert_stub_developers([_stub(user) for user in items], distance=distance)
     with transaction.atomic():
-        added, removed = replace_relation(Star, "repository", repository.pk, "developer", ids.values())
-        Repository.objects.filter(pk=repository.pk).update(stargazers_synced_at=timezone.now())
+        added, removed = replace_edges(Star, "repository", repository.pk, "developer", ids.values())
+        set_column(Repository, repository.pk, "stargazers_synced_at", timezone.now())
+        client.remember(first)
     result.developers_written, result.edges_added, result.edges_removed = len(ids), added, removed
-    client.remember(first)
     return result
 
 

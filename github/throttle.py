@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Least
 from django.utils import timezone
@@ -55,11 +55,14 @@ class RateState:
 
 @dataclass(frozen=True)
 class Reservation:
-    """One unit taken from a credential's row, in the window that row was in."""
+    """One unit taken from a credential's row, in the window that row was in; `limit` and `remaining` are the
+    row's right after the unit was taken (what `settle` compares GitHub's answer with)."""
 
     label: str
     resource: str
     reset: int
+    limit: int = 0
+    remaining: int = 0
 
     @property
     def reset_at(self) -> datetime:
@@ -142,49 +145,65 @@ def reserve(labels: Sequence[str], refresh: Refresh, resource: str = CORE) -> Re
     The UPDATE only succeeds while the row still has budget, so concurrent workers cannot overspend; losing
     such a race re-reads the rows. That loop ends: every lost race means somebody else took a unit.
     """
-    if len(labels) == 1 and (reservation := _reserve_as_before(labels[0], resource)) is not None:
+    seen = _last_seen.get((labels[0], resource)) if len(labels) == 1 else None
+    # One credential whose row was read in a window that has not ended: take a unit straight away. The window
+    # and limit are conditions of the UPDATE, so a row refreshed, rejected (limit 0) or moved to another
+    # window since matches nothing, and the rows are read as below.
+    if seen and seen.rate_reset > timezone.now() and (reservation := _take(seen)):
         return reservation
     rows = current_rows(labels, refresh, resource)
-    _remember_rows(rows, resource)
     while True:
+        _remember_rows(rows)
         candidates = sorted((row for row in rows if allowed(row) >= 1), key=allowed, reverse=True)
         if not candidates:
             return None
         for row in candidates:
-            taken = RateLimit.objects.filter(
-                pk=row.pk, rate_limit=row.rate_limit, rate_remaining__gte=quota_floor(row.rate_limit) + 1
-            ).update(rate_remaining=F("rate_remaining") - 1)
-            if taken:
-                return Reservation(label=row.credential, resource=resource, reset=row.rate_reset_raw)
+            if reservation := _take(row):
+                return reservation
         rows = list(RateLimit.objects.filter(credential__in=labels, resource=resource))
-        _remember_rows(rows, resource)
 
 
-# (label, resource) -> (rate_limit, rate_reset_raw, rate_reset) of the row this process last read.
-_last_seen: dict[tuple[str, str], tuple[int, int, datetime]] = {}
+# (label, resource) -> the row this process last read: where a single credential's next unit is taken from.
+_last_seen: dict[tuple[str, str], RateLimit] = {}
 
 
-def _remember_rows(rows: Sequence[RateLimit], resource: str) -> None:
+def _remember_rows(rows: Sequence[RateLimit]) -> None:
     for row in rows:
-        _last_seen[row.credential, resource] = (row.rate_limit, row.rate_reset_raw, row.rate_reset)
+        _last_seen[row.credential, row.resource] = row
 
 
-def _reserve_as_before(label: str, resource: str) -> Reservation | None:
-    """With one credential, take a unit with a single UPDATE when its row is still in the window last read.
+def _take(row: RateLimit) -> Reservation | None:
+    """Take one unit from `row` if it is still in the window and limit read and above the floor: one statement.
 
-    The row's window and limit are conditions of the UPDATE itself, so a row refreshed, rejected (limit 0) or
-    moved to another window since matches nothing, and the caller falls back to reading the rows: the
-    reservation stays as atomic as the full path while the usual request costs one statement instead of two.
+    Hand-written SQL, as the per-request statements of the ledger are the hottest in a crawl; UPDATE ...
+    RETURNING (PostgreSQL, SQLite >= 3.35) also tells what is left, which `settle` needs.
     """
-    seen = _last_seen.get((label, resource))
-    if seen is None or seen[2] <= timezone.now():
+    table = connection.ops.quote_name(RateLimit._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET rate_remaining = rate_remaining - 1 WHERE credential = %s AND resource = %s "
+            "AND rate_limit = %s AND rate_reset_raw = %s AND rate_remaining >= %s RETURNING rate_remaining",
+            [row.credential, row.resource, row.rate_limit, row.rate_reset_raw, quota_floor(row.rate_limit) + 1],
+        )
+        taken = cursor.fetchone()
+    if taken is None:
         return None
-    limit, reset_raw, _reset = seen
-    taken = RateLimit.objects.filter(
-        credential=label, resource=resource, rate_limit=limit, rate_reset_raw=reset_raw,
-        rate_remaining__gte=quota_floor(limit) + 1,
-    ).update(rate_remaining=F("rate_remaining") - 1)
-    return Reservation(label=label, resource=resource, reset=reset_raw) if taken else None
+    return Reservation(label=row.credential, resource=row.resource, reset=row.rate_reset_raw, limit=row.rate_limit,
+                       remaining=taken[0])
+
+
+def settle(reservation: Reservation, state: RateState) -> None:
+    """Fold GitHub's answer to a reserved request into the ledger, unless it cannot change the row.
+
+    An answer from the reservation's own window and limit that leaves at least as much as the reservation
+    did would only be folded in as min(row, answer), and the row is at most what the reservation left (plus
+    units of uncharged 304s given back since): nothing to write, one statement per request saved. Any other
+    answer (a new window, another consumer of the token spending) is recorded.
+    """
+    if (state.resource == reservation.resource and state.reset == reservation.reset
+            and state.limit == reservation.limit and state.remaining >= reservation.remaining):
+        return
+    record(reservation.label, state)
 
 
 def refund(reservation: Reservation) -> None:

@@ -146,6 +146,17 @@ class TestRequests:
         assert throttle.allowed_budget(client=client) > 100_000
 
 
+    def test_proxy_and_ca_bundle_come_from_the_environment_once(self, monkeypatch):
+        monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/company.pem")
+        with GitHubClient(base_url=BASE, tokens=TOKEN) as github:
+            assert github.session.proxies["https"] == "http://proxy.internal:3128"
+            assert github.session.verify == "/etc/ssl/company.pem"
+            assert not github.session.trust_env  # not read again on every request
+        monkeypatch.setenv("NO_PROXY", "github.example")
+        with GitHubClient(base_url=BASE, tokens=TOKEN) as github:
+            assert github.session.proxies == {}
+
 class TestUnsafeInput:
     """Nothing a user typed, and no link GitHub sent, can change the path or reach another host."""
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from django.db import connections
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from github import throttle
@@ -140,6 +141,20 @@ class TestBudget:
         assert row().rate_remaining == 50
         throttle.refund(throttle.Reservation("a", "core", epoch(-1)))  # from a window that has ended
         assert row().rate_remaining == 50
+
+    def test_settle_writes_only_what_the_ledger_does_not_know(self):
+        reset = epoch(3600)
+        github = FakeGitHub(a=reading(50, reset))
+        reservation = throttle.reserve(["a"], github)
+        assert (reservation.limit, reservation.remaining) == (100, 49)
+        with CaptureQueriesContext(connection) as queries:
+            throttle.settle(reservation, reading(49, reset))  # GitHub agrees: nothing to write
+        assert len(queries) == 0
+        throttle.settle(throttle.reserve(["a"], github), reading(40, reset))  # somebody else spent 8 meanwhile
+        assert row().rate_remaining == 40
+        throttle.settle(throttle.reserve(["a"], github), reading(99, reset + 3600, observed_at=timezone.now()
+                                                                  + timedelta(hours=1)))  # a new window
+        assert (row().rate_remaining, row().rate_reset_raw) == (99, reset + 3600)
 
     def test_rejected_credential_is_skipped_until_its_reset(self):
         github = FakeGitHub(a=reading(10, epoch(3600)), b=reading(10, epoch(3600)))

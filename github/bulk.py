@@ -1,0 +1,183 @@
+"""The crawl's bulk writes in hand-written SQL: nodes upserted by github_id, relation sets replaced.
+
+Why not `bulk_create`: it builds a model instance per row and compiles its statement on every call, and with
+the separate statements around it (ids read back, seed distances lowered, taken names checked) that was the
+largest share of a worker's time per page (BENCHMARKS.md, "Worker throughput"). Here a statement's text is
+built once per shape, rows are plain tuples, and one INSERT ... ON CONFLICT ... DO UPDATE ... RETURNING
+writes a batch and hands back its primary keys: the same SQL on PostgreSQL and SQLite (3.35 or later).
+
+Primary keys come back as the database gives them (a UUID on PostgreSQL, hex text on SQLite) and are passed
+back to it as they are, so the rows of a list never go through a model.
+"""
+from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
+from datetime import datetime
+from typing import NamedTuple
+
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+CHUNK = 1000
+# Model fields whose Python values the database driver cannot take as they are.
+CONVERTED_FIELDS = (models.UUIDField, models.DateTimeField, models.JSONField)
+
+
+def batches(items: Sequence, columns: int):
+    """`items` in slices small enough for one statement: CHUNK rows, or fewer where the database limits the
+    parameters of a statement (SQLite: 999)."""
+    limit = connection.features.max_query_params
+    size = min(CHUNK, limit // columns) if limit else CHUNK
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class Upsert:
+    """INSERT rows of `model` or, where its `key` exists and a value differs, UPDATE them; return {key: primary key}.
+
+    `columns` are model field names (a foreign key by its attname, `owner_id`, whose values are primary keys
+    as the database returned them). On conflict every column but the primary key, the key and the
+    `insert_only` ones is overwritten, or set by its own SQL in `assignments`. `name` is the column
+    GitHub lets an owner give away (login, full name), unique case-insensitively here: a row still holding a
+    name that GitHub now gives another id is renamed "~<github_id>" until its own next sync reads its new
+    name, and the batch is written again.
+    """
+
+    def __init__(  # pylint: disable=too-many-arguments  # keyword-only, each with its default
+            self, model: type[models.Model], columns: Sequence[str], *, name: str | None = None,
+            insert_only: Sequence[str] = ("discovered_at",), assignments: dict[str, str] | None = None,
+            key: str = "github_id"):
+        self.model, self.columns, self.name, self.key = model, tuple(columns), name, key
+        fields = [model._meta.get_field(column) for column in self.columns]
+        self._convert = [
+            field.get_db_prep_value if isinstance(field, CONVERTED_FIELDS) and not field.is_relation else None
+            for field in fields
+        ]
+        quote = connection.ops.quote_name
+        table = quote(model._meta.db_table)
+        assignments = assignments or {}
+        kept = {model._meta.pk.attname, key, *insert_only}
+        updates = {quote(field.column): assignments.get(field.name, f"excluded.{quote(field.column)}")
+                   for field in fields if field.attname not in kept}
+        # A row that would not change is not written: an UPDATE of a PostgreSQL row writes a new version of it
+        # into every one of its indexes, as costly as an insert, and most rows of a recrawl are unchanged.
+        distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+        changed = " OR ".join(f"{table}.{column} {distinct} {value}" for column, value in updates.items())
+        self._head = f"INSERT INTO {table} ({', '.join(quote(field.column) for field in fields)}) VALUES "
+        self._tail = (f" ON CONFLICT ({quote(key)}) DO UPDATE SET "
+                      f"{', '.join(f'{column} = {value}' for column, value in updates.items())} WHERE {changed} "
+                      f"RETURNING {quote(key)}, {quote(model._meta.pk.column)}")
+        self._select = f"SELECT {quote(key)}, {quote(model._meta.pk.column)} FROM {table} WHERE {quote(key)} IN "
+        self._row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        self._name_index = self.columns.index(name) if name else None
+        self._key_index = self.columns.index(key)
+
+    def __call__(self, rows: Iterable[Sequence]) -> dict:
+        """Write `rows` (tuples in `columns` order, unique by key) in key order; return {key: primary key}."""
+        ids, converted = {}, {}
+        rows = sorted(rows, key=lambda row: row[self._key_index])
+        for batch in batches(rows, len(self.columns)):
+            params = [self._db_value(index, value, converted) for row in batch for index, value in enumerate(row)]
+            sql = self._head + ", ".join([self._row] * len(batch)) + self._tail
+            try:
+                written = dict(self._execute(sql, params))
+            except IntegrityError:  # a name in the batch is still held by another id: free it, write again
+                if self.name is None:
+                    raise
+                self._free_names(batch)
+                written = dict(self._execute(sql, params))
+            ids.update(written)
+            if len(written) < len(batch):  # rows left as they were returned nothing: read their keys
+                ids.update(self._primary_keys([row[self._key_index] for row in batch
+                                               if row[self._key_index] not in written]))
+        return ids
+
+    def _primary_keys(self, keys):
+        with connection.cursor() as cursor:
+            cursor.execute(self._select + "(" + ", ".join(["%s"] * len(keys)) + ")", keys)
+            return cursor.fetchall()
+
+    def _db_value(self, index, value, converted):
+        """The value as the driver takes it; a value shared by many rows (the time of the sync) converted once."""
+        convert = self._convert[index]
+        if convert is None or value is None:
+            return value
+        if isinstance(value, datetime):
+            if value not in converted:
+                converted[value] = convert(value, connection)
+            return converted[value]
+        return convert(value, connection)
+
+    def _execute(self, sql, params):
+        # Inside a transaction a failed statement spoils it: a savepoint keeps a taken name's failure to this
+        # statement. Outside one (a worker's usual case) the failed statement changed nothing and costs nothing.
+        recoverable = self.name is not None and connection.in_atomic_block
+        with transaction.atomic() if recoverable else nullcontext(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def _free_names(self, batch):
+        by_name = {row[self._name_index].lower(): row[self._key_index] for row in batch}
+        holders = (self.model.objects.annotate(name_lower=Lower(self.name))
+                   .filter(name_lower__in=list(by_name)).values_list("pk", self.key, "name_lower"))
+        for pk, key, name_lower in holders:
+            if by_name[name_lower] != key:
+                self.model.objects.filter(pk=pk).update(**{self.name: f"~{key}"})
+
+
+def replace_edges(model: type[models.Model], fixed_field: str, fixed_pk, member_field: str,
+                  member_pks: Iterable) -> tuple[int, int]:
+    """Make the rows of `model` with fixed_field=fixed_pk exactly those to `member_pks`; return (added, removed).
+
+    `member_pks` are primary keys as the database returned them (`Upsert`); `fixed_pk` as a model holds it.
+    """
+    sql = _edge_statements(model, fixed_field, member_field)
+    fixed = model._meta.get_field(fixed_field).get_db_prep_value(fixed_pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.select, [fixed])
+        existing, wanted = {member_pk for (member_pk,) in cursor.fetchall()}, set(member_pks)
+        removed, added = sorted(existing - wanted), sorted(wanted - existing)
+        for batch in batches(removed, 2):
+            cursor.execute(sql.delete + "(" + ", ".join(["%s"] * len(batch)) + ")", [fixed, *batch])
+        first_seen = model._meta.get_field("first_seen_at").get_db_prep_value(timezone.now(), connection)
+        for batch in batches(added, 3):
+            cursor.execute(sql.insert + ", ".join(["(%s, %s, %s)"] * len(batch)) + " ON CONFLICT DO NOTHING",
+                           [value for member_pk in batch for value in (fixed, member_pk, first_seen)])
+    return len(added), len(removed)
+
+
+class EdgeStatements(NamedTuple):
+    """The SELECT of a relation set's members, and the heads of its DELETE (... IN) and its INSERT (... VALUES)."""
+
+    select: str
+    delete: str
+    insert: str
+
+
+def _edge_statements(model, fixed_field, member_field) -> EdgeStatements:
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    fixed, member = (quote(model._meta.get_field(name).column) for name in (fixed_field, member_field))
+    return EdgeStatements(f"SELECT {member} FROM {table} WHERE {fixed} = %s",
+                          f"DELETE FROM {table} WHERE {fixed} = %s AND {member} IN ",
+                          f"INSERT INTO {table} ({fixed}, {member}, {quote('first_seen_at')}) VALUES ")
+
+
+def set_column(model: type[models.Model], pk, field: str, value) -> None:
+    """UPDATE one row's column: the mark a list leaves when it was read whole, once per list, so written without
+    the ORM's compilation of an UPDATE on every call."""
+    quote = connection.ops.quote_name
+    column = model._meta.get_field(field)
+    with connection.cursor() as cursor:
+        table, primary_key = quote(model._meta.db_table), quote(model._meta.pk.column)
+        cursor.execute(
+            f"UPDATE {table} SET {quote(column.column)} = %s WHERE {primary_key} = %s",
+            [column.get_db_prep_value(value, connection), model._meta.pk.get_db_prep_value(pk, connection)],
+        )
+
+
+def seed_distance_lowered(table: str) -> str:
+    """The SQL that keeps the smaller of a developer's stored and new seed distance (a null one is unknown)."""
+    stored = f"{connection.ops.quote_name(table)}.seed_distance"
+    new = "excluded.seed_distance"
+    return f"CASE WHEN {stored} IS NULL OR {stored} > {new} THEN {new} ELSE {stored} END"

@@ -1,0 +1,101 @@
+"""The crawl's hand-written bulk SQL (github/bulk.py) on whichever database the suite runs: upserts that hand
+back primary keys, lower seed distances only, free names GitHub gave to another id, and relation sets replaced."""
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from github import sync
+from github.bulk import replace_edges
+from github.models import Developer, Follow
+
+
+def stubs(*rows):
+    return sync.upsert_stub_developers(rows, distance=None)
+
+
+@pytest.mark.django_db
+def test_upsert_hands_back_the_primary_key_of_new_and_known_rows():
+    first = sync.upsert_stub_developers([(1, "alice", "User"), (2, "bob", "User")], distance=2)
+    again = sync.upsert_stub_developers([(2, "Bob", "Organization"), (3, "carol", None)], distance=5)
+    rows = {row.github_id: row for row in Developer.objects.all()}
+    assert set(first) == {1, 2} and set(again) == {2, 3}
+    assert Developer.objects.get(pk=again[2]) == rows[2] and Developer.objects.get(pk=first[2]) == rows[2]
+    assert (rows[2].login, rows[2].type) == ("Bob", "Organization")
+    assert {github_id: row.seed_distance for github_id, row in rows.items()} == {1: 2, 2: 2, 3: 5}
+    sync.upsert_stub_developers([(3, "carol", None)], distance=1)
+    sync.upsert_stub_developers([(3, "carol", None)], distance=None)
+    assert Developer.objects.get(github_id=3).seed_distance == 1  # only ever lowered, never forgotten
+
+
+@pytest.mark.django_db
+def test_a_profile_upsert_keeps_the_stored_seed_distance():
+    stubs((7, "dora", "User"))
+    Developer.objects.filter(github_id=7).update(seed_distance=3)
+    developer = sync.upsert_profile({"id": 7, "login": "dora", "type": "User", "name": "Dora", "followers": 4})
+    assert (developer.seed_distance, developer.name, developer.followers_count) == (3, "Dora", 4)
+    assert developer.profile_synced_at is not None
+    assert sync.upsert_profile({"id": 8, "login": "eve"}, seed_distance_if_new=0).seed_distance == 0
+
+
+def take_over_names():
+    stubs((1, "alice", "User"), (2, "bob", "User"))
+    stubs((2, "ALICE", "User"), (3, "bob", "User"))  # alice renamed away, bob's login taken by id 3
+    return {row.github_id: row.login for row in Developer.objects.all()}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_name_given_to_another_id_is_freed_outside_a_transaction():
+    assert take_over_names() == {1: "~1", 2: "ALICE", 3: "bob"}
+
+
+@pytest.mark.django_db
+def test_a_name_given_to_another_id_is_freed_inside_a_transaction():
+    with transaction.atomic():
+        assert take_over_names() == {1: "~1", 2: "ALICE", 3: "bob"}
+        assert Developer.objects.count() == 3  # the transaction is still usable after the refused statement
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upsert_is_one_statement_per_batch_outside_a_transaction():
+    rows = [(github_id, f"user{github_id}", "User") for github_id in range(1, 2001)]
+    with CaptureQueriesContext(connection) as queries:
+        ids = stubs(*rows)
+    limit = connection.features.max_query_params
+    assert len(ids) == Developer.objects.count() == 2000
+    assert len(queries) == -(-2000 // (min(1000, limit // 6) if limit else 1000))
+
+
+@pytest.mark.django_db
+def test_replace_edges_adds_and_removes_exactly_the_difference():
+    ids = stubs(*[(github_id, f"user{github_id}", "User") for github_id in range(1, 8)])
+    hub = Developer.objects.get(github_id=1)
+    assert replace_edges(Follow, "followee", hub.pk, "follower", [ids[2], ids[3], ids[4]]) == (3, 0)
+    assert replace_edges(Follow, "followee", hub.pk, "follower", [ids[3], ids[5]]) == (1, 2)
+    assert replace_edges(Follow, "followee", hub.pk, "follower", [ids[3], ids[5]]) == (0, 0)
+    followers = Developer.objects.filter(following=hub).values_list("github_id", flat=True)
+    assert sorted(followers) == [3, 5]
+    assert replace_edges(Follow, "followee", hub.pk, "follower", []) == (0, 2)
+    assert not Follow.objects.exists()
+
+
+def row_versions():
+    """{github_id: the PostgreSQL transaction that wrote the row's current version} (None on SQLite)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT github_id, xmin::text FROM github_developer")
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unchanged_rows_are_not_rewritten_and_still_answer_their_keys():
+    ids = stubs((1, "alice", "User"), (2, "bob", "User"))
+    before = row_versions()
+    with CaptureQueriesContext(connection) as queries:
+        again = stubs((1, "alice", "User"), (2, "bobby", "User"))
+    assert again == ids
+    assert len(queries) == 2  # the upsert, then the keys of the row it left alone
+    assert Developer.objects.get(github_id=2).login == "bobby"
+    if before is not None:
+        after = row_versions()
+        assert after[1] == before[1] and after[2] != before[2]
