@@ -45,6 +45,9 @@ TARGET_SCALING = 1.6
 TARGET_ITEMS_PER_PROCESS = 10_000
 # The full-page workload: lists of 3,000 (30 pages of 100) around 20 hubs.
 FULL_PAGE_USERS, FULL_PAGE_HUBS, FULL_PAGE_LIST = 20_000, 20, 3_000
+# service -> (process name, a word of its command line) of the processes sharing the cores with the workers.
+SERVICES = {"simulator": ("python", "github_simulator"), "PostgreSQL": ("postgres", ""),
+            "RabbitMQ": ("beam.smp", "")}
 RESET_TABLES = ("github_star", "github_follow", "github_repository", "github_developer", "github_ratelimit",
                 "github_conditionalvalidator", "django_celery_results_taskresult")
 
@@ -104,10 +107,31 @@ def children(pid):
     return [int(child) for child in path.read_text(encoding="utf-8").split()] if path.exists() else []
 
 
-def cpu_seconds(pid):
-    """User + system CPU seconds of a process so far."""
+def cpu_seconds(pid, *, with_ended_children=False):
+    """User + system CPU seconds of a process so far (and of its children that have ended, if asked: PostgreSQL's
+    postmaster collects those of the connections closed meanwhile)."""
     fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if with_ended_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def services_cpu():
+    """CPU seconds used so far by the simulator, PostgreSQL and RabbitMQ processes on this machine: where the
+    cores went that the workers did not use."""
+    totals = dict.fromkeys(SERVICES, 0.0)
+    for proc in Path("/proc").iterdir():
+        try:
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            name = (proc / "comm").read_text(encoding="utf-8").strip()
+            service = next((service for service, (comm, word) in SERVICES.items()
+                            if name.startswith(comm) and word in command), None)
+            if service:
+                totals[service] += cpu_seconds(proc.name, with_ended_children=True)
+        except (OSError, ValueError):  # not a process, or one that ended meanwhile
+            continue
+    return totals
 
 
 def rss_mib(pid):
@@ -146,6 +170,7 @@ def run(processes, logins, base_url, queue, url):  # pylint: disable=too-many-lo
     before = simulator_stats(base_url)
     env = {**os.environ, **benchmark_environment(url, GITHUB_API_URL=base_url, GITHUB_API_KEY=TOKEN,
                                                  CELERY_BROKER_URL=BROKER)}
+    services_before = services_cpu()
     worker = subprocess.Popen(  # noqa: S603  pylint: disable=consider-using-with  # stopped in the finally below
         [sys.executable, "-m", "celery", "-A", "git_o_matic_9k", "worker", "-Q", queue, "--concurrency",
          str(processes), "--pool", "prefork", "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
@@ -165,13 +190,14 @@ def run(processes, logins, base_url, queue, url):  # pylint: disable=too-many-lo
                 break
         seconds = now - started
         cpu = sum(cpu_seconds(pid) for pid in pids if Path(f"/proc/{pid}").exists())
+        services = {name: used - services_before[name] for name, used in services_cpu().items()}
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)
     after = simulator_stats(base_url)
     requests = after["requests"] - before["requests"]
     return {"processes": processes, "seconds": seconds, "requests": requests, "cpu": cpu, "samples": samples,
-            "items": items, "developers_written": written}
+            "items": items, "developers_written": written, "services": services}
 
 
 def statements_per_page(logins):
@@ -226,12 +252,14 @@ def table(results):
     """The Markdown table of runs with 1, 2, ... worker processes."""
     single = results[0]["requests"] / results[0]["seconds"]
     lines = ["| worker processes | requests | seconds | requests/s | list items/s | requests per worker CPU-second "
-             "| items per worker CPU-second | scaling vs 1 |", "| ---: " * 8 + "|"]
+             "| items per worker CPU-second | scaling vs 1 | CPU-seconds: workers, " + ", ".join(SERVICES) + " |",
+             "| ---: " * 9 + "|"]
     for result in results:
         rate = result["requests"] / result["seconds"]
+        cpu = ", ".join(f"{seconds:.0f}" for seconds in [result["cpu"], *result["services"].values()])
         lines.append(f"| {result['processes']} | {result['requests']:,} | {result['seconds']:.1f} | {rate:,.0f} | "
                      f"{result['items'] / result['seconds']:,.0f} | {result['requests'] / result['cpu']:,.0f} | "
-                     f"{result['items'] / result['cpu']:,.0f} | {rate / single:.2f}x |")
+                     f"{result['items'] / result['cpu']:,.0f} | {rate / single:.2f}x | {cpu} |")
     return "\n".join(lines)
 
 
