@@ -116,8 +116,10 @@ class Developer(models.Model):
 class Follow(models.Model):
     """One edge of the follow graph: `follower` follows `followee`. Both directions are read from this table."""
 
-    follower = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="+")
-    followee = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="+")
+    # No single-column indexes: follow_unique (follower, followee) and follow_followee_idx (followee, follower)
+    # serve lookups by either side, and every index is written once per edge the crawl stores.
+    follower = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    followee = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="+", db_index=False)
     first_seen_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -204,8 +206,9 @@ class Repository(models.Model):
 class Star(models.Model):
     """`developer` starred `repository`; the reverse side is Repository.stargazers."""
 
-    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="+")
-    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="+")
+    # Served by star_unique (developer, repository) and star_repository_idx (repository, developer), as Follow.
+    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="+", db_index=False)
     first_seen_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -193,12 +193,15 @@ def _take(row: RateLimit) -> Reservation | None:
 
 
 def settle(reservation: Reservation, state: RateState) -> None:
-    """Fold GitHub's answer to a reserved request into the ledger, unless it cannot change the row.
+    """Fold GitHub's answer to a reserved request into the ledger, unless it tells nothing new.
 
     An answer from the reservation's own window and limit that leaves at least as much as the reservation
-    did would only be folded in as min(row, answer), and the row is at most what the reservation left (plus
-    units of uncharged 304s given back since): nothing to write, one statement per request saved. Any other
-    answer (a new window, another consumer of the token spending) is recorded.
+    did is skipped: the row is at most what the reservation left, so min(row, answer) would change nothing,
+    and the usual request saves a statement. Any other answer (a new window, another application spending on
+    the token) is recorded. The one gap: units of uncharged 304s given back after the reservation can lift the
+    row above what the reservation left, so while another application spends on the same token the ledger can
+    stay that many units (at most the requests in flight, one per worker) above GitHub's figure until the
+    next answer below its reservation corrects it; GitHub's own 403 still guards its limit.
     """
     if (state.resource == reservation.resource and state.reset == reservation.reset
             and state.limit == reservation.limit and state.remaining >= reservation.remaining):
