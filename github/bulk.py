@@ -32,6 +32,11 @@ def batches(items: Sequence, columns: int):
         yield items[start:start + size]
 
 
+def placeholders(count: int) -> str:
+    """"(%s, %s, ...)": the parameters of one row of VALUES, or of an IN list."""
+    return "(" + ", ".join(["%s"] * count) + ")"
+
+
 class Upsert:
     """INSERT rows of `model` or, where its `key` exists and a value differs, UPDATE them; return {key: primary key}.
 
@@ -68,7 +73,7 @@ class Upsert:
                       f"{', '.join(f'{column} = {value}' for column, value in updates.items())} WHERE {changed} "
                       f"RETURNING {quote(key)}, {quote(model._meta.pk.column)}")
         self._select = f"SELECT {quote(key)}, {quote(model._meta.pk.column)} FROM {table} WHERE {quote(key)} IN "
-        self._row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        self._row = placeholders(len(fields))
         self._name_index = self.columns.index(name) if name else None
         self._key_index = self.columns.index(key)
 
@@ -94,7 +99,7 @@ class Upsert:
 
     def _primary_keys(self, keys):
         with connection.cursor() as cursor:
-            cursor.execute(self._select + "(" + ", ".join(["%s"] * len(keys)) + ")", keys)
+            cursor.execute(self._select + placeholders(len(keys)), keys)
             return cursor.fetchall()
 
     def _db_value(self, index, value, converted):
@@ -138,10 +143,10 @@ def replace_edges(model: type[models.Model], fixed_field: str, fixed_pk, member_
         existing, wanted = {member_pk for (member_pk,) in cursor.fetchall()}, set(member_pks)
         removed, added = sorted(existing - wanted), sorted(wanted - existing)
         for batch in batches(removed, 2):
-            cursor.execute(sql.delete + "(" + ", ".join(["%s"] * len(batch)) + ")", [fixed, *batch])
+            cursor.execute(sql.delete + placeholders(len(batch)), [fixed, *batch])
         first_seen = model._meta.get_field("first_seen_at").get_db_prep_value(timezone.now(), connection)
         for batch in batches(added, 3):
-            cursor.execute(sql.insert + ", ".join(["(%s, %s, %s)"] * len(batch)) + " ON CONFLICT DO NOTHING",
+            cursor.execute(sql.insert + ", ".join([placeholders(3)] * len(batch)) + " ON CONFLICT DO NOTHING",
                            [value for member_pk in batch for value in (fixed, member_pk, first_seen)])
     return len(added), len(removed)
 
@@ -168,8 +173,8 @@ def set_column(model: type[models.Model], pk, field: str, value) -> None:
     the ORM's compilation of an UPDATE on every call."""
     quote = connection.ops.quote_name
     column = model._meta.get_field(field)
+    table, primary_key = quote(model._meta.db_table), quote(model._meta.pk.column)
     with connection.cursor() as cursor:
-        table, primary_key = quote(model._meta.db_table), quote(model._meta.pk.column)
         cursor.execute(
             f"UPDATE {table} SET {quote(column.column)} = %s WHERE {primary_key} = %s",
             [column.get_db_prep_value(value, connection), model._meta.pk.get_db_prep_value(pk, connection)],

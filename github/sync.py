@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
+from typing import NamedTuple
 from urllib.parse import quote
 
 from django.conf import settings
@@ -204,6 +205,33 @@ def upsert_repositories(payloads, *, owner_distance: int | None, full=False) -> 
     return _repository_upsert(columns)(rows)
 
 
+class Relation(NamedTuple):
+    """A relation set as one GitHub list gives it: the edge table, the side the list belongs to, the side it
+    lists, and the column of the owner's row that says when the list was last read whole."""
+
+    model: type
+    fixed: str
+    member: str
+    synced_field: str
+
+
+FOLLOWERS = Relation(Follow, "followee", "follower", "followers_synced_at")
+FOLLOWING = Relation(Follow, "follower", "followee", "following_synced_at")
+STARRED = Relation(Star, "developer", "repository", "starred_synced_at")
+STARGAZERS = Relation(Star, "repository", "developer", "stargazers_synced_at")
+
+
+def store_list(client: GitHubClient, first: GitHubResponse, relation: Relation, owner, member_pks: Iterable):
+    """Store what a list read whole gave, in one transaction: `owner`'s relation set replaced (`replace_edges`),
+    the list marked read and its first page's validators remembered, so that a later 304 always vouches for a
+    stored relation. Returns (edges added, edges removed)."""
+    with transaction.atomic():
+        added_removed = replace_edges(relation.model, relation.fixed, owner.pk, relation.member, member_pks)
+        set_column(type(owner), owner.pk, relation.synced_field, timezone.now())
+        client.remember(first)
+    return added_removed
+
+
 # Reading lists.
 
 def pages_needed(count):
@@ -312,20 +340,15 @@ class ProfileSync:
     def _sync_follow_lists(self, counts_moved):
         developer = self.developer
         distance = (developer.seed_distance or 0) + 1
-        for name, count_field, synced_field, fixed, member in (
-            ("followers", "followers_count", "followers_synced_at", "followee", "follower"),
-            ("following", "following_count", "following_synced_at", "follower", "followee"),
-        ):
-            trust = count_field not in counts_moved and _list_is_fresh(getattr(developer, synced_field))
+        for name, count_field, relation in (("followers", "followers_count", FOLLOWERS),
+                                            ("following", "following_count", FOLLOWING)):
+            trust = count_field not in counts_moved and _list_is_fresh(getattr(developer, relation.synced_field))
             items, first = read_list(self.client, _path("users", developer.login, name), trust_unchanged=trust)
             if items is None:
                 self.result.lists_skipped_unchanged += 1
                 continue
             ids = upsert_stub_developers([_stub(user) for user in items], distance=distance)
-            with transaction.atomic():
-                self._count_edges(replace_edges(Follow, fixed, developer.pk, member, ids.values()))
-                set_column(Developer, developer.pk, synced_field, timezone.now())
-                self.client.remember(first)
+            self._count_edges(store_list(self.client, first, relation, developer, ids.values()))
             self.result.developers_written += len(ids)
 
     def _sync_starred(self):
@@ -336,10 +359,7 @@ class ProfileSync:
             self.result.lists_skipped_unchanged += 1
             return
         ids = upsert_repositories(items, owner_distance=(developer.seed_distance or 0) + 1)
-        with transaction.atomic():
-            self._count_edges(replace_edges(Star, "developer", developer.pk, "repository", ids.values()))
-            set_column(Developer, developer.pk, "starred_synced_at", timezone.now())
-            self.client.remember(first)
+        self._count_edges(store_list(self.client, first, STARRED, developer, ids.values()))
         self.result.repositories_written += len(ids)
 
     def _sync_owned_repositories(self, count_moved):
@@ -387,10 +407,7 @@ def sync_stargazers(client: GitHubClient, repository: Repository, *, count_moved
         result.lists_skipped_unchanged += 1
         return result
     ids = upsert_stub_developers([_stub(user) for user in items], distance=distance)
-    with transaction.atomic():
-        added, removed = replace_edges(Star, "repository", repository.pk, "developer", ids.values())
-        set_column(Repository, repository.pk, "stargazers_synced_at", timezone.now())
-        client.remember(first)
+    added, removed = store_list(client, first, STARGAZERS, repository, ids.values())
     result.developers_written, result.edges_added, result.edges_removed = len(ids), added, removed
     return result
 

@@ -61,8 +61,8 @@ class Reservation:
     label: str
     resource: str
     reset: int
-    limit: int = 0
-    remaining: int = 0
+    limit: int
+    remaining: int
 
     @property
     def reset_at(self) -> datetime:

@@ -139,7 +139,8 @@ class TestBudget:
         throttle.record("a", reading(49, reset + 2))  # the window's first request moved its reset
         throttle.refund(drifted)
         assert row().rate_remaining == 50
-        throttle.refund(throttle.Reservation("a", "core", epoch(-1)))  # from a window that has ended
+        ended = throttle.Reservation("a", "core", epoch(-1), limit=100, remaining=49)  # from a window that has ended
+        throttle.refund(ended)
         assert row().rate_remaining == 50
 
     def test_settle_writes_only_what_the_ledger_does_not_know(self):
