@@ -117,7 +117,6 @@ def _sleeping_statements():
 @on_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_a_slow_statement_is_cancelled_and_the_others_are_served(live_server, user, settings, slow_repositories):
-  
     settings.WEB_STATEMENT_TIMEOUT = 1
     session = requests.Session()
     session.auth = ("reader", "reader-password-123")
