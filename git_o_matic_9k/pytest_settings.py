@@ -8,6 +8,8 @@ import tempfile
 from kombu import Queue
 
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+os.environ["CELERY_QUEUE"] = f"git-o-matic-9k-tests-{os.getpid()}"
+os.environ["CELERY_PERIODIC_QUEUE"] = f"git-o-matic-9k-tests-{os.getpid()}-periodic"
 
 from git_o_matic_9k.settings import *  # noqa: E402,F403  pylint: disable=wildcard-import,unused-wildcard-import,wrong-import-position
 
@@ -26,9 +28,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     }
 
 # Tests never share a queue with a development worker or another test run on the same broker, nor a filesystem
-# broker folder. On RabbitMQ the per-run queue expires ten minutes after its last use.
-CELERY_TASK_DEFAULT_QUEUE = f"git-o-matic-9k-tests-{os.getpid()}"
-CELERY_TASK_QUEUES = [Queue(CELERY_TASK_DEFAULT_QUEUE, queue_arguments={"x-expires": 600_000})]
+# broker folder. On RabbitMQ the per-run queues expire ten minutes after their last use.
+CELERY_TASK_QUEUES = [Queue(queue.name, routing_key=queue.routing_key, queue_arguments={"x-expires": 600_000})
+                      for queue in CELERY_TASK_QUEUES]  # noqa: F405
 if CELERY_BROKER_URL == "filesystem://":  # noqa: F405
     _TEST_BROKER = tempfile.mkdtemp(prefix="git-o-matic-9k-test-broker-")
     atexit.register(shutil.rmtree, _TEST_BROKER, True)

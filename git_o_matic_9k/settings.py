@@ -9,6 +9,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Everything the service writes locally (SQLite database, filesystem broker, beat schedule, collected static).
@@ -74,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "github.login_throttle.LoginThrottleMiddleware",
+    "github.middleware.RefuseNulParametersMiddleware",
+    "github.middleware.StatementTimeoutMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -123,6 +126,10 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Seconds any one SQL statement of a web request may run on PostgreSQL before it is cancelled (github/middleware.py;
+# 0: no limit). Below gunicorn's 30 s worker timeout, so a hostile query is answered 503 instead of killing the
+# worker while PostgreSQL runs on. Workers, beat and migrations never get it. SQLite has no such limit.
+WEB_STATEMENT_TIMEOUT = env_number("WEB_STATEMENT_TIMEOUT", 10.0, float)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -133,7 +140,11 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # The database is the one store every web process shares: the per-user throttle of POST /github/tasks/ counts
 # there (created by `manage.py createcachetable`, which `make migrate` and the Procfile's release run).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}}
+# The per-user throttle of every API request counts in each web process's memory instead (github/api/throttling.py).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"},
+    "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-throttle"},
+}
 
 # Password guessing (github/login_throttle.py): after this many failed logins of one username (or from one address)
 # within the lockout window, every login attempt for it answers 429 until the window ends.
@@ -184,7 +195,15 @@ REST_FRAMEWORK = {
         "github.api.filters.StrictOrderingFilter",
         "github.api.filters.SafeSearchFilter",
     ],
-    "DEFAULT_THROTTLE_RATES": {"tasks": os.environ.get("TASKS_THROTTLE_RATE", "30/minute")},
+    "DEFAULT_PARSER_CLASSES": [
+        "github.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["github.api.throttling.UserThrottle"],
+    # An empty API_THROTTLE_RATE turns the per-user throttle of every request off (the benchmarks' load runs).
+    "DEFAULT_THROTTLE_RATES": {"tasks": os.environ.get("TASKS_THROTTLE_RATE", "30/minute"),
+                               "user": os.environ.get("API_THROTTLE_RATE", "600/minute") or None},
 }
 
 SWAGGER_USE_COMPAT_RENDERERS = False
@@ -233,6 +252,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_number("CELERY_TASK_SOFT_TIME_LIMIT", 30 * 60)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Two queues named after this service (not Celery's `celery`: deployments sharing a broker set names of their own):
+# the syncs, and the heart beat and discovery on one of their own, so that they never wait behind a backlog of
+# queued syncs. A worker consumes every queue listed here (no -Q needed).
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "git-o-matic-9k")
+PERIODIC_QUEUE = os.environ.get("CELERY_PERIODIC_QUEUE", "git-o-matic-9k-periodic")
+# Each bound by its own name: one routing key for both would deliver every message to both queues.
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in (CELERY_TASK_DEFAULT_QUEUE, PERIODIC_QUEUE)]
+CELERY_TASK_ROUTES = {name: {"queue": PERIODIC_QUEUE}
+                      for name in ("github.tasks.heart_beat_task", "github.tasks.discovery_scraper")}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "discovery-scraper": {

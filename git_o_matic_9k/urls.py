@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from github.views import health
 
+handler400 = "github.views.bad_request"
 handler404 = "github.views.not_found"
 handler500 = "github.views.server_error"
 

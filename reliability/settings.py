@@ -1,10 +1,9 @@
-"""Settings of the long reliability runs: the real settings, with the run's own Celery queue, so that its
+"""Settings of the long reliability runs: the real settings, with the run's own Celery queues, so that its
 workers never take another run's (or a developer's) tasks from a shared RabbitMQ."""
 import os
 
-from kombu import Queue
+_QUEUE = os.environ.get("RELIABILITY_QUEUE", "git-o-matic-9k-reliability")
+os.environ["CELERY_QUEUE"] = _QUEUE
+os.environ["CELERY_PERIODIC_QUEUE"] = f"{_QUEUE}-periodic"
 
-from git_o_matic_9k.settings import *  # noqa: F403  pylint: disable=wildcard-import,unused-wildcard-import
-
-CELERY_TASK_DEFAULT_QUEUE = os.environ.get("RELIABILITY_QUEUE", "git-o-matic-9k-reliability")
-CELERY_TASK_QUEUES = [Queue(CELERY_TASK_DEFAULT_QUEUE)]
+from git_o_matic_9k.settings import *  # noqa: E402,F403  pylint: disable=wildcard-import,unused-wildcard-import,wrong-import-position

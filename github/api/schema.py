@@ -36,12 +36,17 @@ class DocumentedErrorsAutoSchema(SwaggerAutoSchema):
         errors = {
             "401": openapi.Response("Invalid credentials", ERROR),
             "403": openapi.Response("Not logged in, or not allowed (triggering tasks needs a permission)", ERROR),
-            "429": openapi.Response("Throttled: too many task triggers, or too many failed logins", ERROR),
+            "429": openapi.Response("Throttled: too many requests (API_THROTTLE_RATE) or task triggers, or too "
+                                    "many failed logins", ERROR),
+            "503": openapi.Response("A database statement ran longer than WEB_STATEMENT_TIMEOUT and was cancelled "
+                                    "(triggering a task: also the broker unreachable)", ERROR),
         }
         if self.should_page() or "{" in self.path:
             errors["404"] = openapi.Response("No such object, or no such page", ERROR)
         if self.should_filter() or self.should_page() or self.method in ("POST", "PUT", "PATCH"):
             errors["400"] = openapi.Response("Invalid parameters", FIELD_ERRORS)
+        if self.method in ("POST", "PUT", "PATCH"):
+            errors["413"] = openapi.Response("Request body too large", ERROR)
         return {**errors, **responses}
 
 

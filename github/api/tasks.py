@@ -10,10 +10,13 @@ from celery import states
 from django.urls import reverse
 from django_celery_results.models import TaskResult
 from drf_yasg.utils import swagger_auto_schema
+from kombu.exceptions import OperationalError as BrokerUnreachable
 from rest_framework import permissions, serializers, status, viewsets
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
+from github.api.throttling import UserThrottle
 from github.tasks import ACTIONS, POSTPONED
 from github.validators import validate_login, validate_repository_name
 
@@ -69,7 +72,7 @@ class CanTriggerTasks(permissions.BasePermission):
 
 
 class TaskTriggerThrottle(UserRateThrottle):
-    """Per-user limit on triggering (TASKS_THROTTLE_RATE); reading states is not throttled."""
+    """Per-user limit on triggering (TASKS_THROTTLE_RATE); reading states counts only against API_THROTTLE_RATE."""
 
     scope = "tasks"
 
@@ -77,6 +80,14 @@ class TaskTriggerThrottle(UserRateThrottle):
         if request.method in permissions.SAFE_METHODS:
             return True
         return super().allow_request(request, view)
+
+
+class QueueUnavailable(APIException):
+    """503: the broker could not take the task, so nothing was queued and nothing recorded."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The task queue (the Celery broker) is unreachable: nothing was queued. Try again later."
+    default_code = "queue_unavailable"
 
 
 def _task_url(request, task_id):
@@ -126,7 +137,7 @@ class TaskViewSet(viewsets.ViewSet):
     """
 
     permission_classes = [permissions.IsAuthenticated, CanTriggerTasks]
-    throttle_classes = [TaskTriggerThrottle]
+    throttle_classes = [UserThrottle, TaskTriggerThrottle]
     serializer_class = TaskRequestSerializer
     lookup_value_regex = r"[0-9A-Za-z-]{1,64}"
 
@@ -143,18 +154,24 @@ class TaskViewSet(viewsets.ViewSet):
 
     @swagger_auto_schema(request_body=TaskRequestSerializer, responses={202: TaskStateSerializer})
     def create(self, request):
-        """Validate, record the task as PENDING, queue it."""
+        """Validate, queue it, record it as PENDING (503 when the broker is down)."""
         serializer = TaskRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         name = serializer.validated_data["name"]
         action = ACTIONS[name]
         arguments = {key: serializer.validated_data[key] for key in action["parameters"]}
         task_id = str(uuid.uuid4())
-        record = TaskResult.objects.create(
-            task_id=task_id, task_name=action["task"].name, status=states.PENDING,
-            task_args="[]", task_kwargs=json.dumps(arguments),
-        )
-        action["task"].apply_async(kwargs=arguments, task_id=task_id)
+        # Sent before it is recorded: a broker that is down leaves no record behind, and a process that dies in
+        # between leaves none either, since the worker stores the task's own record when it starts it
+        # (get_or_create: it may already have).
+        try:
+            action["task"].apply_async(kwargs=arguments, task_id=task_id)
+        except BrokerUnreachable as error:
+            raise QueueUnavailable() from error
+        record, _ = TaskResult.objects.get_or_create(task_id=task_id, defaults={
+            "task_name": action["task"].name, "status": states.PENDING,
+            "task_args": "[]", "task_kwargs": json.dumps(arguments),
+        })
         return Response(_state(request, record), status=status.HTTP_202_ACCEPTED,
                         headers={"Location": _task_url(request, task_id)})
 

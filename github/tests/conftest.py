@@ -1,7 +1,17 @@
 """Fixtures shared by the app's tests."""
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import caches
 from rest_framework.test import APIClient
+
+from git_o_matic_9k.celery import app
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle():
+    """The per-user request counts live in process memory, beyond the database's rollback: each test starts at
+    zero (users of different tests may share a primary key)."""
+    caches["throttle"].clear()
 
 
 @pytest.fixture
@@ -42,3 +52,17 @@ def start_simulator(settings):
     yield start
     for simulator in started:
         simulator.stop()
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    """The Celery app pointed at a broker nobody listens on (port 9), its connection pools emptied."""
+    unreachable = "amqp://guest:guest@127.0.0.1:9//"
+    monkeypatch.setattr(app.conf, "broker_url", unreachable)
+    monkeypatch.setenv("CELERY_BROKER_URL", unreachable)  # Celery reads the variable before its setting (after
+    # the line above, which saves the setting to restore)
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
+    yield
+    if app._pool is not None:  # the pool of the unreachable broker
+        app._pool.force_close_all()

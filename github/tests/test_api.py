@@ -206,7 +206,7 @@ def test_api_root_lists_the_endpoints(api):
 def test_health_needs_no_login(anonymous):
     response = anonymous.get("/health/")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok", "broker": "ok"}
 
 
 def test_the_site_root_leads_to_the_api(anonymous):

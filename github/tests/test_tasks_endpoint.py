@@ -167,3 +167,50 @@ def test_task_state_shows_result_or_error(api, status, result, expected_result, 
     assert body["state"] == status
     assert body["result"] == expected_result
     assert body["error"] == expected_error
+
+
+@pytest.mark.parametrize("depth", [33, 1000, 100_000])
+def test_deeply_nested_json_is_a_400(trigger, queued, depth):
+    body = '{"name": ' + "[" * depth + "]" * depth + "}"
+    response = trigger.post("/github/tasks/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested deeper than 32 levels" in response.json()["detail"]
+    assert queued == []
+
+
+def test_json_nested_32_levels_is_parsed(trigger, queued):
+    body = '{"name": ' + "[" * 31 + "]" * 31 + "}"
+    response = trigger.post("/github/tasks/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert "name" in response.json()  # parsed, then refused by the field's validation
+
+
+def test_a_broker_that_is_down_is_a_503_and_leaves_no_task_record(trigger, broker_down):
+    response = trigger.post("/github/tasks/", {"name": "full_profile_sync", "username": "octocat"}, format="json")
+    assert response.status_code == 503
+    assert "broker" in response.json()["detail"]
+    assert not TaskResult.objects.exists()
+
+
+def test_the_task_is_sent_before_its_record_is_stored(trigger, monkeypatch):
+    """A web process killed between the two then leaves no PENDING record behind that no worker will update."""
+    stored_when_sent = []
+
+    def fake_apply_async(self, args=None, kwargs=None, task_id=None, **options):
+        stored_when_sent.append(TaskResult.objects.filter(task_id=task_id).exists())
+
+    monkeypatch.setattr("celery.app.task.Task.apply_async", fake_apply_async)
+    response = trigger.post("/github/tasks/", {"name": "discovery_scraper"}, format="json")
+    assert response.status_code == 202
+    assert stored_when_sent == [False]
+    assert TaskResult.objects.get().status == "PENDING"
+
+
+def test_a_task_the_worker_recorded_first_keeps_its_state(trigger, monkeypatch):
+    def worker_was_faster(self, args=None, kwargs=None, task_id=None, **options):
+        TaskResult.objects.create(task_id=task_id, task_name=self.name, status="STARTED")
+
+    monkeypatch.setattr("celery.app.task.Task.apply_async", worker_was_faster)
+    response = trigger.post("/github/tasks/", {"name": "discovery_scraper"}, format="json")
+    assert response.status_code == 202
+    assert response.json()["state"] == "STARTED"
