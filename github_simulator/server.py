@@ -34,8 +34,9 @@ from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from .api import Api, Reply, Request, dump, error
+from .api import Api, Request
 from .limits import Caller, Limits, Quotas, token_label
+from .replies import Reply, dump, error
 
 SUPPORTED_API_VERSIONS = ("2022-11-28", "2026-03-10")
 FAULT_KINDS = ("502", "503", "drop", "slow")
@@ -244,7 +245,7 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
         request = Request(f"http://{host}{self.path_prefix}" if host else self.base_url,
                           parse_qsl(query, keep_blank_values=True), headers.get("Accept"))
         if route[0] == "/rate_limit":
-            return Api.rate_limit(*self._quotas.usage(ticket), authenticated=caller.user_id is not None)
+            return Api.rate_limit(self._quotas.usage(caller), authenticated=caller.user_id is not None)
         return self.api.get(route[1], route[2], request)
 
     def next_request_id(self):
