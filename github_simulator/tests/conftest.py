@@ -13,6 +13,8 @@ import requests
 from github_simulator import Simulator, World
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "rest-subset.json"
+#: The GraphQL counters of statistics where no GraphQL query was made.
+NO_GRAPHQL = {"graphql_queries": 0, "graphql_points": 0, "graphql_nodes": 0}
 _DATE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
 
