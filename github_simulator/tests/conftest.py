@@ -126,3 +126,21 @@ def tiny_world():
         "stars": [["alice", "octocat/Hello-World"], ["bob", "octocat/Hello-World"],
                   ["alice", "acme/rocket", "2021-05-06T07:08:09Z"], ["octocat", "acme/rocket"]],
     })
+
+
+def hub(world):
+    """The login with the most followers."""
+    return max(world.logins(), key=lambda login: len(world.followers_of(login)))
+
+
+def collect(session, url, **params):
+    """Follow rel="next" verbatim, as GitHub tells clients to; returns (items, pages)."""
+    items, pages = [], 0
+    response = session.get(url, params=params)
+    while True:
+        assert response.status_code == 200, response.text
+        items.extend(response.json())
+        pages += 1
+        if "next" not in response.links:
+            return items, pages
+        response = session.get(response.links["next"]["url"])
