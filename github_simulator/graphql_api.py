@@ -18,6 +18,8 @@ Nothing here knows about HTTP, tokens or quotas (see ``server.py``).
 
 import base64
 import binascii
+import re
+from functools import cache
 
 from graphql import GraphQLError, execute
 
@@ -90,12 +92,18 @@ def _resolve(source, info, **arguments):
     if resolver is not None:
         if source is _ROOT and info.context.plan.dry_run and info.field_name != "rateLimit":
             return None                   # rateLimit(dryRun: true): the cost, nothing run
-        return resolver(source, info.context, **arguments)
+        return resolver(source, info.context, **{_snake(name): value for name, value in arguments.items()})
     if isinstance(source, dict) and info.field_name in source:
         return source[info.field_name]
     if isinstance(source, Connection):
         return source.field(info.field_name)
     raise GraphQLError(f"github_simulator does not serve {info.parent_type.name}.{info.field_name}.")
+
+
+@cache
+def _snake(name):
+    """GitHub's argument names in Python's style (``followRenames`` -> ``follow_renames``)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,15 +219,15 @@ def _repository_owner(_root, context, login):
     return context.world.find_user(login)
 
 
-def _repository(_root, context, owner, name, followRenames=True):  # noqa: N803 (GitHub's argument name)
+def _repository(_root, context, owner, name, follow_renames=True):
     repo, moved = context.world.find_repo(owner, name)
-    if repo is None or (moved and not followRenames):
+    if repo is None or (moved and not follow_renames):
         raise not_found(f"Could not resolve to a Repository with the name '{owner}/{name}'.")
     return repo
 
 
-def _owned_repository(account, context, name, followRenames=True):  # noqa: N803
-    return _repository(None, context, account.login, name, followRenames)
+def _owned_repository(account, context, name, follow_renames=True):
+    return _repository(None, context, account.login, name, follow_renames)
 
 
 def decode_node_id(node_id):
@@ -261,11 +269,11 @@ def _nodes(_root, context, ids):
     found = [_lookup(context, node_id) for node_id in ids]
     context.returned += sum(f is not None for f in found)
     return [f if f is not None else not_found(f"Could not resolve to a node with the global id of '{i}'")
-            for i, f in zip(ids, found)]
+            for i, f in zip(ids, found, strict=True)]
 
 
-def _rate_limit(_root, context, dryRun=False):  # noqa: N803 (GitHub's argument name)
-    del dryRun                              # the plan knows; the answer is the same
+def _rate_limit(_root, context, dry_run=False):
+    del dry_run                             # the plan knows; the answer is the same
     return context.rate_limit()
 
 
@@ -306,11 +314,11 @@ def _following(account, context, **arguments):
     return Connection(context, [(u, None) for u in account.following], arguments)
 
 
-def _starred(account, context, orderBy=None, ownedByViewer=None, **arguments):  # noqa: N803
+def _starred(account, context, order_by=None, owned_by_viewer=None, **arguments):
     """Oldest star first (GitHub's default ``STARRED_AT ASC``)."""
-    if ownedByViewer:                       # no viewer here: nothing is owned by it
+    if owned_by_viewer:                     # no viewer here: nothing is owned by it
         return Connection(context, [], arguments)
-    items = _ordered(list(account.starred.items()), orderBy, {"STARRED_AT": lambda item: item[1]})
+    items = _ordered(list(account.starred.items()), order_by, {"STARRED_AT": lambda item: item[1]})
     return Connection(context, items, arguments)
 
 
@@ -325,19 +333,19 @@ def _repository_list(context, repos, arguments):
     organisation members, so ``ownerAffiliations`` without ``OWNER`` matches nothing.
     """
     arguments = dict(arguments)
-    order = arguments.pop("orderBy", None)
+    order = arguments.pop("order_by", None)
     arguments.pop("affiliations", None)
     privacy, visibility = arguments.pop("privacy", None), arguments.pop("visibility", None)
-    owners = arguments.pop("ownerAffiliations", None)
-    filters = {name: arguments.pop(name) for name in ("isFork", "isArchived", "isLocked", "hasIssuesEnabled")
+    owners = arguments.pop("owner_affiliations", None)
+    filters = {name: arguments.pop(name) for name in ("is_fork", "is_archived", "is_locked", "has_issues_enabled")
                if arguments.get(name) is not None}
     if privacy == "PRIVATE" or visibility in ("PRIVATE", "INTERNAL") or (owners is not None and "OWNER" not in owners):
         repos = []
 
     def values(repo):
         details = context.details(repo)
-        return {"isFork": repo.parent is not None, "isArchived": bool(details["archived"]), "isLocked": False,
-                "hasIssuesEnabled": bool(details["has_issues"])}
+        return {"is_fork": repo.parent is not None, "is_archived": bool(details["archived"]), "is_locked": False,
+                "has_issues_enabled": bool(details["has_issues"])}
 
     chosen = [(r, None) for r in sorted(repos, key=lambda r: r.id) if not r.private
               and all(values(r)[name] == wanted for name, wanted in filters.items())]
@@ -355,7 +363,7 @@ def _repositories(account, context, **arguments):
 
 def _gists(account, context, **arguments):
     arguments.pop("privacy", None)
-    arguments.pop("orderBy", None)
+    arguments.pop("order_by", None)
     return _empty(context, arguments, context.details(account)["public_gists"])
 
 
@@ -433,9 +441,9 @@ class _Plain(dict):
         self.id = position
 
 
-def _stargazers(repo, context, orderBy=None, **arguments):  # noqa: N803
+def _stargazers(repo, context, order_by=None, **arguments):
     """Oldest star first, as REST lists them."""
-    items = _ordered(list(repo.stargazers.items()), orderBy, {"STARRED_AT": lambda item: item[1]})
+    items = _ordered(list(repo.stargazers.items()), order_by, {"STARRED_AT": lambda item: item[1]})
     return Connection(context, items, arguments)
 
 
@@ -446,7 +454,7 @@ def _forks(repo, context, **arguments):
 
 def _issues(repo, context, states=None, **arguments):
     """The world knows REST's ``open_issues_count`` only: all open, none closed."""
-    for ignored in ("labels", "orderBy", "filterBy"):
+    for ignored in ("labels", "order_by", "filter_by"):
         arguments.pop(ignored, None)
     open_count = context.details(repo)["open_issues_count"]
     return _empty(context, arguments, open_count if states is None or "OPEN" in states else 0)

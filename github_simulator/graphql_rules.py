@@ -28,10 +28,12 @@ simulator then never overspends on GitHub):
 import gzip
 import json
 import math
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -93,20 +95,20 @@ def format_error(exc):
     return found
 
 
-class Plan:  # pylint: disable=too-few-public-methods
+@dataclass(frozen=True)
+class Plan:
     """A query that passed every check: what to execute and what it costs.
 
     ``requests`` and ``nodes`` as GitHub counts them (see the module docstring); ``points`` is
     the cost charged; ``dry_run`` when a ``rateLimit(dryRun: true)`` asks for the cost alone.
     """
 
-    def __init__(self, document, operation_name, variables, requests, nodes, dry_run):
-        self.document = document
-        self.operation_name = operation_name
-        self.variables = variables
-        self.requests = requests
-        self.nodes = nodes
-        self.dry_run = dry_run
+    document: DocumentNode
+    operation_name: str | None
+    variables: dict
+    requests: int
+    nodes: int
+    dry_run: bool
 
     @property
     def points(self):

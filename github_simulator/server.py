@@ -263,7 +263,7 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
         reply, not_modified = ticket.refusal, False
         try:
             if reply is None:
-                reply = self._respond(caller, route, split.query, headers, ticket)
+                reply = self._respond(caller, route, split.query, headers)
             if reply is not None and reply.status == 200 and _not_modified(headers, reply):
                 reply, not_modified = Reply(304, b"", etag=reply.etag, last_modified=reply.last_modified), True
         finally:
@@ -271,14 +271,18 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
         self._stats.record(caller.label, route[0], None if reply is None else reply.status, ticket.counted)
         return reply, rate_headers
 
-    def _respond(self, caller, route, query, headers, ticket):
+    def _before_answering(self, caller, headers):
+        """Latency and injected faults, then :func:`_refuse`: ``(dropped, refusal or None)``."""
         fault = self._faults.apply()
         if fault == "drop":
-            return None
+            return True, None
         if fault in ("502", "503"):
-            return error(int(fault), "Bad Gateway" if fault == "502" else "Service Unavailable")
-        refusal = _refuse(caller, headers)
-        if refusal is not None:
+            return False, error(int(fault), "Bad Gateway" if fault == "502" else "Service Unavailable")
+        return False, _refuse(caller, headers)
+
+    def _respond(self, caller, route, query, headers):
+        dropped, refusal = self._before_answering(caller, headers)
+        if dropped or refusal is not None:
             return refusal
         request = Request(self._base(headers), parse_qsl(query, keep_blank_values=True), headers.get("Accept"))
         if route[0] == "/rate_limit":
@@ -314,24 +318,15 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
 
     def _graphql_answer(self, caller, headers, body, ticket):
         """``(Reply or None, nodes returned)`` of an admitted GraphQL request."""
-        fault = self._faults.apply()
-        if fault == "drop":
-            return None, 0
-        refusal = error(int(fault), "Bad Gateway" if fault == "502" else "Service Unavailable") \
-            if fault in ("502", "503") else _refuse(caller, headers)
-        if refusal is not None:
+        dropped, refusal = self._before_answering(caller, headers)
+        if dropped or refusal is not None:
             return refusal, 0
         try:
-            request = json.loads(body)
-            if not isinstance(request, dict):
-                raise ValueError(request)
-            variables = request.get("variables")
-            if isinstance(variables, str):      # some clients send the variables as a JSON string
-                variables = json.loads(variables)
+            query, variables, operation_name = _graphql_request(body)
         except ValueError:
             return error(400, "Problems parsing JSON", GRAPHQL_DOCS), 0
         try:
-            checked, refused = plan(request.get("query"), variables, request.get("operationName")), None
+            checked, refused = plan(query, variables, operation_name), None
         except QueryRefused as exc:
             checked, refused = None, exc.errors
         points = 1 if checked is None else 0 if checked.dry_run else checked.points
@@ -340,6 +335,10 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
             return Reply(200, dump({"errors": [github_error(message, "RATE_LIMITED")]})), 0
         if refused is not None:
             return Reply(200, dump({"errors": refused})), 0
+        return self._graphql_run(checked, headers, ticket)
+
+    def _graphql_run(self, checked, headers, ticket):
+        """Execute a paid-for query: its answer, or the 502 of one that ran out of (modelled) time."""
 
         def rate_limit():
             limit, used, reset = self._quotas.state(ticket)
@@ -403,6 +402,18 @@ def _refuse(caller, headers):
                           f"Supported versions: {', '.join(SUPPORTED_API_VERSIONS)}.",
                      "https://docs.github.com/rest/overview/api-versions")
     return None
+
+
+def _graphql_request(body):
+    """``(query, variables, operationName)`` of a GraphQL request body; ValueError when it is not a
+    JSON object (variables may come as a JSON string, as some clients send them)."""
+    request = json.loads(body)
+    if not isinstance(request, dict):
+        raise ValueError(request)
+    variables = request.get("variables")
+    if isinstance(variables, str):
+        variables = json.loads(variables)
+    return request.get("query"), variables, request.get("operationName")
 
 
 def _not_modified(headers, reply):

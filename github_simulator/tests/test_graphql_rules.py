@@ -88,8 +88,8 @@ def test_githubs_node_limit_examples():
 @pytest.mark.parametrize(("requests", "points"), [(1, 1), (49, 1), (149, 1), (150, 2), (249, 2), (250, 3)])
 def test_points_are_requests_over_100_rounded_at_least_1(requests, points):
     # Each alias is one user with one connection: one request each (halves round up).
-    query = "{ %s }" % " ".join(f'u{i}: user(login: "a") {{ followers(first: 1) {{ totalCount }} }}'
-                                for i in range(requests))
+    aliases = " ".join(f'u{i}: user(login: "a") {{ followers(first: 1) {{ totalCount }} }}' for i in range(requests))
+    query = f"{{ {aliases} }}"
     checked = plan(query)
     assert (checked.requests, checked.points) == (requests, points)
 

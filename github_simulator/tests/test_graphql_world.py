@@ -119,7 +119,7 @@ def test_a_user_reads_the_same_over_rest_and_graphql(served, big_world):
             [(r["full_name"], r["id"], d["starred_at"]) for r, d in zip(rest_starred, dated, strict=True)]
 
 
-def test_a_repository_reads_the_same_over_rest_and_graphql(served, big_world):
+def test_a_repository_reads_the_same_over_rest_and_graphql(served, big_world):  # pylint: disable=too-many-locals
     simulator, session = served
     popular = max((n for login in big_world.logins() for n in big_world.repos_of(login)),
                   key=lambda n: len(big_world.stargazers_of(n)))
@@ -222,7 +222,8 @@ def test_changes_to_the_world_show_through_both_apis():
         assert session.get(f"{base}/users/carol").status_code == 404
 
 
-def test_a_third_party_graphql_client_pages_followers_and_reads_a_repository(served, big_world):
+def test_gql_a_third_party_client_pages_followers_and_reads_a_repository(served, big_world):
+    # pylint: disable=too-many-locals
     simulator, _ = served
     transport = RequestsHTTPTransport(url=f"{simulator.base_url}/graphql", headers={
         "Authorization": "bearer gql-token", "User-Agent": "gql-test"}, timeout=30)

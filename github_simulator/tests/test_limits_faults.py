@@ -64,7 +64,8 @@ def test_injected_server_errors(kind, status):
         response = session.get(f"{simulator.base_url}/users/alice")
         assert response.status_code == status and response.json()["message"]
         assert response.headers["x-ratelimit-used"] == "1"
-        assert simulator.stats()["total"] == {"requests": 1, "quota_counted": 1, "not_modified": 0, "errors": 1, **NO_GRAPHQL}
+        assert simulator.stats()["total"] == {"requests": 1, "quota_counted": 1, "not_modified": 0, "errors": 1,
+                                              **NO_GRAPHQL}
 
 
 def test_injected_dropped_connections():
