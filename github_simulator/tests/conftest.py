@@ -103,6 +103,14 @@ def serving(world, token="tests-token", **options):
         yield simulator, session
 
 
+@pytest.fixture
+def served():
+    """A simulator of a fresh :func:`tiny_world` and its session (modules of read-only tests
+    override it with one over ``big_world``)."""
+    with serving(tiny_world()) as pair:
+        yield pair
+
+
 def tiny_world():
     """A small exact world: people, an organisation, forks, renamable things, a private repo."""
     return World.from_dict({

@@ -17,12 +17,6 @@ PATHS = (
 )
 
 
-@pytest.fixture
-def served():
-    with serving(tiny_world()) as pair:
-        yield pair
-
-
 def etags(session, base, paths=PATHS):
     tags = {}
     for path in paths:

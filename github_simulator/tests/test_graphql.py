@@ -3,8 +3,6 @@ RATE_LIMITED, the secondary limits, the 502 of a query that runs too long, parti
 
 import time
 
-import pytest
-
 from github_simulator.limits import Caller, Limits, Quotas
 
 from .conftest import serving, tiny_world
@@ -22,12 +20,6 @@ def post(simulator, session, query, path="/graphql", **variables):
 
 def quota(response):
     return {name: response.headers[name] for name in RATE_HEADERS}
-
-
-@pytest.fixture
-def served():
-    with serving(tiny_world()) as pair:
-        yield pair
 
 
 def test_graphql_needs_a_token(served):

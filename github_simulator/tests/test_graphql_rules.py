@@ -31,20 +31,8 @@ query {
 }
 """
 # GitHub's node-limit examples: 50 + 50 x 10 = 550 nodes, and 22,060 nodes.
-GITHUB_NODES_EXAMPLE_1 = """
-query {
-  viewer {
-    repositories(first: 50) {
-      edges {
-        repository: node {
-          name
-          issues(first: 10) { totalCount edges { node { title bodyHTML } } }
-        }
-      }
-    }
-  }
-}
-"""
+GITHUB_NODES_EXAMPLE_1 = ("query { viewer { repositories(first: 50) { edges { repository: node { name "
+                          "issues(first: 10) { totalCount edges { node { title bodyHTML } } } } } } } }")
 GITHUB_NODES_EXAMPLE_2 = """
 query {
   viewer {
