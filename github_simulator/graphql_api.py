@@ -122,11 +122,21 @@ class Connection:
     """
 
     def __init__(self, context, items, arguments, total=None):
+        """``items``: the list, or a function that makes it, with its ``total`` (so that a
+        count-only connection never builds a list of a million followers)."""
         self.context = context
-        self.items = items
+        self._make = items if callable(items) else lambda: items
+        self._items = None
         self.arguments = arguments
-        self.total = len(items) if total is None else total
+        self.total = len(self.items) if total is None else total
         self._page = None
+
+    @property
+    def items(self):
+        """The list, made on first use."""
+        if self._items is None:
+            self._items = self._make()
+        return self._items
 
     def field(self, name):
         """``totalCount``, ``edges``, ``nodes``, ``pageInfo``."""
@@ -307,19 +317,20 @@ def _avatar(account, context, size=None):
 
 
 def _followers(account, context, **arguments):
-    return Connection(context, [(u, None) for u in account.followers], arguments)
+    return Connection(context, lambda: [(u, None) for u in account.followers], arguments, len(account.followers))
 
 
 def _following(account, context, **arguments):
-    return Connection(context, [(u, None) for u in account.following], arguments)
+    return Connection(context, lambda: [(u, None) for u in account.following], arguments, len(account.following))
 
 
 def _starred(account, context, order_by=None, owned_by_viewer=None, **arguments):
     """Oldest star first (GitHub's default ``STARRED_AT ASC``)."""
     if owned_by_viewer:                     # no viewer here: nothing is owned by it
         return Connection(context, [], arguments)
-    items = _ordered(list(account.starred.items()), order_by, {"STARRED_AT": lambda item: item[1]})
-    return Connection(context, items, arguments)
+    def items():
+        return _ordered(list(account.starred.items()), order_by, {"STARRED_AT": lambda item: item[1]})
+    return Connection(context, items, arguments, len(account.starred))
 
 
 _REPO_ORDER = {"CREATED_AT": lambda item: (item[0].created, item[0].id), "NAME": lambda item: item[0].name.lower()}
@@ -443,8 +454,9 @@ class _Plain(dict):
 
 def _stargazers(repo, context, order_by=None, **arguments):
     """Oldest star first, as REST lists them."""
-    items = _ordered(list(repo.stargazers.items()), order_by, {"STARRED_AT": lambda item: item[1]})
-    return Connection(context, items, arguments)
+    def items():
+        return _ordered(list(repo.stargazers.items()), order_by, {"STARRED_AT": lambda item: item[1]})
+    return Connection(context, items, arguments, len(repo.stargazers))
 
 
 def _forks(repo, context, **arguments):

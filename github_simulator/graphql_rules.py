@@ -29,7 +29,7 @@ import gzip
 import json
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from graphql import (
@@ -123,13 +123,9 @@ def plan(query, variables=None, operation_name=None):
         raise QueryRefused([github_error("A query attribute must be specified and must be a string.")])
     if variables is not None and not isinstance(variables, dict):
         raise QueryRefused([github_error("Variables are invalid JSON.")])
-    try:
-        document = parse(query)
-    except GraphQLError as exc:
-        raise QueryRefused([format_error(exc)]) from None
-    found = validate(schema(), document)
-    if found:
-        raise QueryRefused([format_error(e) for e in found])
+    document, errors = _parsed(query)
+    if errors:
+        raise QueryRefused(list(errors))
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         message = (f"Unknown operation named '{operation_name}'." if operation_name
@@ -156,6 +152,17 @@ def plan(query, variables=None, operation_name=None):
                                                                           coerced).get("dryRun")
                   for nodes in counter.collect([operation.selection_set], root).values() for node in nodes)
     return Plan(document, operation_name, variables or {}, counter.requests, counter.nodes, dry_run)
+
+
+@lru_cache(maxsize=512)
+def _parsed(query):
+    """``(document, errors)`` of a query text: a client paging a list sends the same text again and
+    again with other variables, and validating it against GitHub's schema takes milliseconds."""
+    try:
+        document = parse(query)
+    except GraphQLError as exc:
+        return None, (format_error(exc),)
+    return document, tuple(format_error(e) for e in validate(schema(), document))
 
 
 def _is_connection(named_type):
