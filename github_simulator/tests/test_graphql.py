@@ -198,3 +198,35 @@ def test_fields_the_simulator_does_not_serve_are_errors_not_inventions(served):
     answer = post(simulator, session, '{ user(login: "alice") { login pronouns } }').json()
     assert answer["data"] == {"user": {"login": "alice", "pronouns": None}}
     assert answer["errors"][0]["message"] == "github_simulator does not serve User.pronouns."
+
+
+def test_repository_lists_filter_and_order_as_githubs(served):
+    simulator, session = served
+    data = post(simulator, session, """{
+      alice: user(login: "alice") {
+        all: repositories(first: 10) { totalCount nodes { nameWithOwner isFork } }
+        private: repositories(first: 10, privacy: PRIVATE) { totalCount }
+        collaborator: repositories(first: 10, ownerAffiliations: [COLLABORATOR]) { totalCount }
+        forks: repositories(first: 10, isFork: true) { totalCount }
+        sources: repositories(first: 10, isFork: false) { totalCount }
+        newest: starredRepositories(first: 10, orderBy: {field: STARRED_AT, direction: DESC}) {
+          nodes { nameWithOwner } }
+      }
+      octocat: user(login: "octocat") {
+        repositories(first: 10, orderBy: {field: NAME, direction: DESC}) { nodes { name } }
+      }
+      acme: organization(login: "acme") {
+        databaseId websiteUrl repositories(first: 5, isArchived: true) { nodes { name isArchived owner { login } } }
+      }
+      fork: repository(owner: "octocat", name: "Hello-World") { forks(first: 5) { nodes { nameWithOwner parent {
+        nameWithOwner } } } }
+    }""").json()["data"]
+    assert data["alice"]["all"] == {"totalCount": 1, "nodes": [{"nameWithOwner": "alice/Hello-World", "isFork": True}]}
+    assert [data["alice"][k]["totalCount"] for k in ("private", "collaborator", "forks", "sources")] == [0, 0, 1, 0]
+    rest_starred = session.get(f"{simulator.base_url}/users/alice/starred").json()
+    assert [n["nameWithOwner"] for n in data["alice"]["newest"]["nodes"]] == [r["full_name"] for r in rest_starred]
+    assert [n["name"] for n in data["octocat"]["repositories"]["nodes"]] == ["spoon-knife", "Hello-World"]
+    assert data["acme"] == {"databaseId": 10, "websiteUrl": "https://acme.example", "repositories": {"nodes": [
+        {"name": "rocket", "isArchived": True, "owner": {"login": "acme"}}]}}
+    assert data["fork"]["forks"]["nodes"] == [{"nameWithOwner": "alice/Hello-World",
+                                               "parent": {"nameWithOwner": "octocat/Hello-World"}}]
