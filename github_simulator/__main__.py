@@ -11,6 +11,7 @@ import sys
 import threading
 
 from . import Simulator, World
+from .graphql_rules import MAX_NODE_IDS, MAX_NODES, MAX_PAGE_SIZE
 from .server import FAULT_KINDS
 
 
@@ -18,7 +19,8 @@ def _parser():
     parser = argparse.ArgumentParser(
         prog="python -m github_simulator",
         description="Serve a GitHub-compatible REST API (GET users, followers, following, starred, repos, "
-                    "stargazers, rate_limit...) for a synthetic world, offline. Point GITHUB_API_URL at the "
+                    "stargazers, rate_limit...) and GitHub's GraphQL API (POST /graphql, validated against "
+                    "GitHub's published schema) for a synthetic world, offline. Point GITHUB_API_URL at the "
                     "printed base URL.",
         epilog="Control API (unless --no-control): GET /_simulator/stats, POST /_simulator/reset_stats, "
                "POST /_simulator/reset_quotas, POST /_simulator/world/<method> with a JSON list or object of "
@@ -39,17 +41,32 @@ def _parser():
     limits = parser.add_argument_group("credentials and rate limits")
     limits.add_argument("--tokens", metavar="A,B", help="accept only these tokens (default: any token)")
     limits.add_argument("--rate-limit", type=int, default=5000, metavar="N",
-                        help="requests per window per token (default: 5000)")
+                        help="REST requests per window per token (default: 5000)")
     limits.add_argument("--window", type=float, default=3600, metavar="SECONDS",
-                        help="primary rate-limit window (default: 3600)")
+                        help="primary rate-limit window, REST and GraphQL (default: 3600)")
     limits.add_argument("--unauthenticated-limit", type=int, default=60, metavar="N",
                         help="requests per window per IP without a token (default: 60)")
     limits.add_argument("--secondary-concurrency", type=int, metavar="K",
-                        help="403 + retry-after beyond K requests in flight per caller (default: off)")
+                        help="403 + retry-after beyond K requests in flight per caller, REST and GraphQL "
+                             "together (default: off)")
     limits.add_argument("--secondary-per-minute", type=int, metavar="K",
-                        help="403 + retry-after beyond K requests per minute per caller (default: off)")
+                        help="403 + retry-after beyond K REST requests per minute per caller (default: off)")
     limits.add_argument("--secondary-retry-after", type=int, default=60, metavar="SECONDS",
                         help="retry-after of the concurrency limit (default: 60)")
+    graphql = parser.add_argument_group(
+        "GraphQL", f"GitHub's rules: every connection needs first or last, 1..{MAX_PAGE_SIZE}; at most "
+                   f"{MAX_NODES:,} nodes a query; nodes(ids:) at most {MAX_NODE_IDS} ids; cost = requests / 100, "
+                   "at least 1 point, from a bucket of its own per token (x-ratelimit-resource: graphql). A "
+                   "query's time is modelled, not slept: seconds per returned node; past the timeout it "
+                   "answers 502 and its points are still charged. The faults below apply to GraphQL too.")
+    graphql.add_argument("--graphql-limit", type=int, default=5000, metavar="POINTS",
+                         help="GraphQL points per window per token (default: 5000)")
+    graphql.add_argument("--graphql-per-minute", type=int, default=2000, metavar="K",
+                         help="403 + retry-after beyond K GraphQL queries a minute per token; 0 = off (default: 2000)")
+    graphql.add_argument("--graphql-node-seconds", type=float, default=0.0005, metavar="S",
+                         help="modelled seconds per returned node (default: 0.0005: 20,000 nodes reach 10 s)")
+    graphql.add_argument("--graphql-timeout", type=float, default=10.0, metavar="S",
+                         help="modelled seconds beyond which a query answers 502 (default: 10)")
     faults = parser.add_argument_group("fault injection")
     faults.add_argument("--fault-rate", type=float, default=0.0, metavar="F",
                         help="share of requests that fail, 0..1 (default: 0)")
@@ -78,7 +95,9 @@ def main(argv=None):
         secondary_retry_after=args.secondary_retry_after, fault_rate=args.fault_rate,
         fault_kinds=[k for k in args.fault_kinds.split(",") if k], slow_seconds=args.slow_seconds,
         latency=args.latency, seed=args.fault_seed, host=args.host, port=args.port, path_prefix=args.prefix,
-        control=not args.no_control, verbose=args.verbose,
+        control=not args.no_control, verbose=args.verbose, graphql_limit=args.graphql_limit,
+        graphql_per_minute=args.graphql_per_minute or None, graphql_node_seconds=args.graphql_node_seconds,
+        graphql_timeout=args.graphql_timeout,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -8,7 +8,6 @@ the body: identical bodies share an ETag, and a change that shows changes it.
 """
 
 import hashlib
-import json
 import math
 import threading
 from collections import OrderedDict
@@ -16,8 +15,8 @@ from functools import partial
 from urllib.parse import unquote, urlencode
 
 from . import fake, payloads
+from .replies import DOCS, Reply, dump, error
 
-DOCS = "https://docs.github.com/rest"
 STAR_MEDIA_TYPE = "star+json"
 _USER_LISTS = ("followers", "following", "starred", "repos")
 #: GitHub's answer past the last page it agrees to serve (page 400 of stargazers).
@@ -65,30 +64,6 @@ class Request:
         per_page = self.number("per_page", 30)
         per_page = 30 if per_page < 1 else min(per_page, 100)
         return max(self.number("page", 1), 1), per_page
-
-
-class Reply:
-    """An HTTP answer before rate-limit headers: status, JSON body and endpoint headers."""
-
-    __slots__ = ("status", "body", "headers", "etag", "last_modified")
-
-    def __init__(self, status, body, headers=(), etag=None, last_modified=None):
-        self.status = status
-        self.body = body
-        self.headers = list(headers)
-        self.etag = etag
-        self.last_modified = last_modified
-
-
-def error(status, message, documentation_url=DOCS, **extra):
-    """GitHub's error body: ``{"message", "documentation_url", "status"}`` (plus ``extra``)."""
-    body = {"message": message, **extra, "documentation_url": documentation_url, "status": str(status)}
-    return Reply(status, dump(body))
-
-
-def dump(payload):
-    """Compact UTF-8 JSON, non-ASCII characters unescaped, like GitHub's."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def etag_of(body):
@@ -159,9 +134,9 @@ class Api:
         return found
 
     @staticmethod
-    def rate_limit(limit, used, reset, authenticated):
+    def rate_limit(usage, authenticated):
         """``GET /rate_limit``; never cached (it changes with every counted request)."""
-        body = dump(payloads.rate_limit(limit, used, reset, authenticated))
+        body = dump(payloads.rate_limit(usage, authenticated))
         return Reply(200, body, etag=etag_of(body), last_modified=None)
 
     def get(self, handler, args, request):

@@ -3,7 +3,8 @@
 GitHub counts the primary quota per token (per IP without one) in a window that starts with the
 caller's first counted request and ends at ``x-ratelimit-reset``. A request takes its unit when it
 is admitted, before it is answered, so that concurrent clients can never overspend; a 304 gives
-its unit back afterwards (GitHub does not count conditional hits).
+its unit back afterwards (GitHub does not count conditional hits). GraphQL has a bucket of its own
+per token (resource ``graphql``), paid in points once a query's cost is known.
 """
 
 import base64
@@ -14,15 +15,17 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from .api import error
+from .replies import error
 
 RATE_LIMIT_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+RESOURCE_CORE, RESOURCE_GRAPHQL = "core", "graphql"
 
 
 @dataclass(frozen=True)
-class Limits:
-    """Primary quota per window (per token / per IP without one) and the optional secondary
-    limits per caller (None = off)."""
+class Limits:  # pylint: disable=too-many-instance-attributes
+    """Primary quotas per window: REST's per token (per IP without one), GraphQL's points per
+    token; the secondary limits per caller (None = off): requests in flight (REST and GraphQL
+    together), REST requests a minute, GraphQL queries a minute (GitHub's 2,000 by default)."""
 
     rate_limit: int = 5000
     window_seconds: float = 3600
@@ -30,6 +33,8 @@ class Limits:
     secondary_concurrency: int | None = None
     secondary_per_minute: int | None = None
     secondary_retry_after: int = 60
+    graphql_limit: int = 5000
+    graphql_per_minute: int | None = 2000
 
 
 def token_label(token):
@@ -84,116 +89,180 @@ class Caller:
         return error(403, message, RATE_LIMIT_DOCS + "#about-the-primary-rate-limit")
 
 
-class _Bucket:
-    """One caller's primary window and secondary-limit bookkeeping."""
+class _Window:
+    """One caller's primary window for one resource (``core`` or ``graphql``)."""
 
-    __slots__ = ("limit", "used", "reset", "in_flight", "recent")
+    __slots__ = ("limit", "used", "reset")
 
     def __init__(self, limit):
         self.limit = limit
         self.used = 0
         self.reset = None        # epoch second the current window ends; None before the first use
-        self.in_flight = 0
-        self.recent = deque()    # admission times within the last minute
 
     def roll(self, now):
         """Start afresh once the window has ended."""
         if self.reset is not None and now >= self.reset:
             self.used, self.reset = 0, None
 
+    def take(self, units, now, window_seconds):
+        """Spend ``units``, opening the window on its first use."""
+        if self.reset is None:
+            self.reset = math.ceil(now + window_seconds)
+        self.used += units
+
+
+class _Flow:
+    """One caller's secondary-limit bookkeeping: requests in flight (REST and GraphQL together, as
+    GitHub counts them) and admission times within the last minute, per resource."""
+
+    __slots__ = ("in_flight", "recent")
+
+    def __init__(self):
+        self.in_flight = 0
+        self.recent = {RESOURCE_CORE: deque(), RESOURCE_GRAPHQL: deque()}
+
 
 class Ticket:
-    """The outcome of admission: a refusal to send, or the right to answer (``counted`` when a
-    unit was taken, ``admitted`` while it holds a concurrency slot)."""
+    """The outcome of admission: a refusal to send, or the right to answer (``counted``: units or
+    points taken; ``admitted`` while it holds a concurrency slot)."""
 
-    __slots__ = ("bucket", "window", "counted", "admitted", "refusal")
+    __slots__ = ("window", "flow", "resource", "counted", "opened", "admitted", "refusal")
 
-    def __init__(self, bucket):
-        self.bucket = bucket
-        self.window = None
-        self.counted = False
+    def __init__(self, window, flow, resource):
+        self.window = window
+        self.flow = flow
+        self.resource = resource
+        self.opened = None       # the window (its reset) the units were taken from
+        self.counted = 0
         self.admitted = False
         self.refusal = None
 
 
 class Quotas:
-    """Every caller's bucket, behind one lock."""
+    """Every caller's windows (one per resource) and secondary-limit bookkeeping, behind one lock."""
 
     def __init__(self, limits):
         self.limits = limits
-        self._buckets = {}
+        self._windows = {}       # (resource, bucket key) -> _Window
+        self._flows = {}         # bucket key -> _Flow
         self._lock = threading.Lock()
 
+    def _ticket(self, caller, resource, now):
+        """A ticket on ``caller``'s window of ``resource`` (callers hold the lock)."""
+        key = caller.bucket_key
+        window = self._windows.get((resource, key))
+        if window is None:
+            limit = caller.limit if resource == RESOURCE_CORE else self._graphql_limit(caller)
+            window = self._windows[(resource, key)] = _Window(limit)
+        flow = self._flows.get(key)
+        if flow is None:
+            flow = self._flows[key] = _Flow()
+        window.roll(now)
+        return Ticket(window, flow, resource)
+
+    def _graphql_limit(self, caller):
+        """GraphQL needs a token: without one its limit is 0, as ``/rate_limit`` shows it."""
+        return self.limits.graphql_limit if caller.user_id is not None else 0
+
     def admit(self, caller, free):
-        """Take a unit (unless ``free``: ``/rate_limit``) or refuse: primary quota spent (nothing
-        taken), secondary limit hit (taken: GitHub saw the request)."""
+        """A REST request: take a unit (unless ``free``: ``/rate_limit``) or refuse: primary quota
+        spent (nothing taken), secondary limit hit (taken: GitHub saw the request)."""
         now = time.time()
         with self._lock:
-            bucket = self._buckets.get(caller.bucket_key)
-            if bucket is None:
-                bucket = self._buckets[caller.bucket_key] = _Bucket(caller.limit)
-            bucket.roll(now)
-            ticket = Ticket(bucket)
+            ticket = self._ticket(caller, RESOURCE_CORE, now)
+            window = ticket.window
             if free:
                 return ticket
-            if bucket.used >= bucket.limit:
+            if window.used >= window.limit:
                 if not caller.rejected:         # a bad token still gets its 401
                     ticket.refusal = caller.exhausted()
                 return ticket
-            if bucket.reset is None:
-                bucket.reset = math.ceil(now + self.limits.window_seconds)
-            bucket.used += 1
-            ticket.counted, ticket.window = True, bucket.reset
+            window.take(1, now, self.limits.window_seconds)
+            ticket.counted, ticket.opened = 1, window.reset
             if not caller.rejected:
-                ticket.refusal = self._secondary(bucket, now)
-                if ticket.refusal is None:
-                    bucket.in_flight += 1
-                    ticket.admitted = True
+                self._enter(ticket, self.limits.secondary_per_minute, now)
             return ticket
 
-    def settle(self, ticket, refund):
-        """Release the concurrency slot, give the unit back when ``refund`` (a 304) and it is still
-        the same window; returns the ``x-ratelimit-*`` headers as they now stand."""
-        bucket = ticket.bucket
+    def admit_graphql(self, caller):
+        """A GraphQL query: only the secondary limits here (``graphql_per_minute`` queries a
+        minute, the concurrency shared with REST); its points are taken by :meth:`charge` once
+        its cost is known."""
+        now = time.time()
         with self._lock:
+            ticket = self._ticket(caller, RESOURCE_GRAPHQL, now)
+            self._enter(ticket, self.limits.graphql_per_minute, now)
+            return ticket
+
+    def charge(self, ticket, points):
+        """Take ``points`` from the ticket's window; False (nothing taken) when it cannot pay."""
+        now = time.time()
+        with self._lock:
+            window = ticket.window
+            window.roll(now)
+            if window.limit - window.used < points:
+                return False
+            window.take(points, now, self.limits.window_seconds)
+            ticket.counted, ticket.opened = points, window.reset
+            return True
+
+    def settle(self, ticket, refund=False):
+        """Release the concurrency slot, give the units back when ``refund`` (a 304) and it is
+        still the same window; returns the ``x-ratelimit-*`` headers as they now stand."""
+        with self._lock:
+            window = ticket.window
             if ticket.admitted:
-                bucket.in_flight -= 1
-            if refund and ticket.counted and bucket.reset == ticket.window:
-                bucket.used -= 1
-                ticket.counted = False
-            now = time.time()
-            bucket.roll(now)
-            reset = bucket.reset if bucket.reset is not None else math.ceil(now + self.limits.window_seconds)
-            used = bucket.used
-        return [("x-ratelimit-limit", str(bucket.limit)),
-                ("x-ratelimit-remaining", str(max(bucket.limit - used, 0))),
+                ticket.flow.in_flight -= 1
+            if refund and ticket.counted and window.reset == ticket.opened:
+                window.used -= ticket.counted
+                ticket.counted = 0
+            limit, used, reset = self._usage(window, time.time())
+        return [("x-ratelimit-limit", str(limit)),
+                ("x-ratelimit-remaining", str(max(limit - used, 0))),
                 ("x-ratelimit-reset", str(reset)),
                 ("x-ratelimit-used", str(used)),
-                ("x-ratelimit-resource", "core")]
+                ("x-ratelimit-resource", ticket.resource)]
 
-    def usage(self, ticket):
-        """``(limit, used, reset)`` of the caller, for ``/rate_limit``."""
+    def state(self, ticket):
+        """``(limit, used, reset)`` of the ticket's window now (GraphQL's ``rateLimit`` field)."""
         with self._lock:
-            bucket = ticket.bucket
-            bucket.roll(time.time())
-            return bucket.limit, bucket.used, bucket.reset or math.ceil(time.time() + self.limits.window_seconds)
+            return self._usage(ticket.window, time.time())
+
+    def usage(self, caller):
+        """``{resource: (limit, used, reset)}`` of the caller, for ``/rate_limit``."""
+        now = time.time()
+        with self._lock:
+            return {resource: self._usage(self._ticket(caller, resource, now).window, now)
+                    for resource in (RESOURCE_CORE, RESOURCE_GRAPHQL)}
 
     def reset(self):
         """A fresh window for every caller (secondary-limit history goes too)."""
         with self._lock:
-            self._buckets.clear()
+            self._windows.clear()
+            self._flows.clear()
 
-    def _secondary(self, bucket, now):
+    def _usage(self, window, now):
+        window.roll(now)
+        reset = window.reset if window.reset is not None else math.ceil(now + self.limits.window_seconds)
+        return window.limit, window.used, reset
+
+    def _enter(self, ticket, per_minute, now):
+        """Take a concurrency slot, or set GitHub's secondary-limit refusal on the ticket."""
+        ticket.refusal = self._secondary(ticket.flow, ticket.resource, per_minute, now)
+        if ticket.refusal is None:
+            ticket.flow.in_flight += 1
+            ticket.admitted = True
+
+    def _secondary(self, flow, resource, per_minute, now):
         """GitHub's 403 with ``retry-after`` when a secondary limit is hit, else None."""
         limits = self.limits
         retry_after = None
-        if limits.secondary_concurrency is not None and bucket.in_flight >= limits.secondary_concurrency:
+        if limits.secondary_concurrency is not None and flow.in_flight >= limits.secondary_concurrency:
             retry_after = limits.secondary_retry_after
-        if retry_after is None and limits.secondary_per_minute is not None:
-            recent = bucket.recent
+        if retry_after is None and per_minute is not None:
+            recent = flow.recent[resource]
             while recent and recent[0] <= now - 60:
                 recent.popleft()
-            if len(recent) >= limits.secondary_per_minute:
+            if len(recent) >= per_minute:
                 retry_after = max(1, math.ceil(recent[0] + 60 - now))
             else:
                 recent.append(now)

@@ -174,16 +174,19 @@ def repository(world, repo, base, full=False):
     return payload
 
 
-def rate_limit(core_limit, core_used, core_reset, authenticated):
-    """``GET /rate_limit``: only ``core`` is simulated; the other resources show fresh quotas."""
+def rate_limit(usage, authenticated):
+    """``GET /rate_limit``: ``core`` and ``graphql`` are simulated (``usage``: resource ->
+    ``(limit, used, reset)``); the other resources show fresh quotas."""
+    core_reset = usage["core"][2]
+
     def resource(limit, used=0, reset=core_reset):
         return {"limit": limit, "used": used, "remaining": limit - used, "reset": reset}
 
-    core = resource(core_limit, core_used)
+    core = resource(*usage["core"])
     resources = {
         "core": core,
         "search": resource(30 if authenticated else 10),
-        "graphql": resource(5000 if authenticated else 0),
+        "graphql": resource(*usage["graphql"]),
         "integration_manifest": resource(5000),
         "source_import": resource(100),
         "code_scanning_autofix": resource(10),

@@ -19,6 +19,22 @@ Order of checks for one request, as GitHub applies them:
 
 So every request except ``/rate_limit``, 304s and requests refused for an exhausted quota counts,
 errors included, and ``stats()`` can be compared exactly with the ``x-ratelimit-used`` a client saw.
+
+GraphQL (``POST /graphql``; ``/api/graphql`` too under an Enterprise-style ``/api/v3`` prefix) has
+its own bucket of points per token and never touches the REST one:
+
+1. No token: 401 (GitHub's GraphQL API has no anonymous access); a bad token: 401.
+2. Secondary limits: more than ``graphql_per_minute`` queries in the last minute (GitHub's 2,000),
+   or more requests in flight than ``secondary_concurrency`` (counted with REST's): 403 with
+   ``retry-after``. Then latency and faults, User-Agent and API version, as for REST.
+3. The query is parsed, validated against GitHub's whole schema and checked against GitHub's
+   limits (``graphql_rules.py``); a refused query answers 200 with ``errors`` and no ``data`` and
+   costs 1 point (GitHub does not say; the conservative reading). A query the bucket cannot pay
+   for answers 200 with a ``RATE_LIMITED`` error and costs nothing; ``rateLimit(dryRun: true)``
+   costs nothing either.
+4. It runs (``graphql_api.py``). Its time is modelled, not slept: ``graphql_node_seconds`` per
+   node returned; beyond ``graphql_timeout`` the answer is GitHub's 502, its points still charged
+   (by default 20,000 nodes returned time out, so a client has to size its batches).
 """
 
 import contextlib
@@ -34,12 +50,20 @@ from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from .api import Api, Reply, Request, dump, error
+from . import fake, graphql_api
+from .api import Api, Request
+from .graphql_rules import QueryRefused, github_error, plan
 from .limits import Caller, Limits, Quotas, token_label
+from .replies import Reply, dump, error
 
 SUPPORTED_API_VERSIONS = ("2022-11-28", "2026-03-10")
 FAULT_KINDS = ("502", "503", "drop", "slow")
-_STAT_KEYS = ("requests", "quota_counted", "not_modified", "errors")
+GRAPHQL_DOCS = "https://docs.github.com/graphql"
+#: GitHub's answer to a query that ran out of time (its points are charged all the same).
+GRAPHQL_TIMEOUT = ("Something went wrong while executing your query. This may be the result of a timeout, or it "
+                   "could be a GitHub bug. Please include `{}` when reporting this issue.")
+_STAT_KEYS = ("requests", "quota_counted", "not_modified", "errors", "graphql_queries", "graphql_points",
+              "graphql_nodes")
 _EXPOSED = ("ETag, Link, Location, Retry-After, X-GitHub-OTP, X-RateLimit-Limit, X-RateLimit-Remaining, "
             "X-RateLimit-Used, X-RateLimit-Resource, X-RateLimit-Reset, X-OAuth-Scopes, "
             "X-Accepted-OAuth-Scopes, X-Poll-Interval, X-GitHub-Media-Type, Deprecation, Sunset")
@@ -88,8 +112,9 @@ class _Stats:
             self._data = {"total": dict.fromkeys(_STAT_KEYS, 0), "by_token": {}, "by_endpoint": {},
                           "by_status": {}}
 
-    def record(self, label, endpoint, status, counted):
-        """One request; ``status`` None for a dropped connection."""
+    def record(self, label, endpoint, status, counted, graphql=None):  # pylint: disable=too-many-arguments
+        """One request; ``status`` None for a dropped connection; ``graphql``: ``(points, nodes
+        returned)`` of a GraphQL query."""
         with self._lock:
             data = self._data
             for group in (data["total"], data["by_token"].setdefault(label, dict.fromkeys(_STAT_KEYS, 0)),
@@ -98,6 +123,10 @@ class _Stats:
                 group["quota_counted"] += counted
                 group["not_modified"] += status == 304
                 group["errors"] += status is None or status >= 400
+                if graphql is not None:
+                    group["graphql_queries"] += 1
+                    group["graphql_points"] += graphql[0]
+                    group["graphql_nodes"] += graphql[1]
             key = "dropped" if status is None else str(status)
             data["by_status"][key] = data["by_status"].get(key, 0) + 1
 
@@ -125,6 +154,10 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
     answer. ``stargazer_page_cap``: GitHub's 400. ``path_prefix``: serve under e.g. ``/api/v3``
     like GitHub Enterprise Server. ``control``: also serve the ``/_simulator/`` control API (see
     :meth:`control_call`). ``cache_bytes``: budget of the rendered-page cache.
+
+    GraphQL: ``graphql_limit`` points per window per token, ``graphql_per_minute`` queries a
+    minute per token (None = off), ``graphql_node_seconds`` of modelled time per node returned,
+    ``graphql_timeout`` seconds beyond which a query answers 502 (see the module docstring).
     """
 
     def __init__(self, world, tokens=None, *, rate_limit=5000,  # pylint: disable=too-many-arguments,too-many-locals
@@ -132,17 +165,21 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
                  secondary_per_minute=None, secondary_retry_after=60, fault_rate=0.0,
                  fault_kinds=("502", "503", "drop"), slow_seconds=5.0, latency=0.0, seed=0,
                  stargazer_page_cap=400, host="127.0.0.1", port=0, path_prefix="", control=True,
-                 verbose=False, cache_bytes=128 * 2 ** 20):
+                 verbose=False, cache_bytes=128 * 2 ** 20, graphql_limit=5000, graphql_per_minute=2000,
+                 graphql_node_seconds=0.0005, graphql_timeout=10.0):
         self.world = world
         self.api = Api(world, stargazer_page_cap=stargazer_page_cap, cache_bytes=cache_bytes)
         self.limits = Limits(rate_limit, window_seconds, unauthenticated_limit, secondary_concurrency,
-                             secondary_per_minute, secondary_retry_after)
+                             secondary_per_minute, secondary_retry_after, graphql_limit, graphql_per_minute)
+        self.graphql_node_seconds = graphql_node_seconds
+        self.graphql_timeout = graphql_timeout
         self._tokens = frozenset(tokens or ())
         self._quotas = Quotas(self.limits)
         self._faults = _Faults(fault_rate, fault_kinds, slow_seconds, latency, seed)
         self._stats = _Stats()
         self._address = (host, port)
         self.path_prefix = path_prefix.rstrip("/")
+        self._graphql_paths = {f"{self.path_prefix}/graphql", f"{self.path_prefix.removesuffix('/v3')}/graphql"}
         self.control = control
         self.verbose = verbose
         self.base_url = None
@@ -195,8 +232,9 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
     token_label = staticmethod(token_label)
 
     def stats(self):
-        """``{"total", "by_token", "by_endpoint"}``, each with requests, quota_counted,
-        not_modified and errors (status >= 400 or dropped); plus ``by_status``. Token labels come
+        """``{"total", "by_token", "by_endpoint"}``, each with requests, quota_counted (REST units),
+        not_modified, errors (status >= 400 or dropped), graphql_queries, graphql_points (charged)
+        and graphql_nodes (returned); plus ``by_status``. Token labels come
         from :meth:`token_label`; ``"anonymous"`` is without credentials, ``"invalid"`` with bad ones."""
         return self._stats.snapshot()
 
@@ -212,9 +250,11 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
     # One API request
     # -----------------------------------------------------------------------------------------
 
-    def handle(self, method, target, headers, client_ip):
+    def handle(self, method, target, headers, client_ip, body=b""):  # pylint: disable=too-many-arguments
         """Answer one API request: ``(Reply, or None for a dropped connection; rate-limit headers)``."""
         split = urlsplit(target)
+        if method == "POST" and split.path in self._graphql_paths:
+            return self._graphql(headers, body, client_ip)
         route = ("unknown", None, ())      # GitHub: 404 for what it does not serve
         if method in ("GET", "HEAD") and split.path.startswith(self.path_prefix + "/"):
             route = self.api.route(split.path[len(self.path_prefix):])
@@ -223,7 +263,7 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
         reply, not_modified = ticket.refusal, False
         try:
             if reply is None:
-                reply = self._respond(caller, route, split.query, headers, ticket)
+                reply = self._respond(caller, route, split.query, headers)
             if reply is not None and reply.status == 200 and _not_modified(headers, reply):
                 reply, not_modified = Reply(304, b"", etag=reply.etag, last_modified=reply.last_modified), True
         finally:
@@ -231,21 +271,85 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
         self._stats.record(caller.label, route[0], None if reply is None else reply.status, ticket.counted)
         return reply, rate_headers
 
-    def _respond(self, caller, route, query, headers, ticket):
+    def _before_answering(self, caller, headers):
+        """Latency and injected faults, then :func:`_refuse`: ``(dropped, refusal or None)``."""
         fault = self._faults.apply()
         if fault == "drop":
-            return None
+            return True, None
         if fault in ("502", "503"):
-            return error(int(fault), "Bad Gateway" if fault == "502" else "Service Unavailable")
-        refusal = _refuse(caller, headers)
-        if refusal is not None:
+            return False, error(int(fault), "Bad Gateway" if fault == "502" else "Service Unavailable")
+        return False, _refuse(caller, headers)
+
+    def _respond(self, caller, route, query, headers):
+        dropped, refusal = self._before_answering(caller, headers)
+        if dropped or refusal is not None:
             return refusal
-        host = headers.get("Host")
-        request = Request(f"http://{host}{self.path_prefix}" if host else self.base_url,
-                          parse_qsl(query, keep_blank_values=True), headers.get("Accept"))
+        request = Request(self._base(headers), parse_qsl(query, keep_blank_values=True), headers.get("Accept"))
         if route[0] == "/rate_limit":
-            return Api.rate_limit(*self._quotas.usage(ticket), authenticated=caller.user_id is not None)
+            return Api.rate_limit(self._quotas.usage(caller), authenticated=caller.user_id is not None)
         return self.api.get(route[1], route[2], request)
+
+    def _base(self, headers):
+        host = headers.get("Host")
+        return f"http://{host}{self.path_prefix}" if host else self.base_url
+
+    def _graphql(self, headers, body, client_ip):
+        """``POST /graphql``, in the order of the module docstring."""
+        caller = Caller.identify(headers.get("Authorization"), client_ip, self._tokens, self.limits)
+        if caller.user_id is None:
+            reply = (error(401, "Bad credentials", GRAPHQL_DOCS) if caller.rejected else
+                     error(401, "This endpoint requires you to be authenticated.",
+                           f"{GRAPHQL_DOCS}/guides/forming-calls-with-graphql#authenticating-with-graphql"))
+            self._stats.record(caller.label, "/graphql", 401, 0, graphql=(0, 0))
+            return reply, []
+        ticket = self._quotas.admit_graphql(caller)
+        reply, returned = ticket.refusal, 0
+        try:
+            if reply is None:
+                reply, returned = self._graphql_answer(caller, headers, body, ticket)
+        finally:
+            rate_headers = self._quotas.settle(ticket)
+        status = None if reply is None else reply.status
+        self._stats.record(caller.label, "/graphql", status, 0, graphql=(ticket.counted, returned))
+        if self.verbose:
+            print(f"graphql {caller.label} status={status} points={ticket.counted} nodes={returned}",
+                  file=sys.stderr, flush=True)
+        return reply, rate_headers
+
+    def _graphql_answer(self, caller, headers, body, ticket):
+        """``(Reply or None, nodes returned)`` of an admitted GraphQL request."""
+        dropped, refusal = self._before_answering(caller, headers)
+        if dropped or refusal is not None:
+            return refusal, 0
+        try:
+            query, variables, operation_name = _graphql_request(body)
+        except ValueError:
+            return error(400, "Problems parsing JSON", GRAPHQL_DOCS), 0
+        try:
+            checked, refused = plan(query, variables, operation_name), None
+        except QueryRefused as exc:
+            checked, refused = None, exc.errors
+        points = 1 if checked is None else 0 if checked.dry_run else checked.points
+        if points and not self._quotas.charge(ticket, points):
+            message = f"API rate limit exceeded for user ID {caller.user_id}."
+            return Reply(200, dump({"errors": [github_error(message, "RATE_LIMITED")]})), 0
+        if refused is not None:
+            return Reply(200, dump({"errors": refused})), 0
+        return self._graphql_run(checked, headers, ticket)
+
+    def _graphql_run(self, checked, headers, ticket):
+        """Execute a paid-for query: its answer, or the 502 of one that ran out of (modelled) time."""
+
+        def rate_limit():
+            limit, used, reset = self._quotas.state(ticket)
+            return {"cost": checked.points, "limit": limit, "remaining": max(limit - used, 0), "used": used,
+                    "resetAt": fake.iso(reset), "nodeCount": checked.nodes}
+
+        answer, returned = graphql_api.run(self.world, self._base(headers), checked, rate_limit)
+        if returned * self.graphql_node_seconds > self.graphql_timeout:
+            timeout = {"data": None, "errors": [{"message": GRAPHQL_TIMEOUT.format(self.next_request_id())}]}
+            return Reply(502, dump(timeout)), returned
+        return Reply(200, dump(answer)), returned
 
     def next_request_id(self):
         """A unique ``x-github-request-id``."""
@@ -298,6 +402,18 @@ def _refuse(caller, headers):
                           f"Supported versions: {', '.join(SUPPORTED_API_VERSIONS)}.",
                      "https://docs.github.com/rest/overview/api-versions")
     return None
+
+
+def _graphql_request(body):
+    """``(query, variables, operationName)`` of a GraphQL request body; ValueError when it is not a
+    JSON object (variables may come as a JSON string, as some clients send them)."""
+    request = json.loads(body)
+    if not isinstance(request, dict):
+        raise ValueError(request)
+    variables = request.get("variables")
+    if isinstance(variables, str):
+        variables = json.loads(variables)
+    return request.get("query"), variables, request.get("operationName")
 
 
 def _not_modified(headers, reply):
@@ -364,7 +480,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(Reply(200, _avatar(int(path[len(avatar):]))), [("Cache-Control", "max-age=300")],
                        content_type="image/svg+xml")
             return
-        reply, rate_headers = sim.handle(self.command, self.path, self.headers, self.client_address[0])
+        reply, rate_headers = sim.handle(self.command, self.path, self.headers, self.client_address[0], body)
         if reply is None:               # injected fault: close without answering
             self.close_connection = True
             return

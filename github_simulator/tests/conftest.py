@@ -13,6 +13,8 @@ import requests
 from github_simulator import Simulator, World
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "rest-subset.json"
+#: The GraphQL counters of statistics where no GraphQL query was made.
+NO_GRAPHQL = {"graphql_queries": 0, "graphql_points": 0, "graphql_nodes": 0}
 _DATE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
 
@@ -101,6 +103,14 @@ def serving(world, token="tests-token", **options):
         yield simulator, session
 
 
+@pytest.fixture
+def served():
+    """A simulator of a fresh :func:`tiny_world` and its session (modules of read-only tests
+    override it with one over ``big_world``)."""
+    with serving(tiny_world()) as pair:
+        yield pair
+
+
 def tiny_world():
     """A small exact world: people, an organisation, forks, renamable things, a private repo."""
     return World.from_dict({
@@ -124,3 +134,21 @@ def tiny_world():
         "stars": [["alice", "octocat/Hello-World"], ["bob", "octocat/Hello-World"],
                   ["alice", "acme/rocket", "2021-05-06T07:08:09Z"], ["octocat", "acme/rocket"]],
     })
+
+
+def hub(world):
+    """The login with the most followers."""
+    return max(world.logins(), key=lambda login: len(world.followers_of(login)))
+
+
+def collect(session, url, **params):
+    """Follow rel="next" verbatim, as GitHub tells clients to; returns (items, pages)."""
+    items, pages = [], 0
+    response = session.get(url, params=params)
+    while True:
+        assert response.status_code == 200, response.text
+        items.extend(response.json())
+        pages += 1
+        if "next" not in response.links:
+            return items, pages
+        response = session.get(response.links["next"]["url"])

@@ -29,7 +29,8 @@ def running(*arguments):
 
 
 def test_command_line_serves_a_generated_world_until_terminated():
-    with running("--users", "200", "--seed", "3", "--tokens", "a,b", "--rate-limit", "5", "--window", "10") as base:
+    with running("--users", "200", "--seed", "3", "--tokens", "a,b", "--rate-limit", "5", "--window", "10",
+                 "--graphql-limit", "7") as base:
         assert base.startswith("http://127.0.0.1:")
         with requests.Session() as session:
             session.headers.update({"Authorization": "token a", "User-Agent": "cli-test"})
@@ -39,6 +40,9 @@ def test_command_line_serves_a_generated_world_until_terminated():
             assert session.get(f"{base}/users", headers={"Authorization": "token c"}).status_code == 401
             login = users.json()[0]["login"]
             assert session.get(f"{base}/users/{login}").json()["login"] == login
+            graphql = session.post(f"{base}/graphql", json={"query": f'{{ user(login: "{login}") {{ login }} }}'})
+            assert graphql.json() == {"data": {"user": {"login": login}}}
+            assert (graphql.headers["x-ratelimit-limit"], graphql.headers["x-ratelimit-resource"]) == ("7", "graphql")
 
 
 def test_command_line_loads_a_json_world(tmp_path):
@@ -53,8 +57,9 @@ def test_command_line_help():
     result = subprocess.run([sys.executable, "-m", "github_simulator", "--help"], cwd=ROOT, capture_output=True,
                             text=True, check=True)
     for option in ("--port", "--users", "--seed", "--world", "--tokens", "--rate-limit", "--window", "--fault-rate",
-                   "--latency", "--host"):
-        assert option in result.stdout
+                   "--latency", "--host", "--graphql-limit", "--graphql-per-minute", "--graphql-node-seconds",
+                   "--graphql-timeout", "500,000 nodes", "20,000 nodes", "502"):
+        assert option in " ".join(result.stdout.split())      # whatever the terminal's width
 
 
 def test_control_api_mutates_the_world_and_reads_statistics():

@@ -10,7 +10,7 @@ import requests
 
 from github_simulator import Simulator
 
-from .conftest import serving, tiny_world
+from .conftest import NO_GRAPHQL, serving, tiny_world
 
 
 def test_token_bearer_and_basic_are_one_caller():
@@ -22,7 +22,7 @@ def test_token_bearer_and_basic_are_one_caller():
         assert used == ["1", "2", "3", "4"]
         label = Simulator.token_label("good")
         assert simulator.stats()["by_token"] == {label: {"requests": 4, "quota_counted": 4, "not_modified": 0,
-                                                         "errors": 0}}
+                                                         "errors": 0, **NO_GRAPHQL}}
 
 
 def test_unknown_or_malformed_credentials_answer_401():

@@ -2,16 +2,6 @@
 works), renamed repositories (301 to /repositories/{id}), deletions (404 everywhere), private
 repositories (never listed, 404)."""
 
-import pytest
-
-from .conftest import serving, tiny_world
-
-
-@pytest.fixture
-def served():
-    with serving(tiny_world()) as pair:
-        yield pair
-
 
 def test_logins_and_repository_names_match_case_insensitively(served):
     simulator, session = served

@@ -6,30 +6,13 @@ import pytest
 from github_simulator import World
 from github_simulator.api import PAGINATION_LIMITED
 
-from .conftest import serving, tiny_world
+from .conftest import collect, hub, serving, tiny_world
 
 
 @pytest.fixture(scope="module")
 def served(big_world):
     with serving(big_world) as pair:
         yield pair
-
-
-def hub(world):
-    return max(world.logins(), key=lambda login: len(world.followers_of(login)))
-
-
-def collect(session, url, **params):
-    """Follow rel="next" verbatim, as GitHub tells clients to; returns (items, pages)."""
-    items, pages = [], 0
-    response = session.get(url, params=params)
-    while True:
-        assert response.status_code == 200, response.text
-        items.extend(response.json())
-        pages += 1
-        if "next" not in response.links:
-            return items, pages
-        response = session.get(response.links["next"]["url"])
 
 
 def test_per_page_defaults_to_30_and_is_capped_at_100(served, big_world):
