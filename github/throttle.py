@@ -117,8 +117,9 @@ def record(label: str, state: RateState) -> None:
     # window only lowers it; a reading of an older window matches neither and changes nothing.
     later_window = Q(rate_reset_raw__lt=state.reset, rate_reset__lte=state.observed_at)
     same_window = Q(rate_reset_raw=state.reset) | Q(rate_reset_raw__lt=state.reset, rate_reset__gt=state.observed_at)
-    moved_early = Q(rate_reset__gt=state.observed_at, rate_remaining__lt=state.remaining) & (
-        Q(rate_reset_raw__lt=state.reset - RESET_DRIFT) | Q(rate_reset_raw__gt=state.reset, updated__lt=state.observed_at))
+    other_reset = (Q(rate_reset_raw__lt=state.reset - RESET_DRIFT)
+                   | Q(rate_reset_raw__gt=state.reset, updated__lt=state.observed_at))
+    moved_early = Q(rate_reset__gt=state.observed_at, rate_remaining__lt=state.remaining) & other_reset
     remaining = Case(When(later_window | moved_early, then=Value(state.remaining)),
                      default=Least(F("rate_remaining"), Value(state.remaining)))
     rows = RateLimit.objects.filter(later_window | same_window | moved_early, credential=label,
@@ -283,15 +284,17 @@ def allowed_budget(*, client=None) -> int:
 def can_start(estimated_cost: int, *, client=None) -> Decision:
     """Whether a task that needs about `estimated_cost` requests may start now; if not, when to try again.
 
-    A cost above what a whole window allows is capped at that: such a task starts on a full budget and
-    fails part-way with "API rate limit exceeded" instead of being postponed forever. When GitHub rejected
-    every credential the task starts too, and fails loudly with BadCredentials rather than waiting.
+    A cost above what a whole window allows starts with whatever budget there is: it spans windows anyway
+    (its lists continue where they stopped, github/sync.py), and waiting for a full window would wait
+    forever while anyone else spends on the token. When GitHub rejected every credential the task starts
+    too, and fails loudly with BadCredentials rather than waiting.
     """
     with _client(client) as github:
         rows = current_rows(github.labels, github.refresh_rate_limit)
     budget = sum(max(0, allowed(row)) for row in rows)
     capacity = sum(max(0, row.rate_limit - quota_floor(row.rate_limit)) for row in rows)
-    if budget >= max(1, min(estimated_cost, capacity)) or all(row.rate_limit == 0 for row in rows):
+    needed = estimated_cost if estimated_cost <= capacity else 1
+    if budget >= max(1, needed) or all(row.rate_limit == 0 for row in rows):
         return Decision(can_start=True, allowed=budget)
     now = timezone.now()
     earliest_reset = min((row.rate_reset for row in rows), default=now)

@@ -233,10 +233,14 @@ class TestCanStart:
         client = self.Client(FakeGitHub(a=reading(60, epoch(3600), limit=60)))
         assert throttle.can_start(10, client=client).can_start
 
-    def test_a_task_bigger_than_a_window_starts_on_a_full_budget(self):
+    def test_a_task_bigger_than_a_window_starts_with_what_there_is(self):
+        """Another application spending on the token keeps the budget below a full window for ever."""
         client = self.Client(FakeGitHub(a=reading(60, epoch(3600), limit=60)))
         assert throttle.can_start(1000, client=client).can_start
-        RateLimit.objects.update(rate_remaining=59)
+        RateLimit.objects.update(rate_remaining=2)
+        assert throttle.can_start(1000, client=client).can_start
+        assert not throttle.can_start(3, client=client).can_start  # fits in a window: waits for enough
+        RateLimit.objects.update(rate_remaining=0)
         assert not throttle.can_start(1000, client=client).can_start
 
     def test_at_least_one_request_is_needed(self):
