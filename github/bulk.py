@@ -45,7 +45,9 @@ class Upsert:
     `insert_only` ones is overwritten, or set by its own SQL in `assignments`. `name` is the column
     GitHub lets an owner give away (login, full name), unique case-insensitively here: a row still holding a
     name that GitHub now gives another id is renamed "~<github_id>" until its own next sync reads its new
-    name, and the batch is written again.
+    name, and the batch is written again. Two rows of one call with the same name (an account renamed while
+    its list was being read, and its login taken by another) are the same case: the later row, read later,
+    is the newer holder and keeps the name; the earlier one is written as "~<github_id>".
     """
 
     def __init__(  # pylint: disable=too-many-arguments  # keyword-only, each with its default
@@ -80,7 +82,7 @@ class Upsert:
     def __call__(self, rows: Iterable[Sequence]) -> dict:
         """Write `rows` (tuples in `columns` order, unique by key) in key order; return {key: primary key}."""
         ids, converted = {}, {}
-        rows = sorted(rows, key=lambda row: row[self._key_index])
+        rows = sorted(self._one_holder_per_name(rows), key=lambda row: row[self._key_index])
         for batch in batches(rows, len(self.columns)):
             params = [self._db_value(index, value, converted) for row in batch for index, value in enumerate(row)]
             sql = self._head + ", ".join([self._row] * len(batch)) + self._tail
@@ -96,6 +98,16 @@ class Upsert:
                 ids.update(self._primary_keys([row[self._key_index] for row in batch
                                                if row[self._key_index] not in written]))
         return ids
+
+    def _one_holder_per_name(self, rows: Iterable[Sequence]) -> list[Sequence]:
+        """`rows` with each name held by the last row that has it; the others hold their "~<key>" placeholder."""
+        rows = list(rows)
+        if self.name is None:
+            return rows
+        name, key = self._name_index, self._key_index
+        holder = {row[name].lower(): row[key] for row in rows}
+        return [row if holder[row[name].lower()] == row[key] else (*row[:name], f"~{row[key]}", *row[name + 1:])
+                for row in rows]
 
     def _primary_keys(self, keys):
         with connection.cursor() as cursor:

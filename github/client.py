@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import requests
@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from github import throttle
 from github.bulk import Upsert
-from github.models import ConditionalValidator
+from github.models import ConditionalValidator, ListProgress
 from github.validators import validate_login, validate_repository_name
 
 logger = logging.getLogger(__name__)
@@ -129,6 +129,13 @@ def credentials_from(tokens: str | Sequence[str], user: str = "") -> list[Creden
     ]
 
 
+class Validators(Protocol):  # pylint: disable=too-few-public-methods  # a type: what a conditional GET sends
+    """An ETag and a Last-Modified to send as If-None-Match and If-Modified-Since ("" for none)."""
+
+    etag: str
+    last_modified: str
+
+
 @dataclass
 class GitHubResponse:
     """A successful answer. `url` is the URL asked for (the key `remember` stores validators under)."""
@@ -211,25 +218,36 @@ class GitHubClient:
         path = f"/repos/{_segment(validate_login(owner))}/{_segment(validate_repository_name(name))}"
         return self.get(path, conditional=conditional)
 
-    def list_pages(self, path: str, *, conditional_first_page: bool = True) -> Iterator[GitHubResponse]:
+    def list_pages(self, path: str, *, conditional_first_page: bool = True,
+                   resume: ListProgress | None = None) -> Iterator[GitHubResponse]:
         """Every page of a list, 100 items each, following GitHub's `next` links verbatim.
 
         If page 1 is unchanged (304), only that not-modified page is yielded: the caller keeps what it has.
+        With `resume` (where an earlier read stopped: its page 1's validators and `next_url`), page 1 is
+        asked for conditionally on those validators, and when it is unchanged the pages from `next_url` follow.
         """
-        page = self.get(path, conditional=conditional_first_page, params={"per_page": PER_PAGE})
+        page = self.get(path, conditional=conditional_first_page or resume is not None,
+                        params={"per_page": PER_PAGE}, validators=resume)
         yield page
-        while page.next_url and not page.not_modified:
-            page = self.get(page.next_url)
+        next_url = page.next_url
+        if page.not_modified:
+            next_url = resume.next_url if resume is not None else None
+        while next_url:
+            page = self.get(next_url)
             yield page
+            next_url = page.next_url
 
-    def get(self, path_or_url: str, *, conditional: bool = False, params: dict | None = None) -> GitHubResponse:
+    def get(self, path_or_url: str, *, conditional: bool = False, params: dict | None = None,
+            validators: Validators | None = None) -> GitHubResponse:
         """GET a path under the base URL (or a URL GitHub gave us on the same host).
 
-        With `conditional`, the validators `remember` stored for this URL are sent; a 304 comes back as
-        `not_modified=True, data=None` and costs no quota.
+        With `conditional`, the validators `remember` stored for this URL are sent (or `validators`, when
+        given); a 304 comes back as `not_modified=True, data=None` and costs no quota.
         """
         url = self._url(path_or_url, params)
-        validator = ConditionalValidator.objects.filter(url=url).first() if conditional else None
+        validator = None
+        if conditional:
+            validator = validators or ConditionalValidator.objects.filter(url=url).first()
         target = url
         for _ in range(MAX_REDIRECTS + 1):
             response = self._send_retrying(target, validator)
@@ -273,7 +291,7 @@ class GitHubClient:
 
     # Plumbing.
 
-    def _send_retrying(self, url: str, validator: ConditionalValidator | None) -> requests.Response:
+    def _send_retrying(self, url: str, validator: Validators | None) -> requests.Response:
         """`_send`, sent again after a short pause (GITHUB_TRANSIENT_RETRY_DELAYS) when GitHub answers 5xx or the
         connection fails, before the failure becomes the task's.
 
@@ -294,7 +312,7 @@ class GitHubClient:
             logger.info("GET %s failed, sending it again in %.1f s", url, delays[0])
             time.sleep(delays.pop(0))
 
-    def _send(self, url: str, validator: ConditionalValidator | None) -> requests.Response:
+    def _send(self, url: str, validator: Validators | None) -> requests.Response:
         """Send one GET on the credential with the most budget; a rejected or exhausted one hands over to the
         next credential that has budget, and the last such answer is returned when none is left."""
         refused = None
@@ -328,7 +346,7 @@ class GitHubClient:
         raise HttpErrorException(url=url)
 
     def _request(
-        self, url: str, credential: Credential, validator: ConditionalValidator | None
+        self, url: str, credential: Credential, validator: Validators | None
     ) -> requests.Response:
         headers = {}
         if credential.authorization:

@@ -256,3 +256,27 @@ class ConditionalValidator(models.Model):
 
     def __str__(self):
         return self.url
+
+
+class ListProgress(models.Model):
+    """Where the read of a list longer than one window's budget stopped, so the next run continues from there.
+
+    Holds the items read so far (GitHub's URLs dropped), the next page's URL as GitHub linked it, and the
+    validators of the page 1 they were read with: a later run asks for page 1 conditionally on them and goes
+    on only when it is unchanged (304, free), else reads the list again from the start. Deleted in the
+    transaction that stores the list whole; the relation set is never replaced from a part.
+    """
+
+    path = models.CharField(max_length=500, unique=True, help_text="The list as the sync asks for it, e.g. "
+                                                                    "/users/octocat/followers")
+    etag = models.CharField(max_length=200, blank=True, default="")
+    last_modified = models.CharField(max_length=64, blank=True, default="")
+    next_url = models.TextField()
+    items = models.JSONField(default=list)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "list progress"
+
+    def __str__(self):
+        return f"{self.path}: {len(self.items)} items read"

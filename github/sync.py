@@ -4,8 +4,11 @@ Every list item is stored from the list payload itself (followers, following and
 developers, starred repositories whole with their owners as stubs): never one GET per item. A list is held
 in memory as compact rows until it has been read to its end, then written, and its relation set replaced in
 one transaction with the list marked read and its first page's validators stored (so a later 304 always
-vouches for a stored relation); a list that was not read to its end changes no relation. Upserts go in bulk by
-github_id through github/bulk.py, so the SQL statements per ingested page are bounded whatever the page holds.
+vouches for a stored relation); a list that was not read to its end changes no relation. A list the quota
+stops part-way leaves where it stopped (ListProgress), and the next sync continues from there while its page 1
+is unchanged: a list longer than one window's budget is read across windows instead of from page 1 every
+time. Upserts go in bulk by github_id through github/bulk.py, so the SQL statements per ingested page are
+bounded whatever the page holds.
 
 Developers and repositories (nodes) are upserted in their own short statements, in github_id order, before the
 transaction that replaces a relation set (edges) and marks the list read: concurrent syncs of overlapping users
@@ -31,7 +34,7 @@ from django.utils.dateparse import parse_datetime
 
 from github.bulk import Upsert, replace_edges, seed_distance_lowered, set_column
 from github.client import GitHubClient, GitHubError, GitHubResponse, NotFound
-from github.models import Developer, Follow, Repository, Star
+from github.models import Developer, Follow, ListProgress, Repository, Star
 
 logger = logging.getLogger(__name__)
 
@@ -221,15 +224,31 @@ STARRED = Relation(Star, "developer", "repository", "starred_synced_at")
 STARGAZERS = Relation(Star, "repository", "developer", "stargazers_synced_at")
 
 
-def store_list(client: GitHubClient, first: GitHubResponse, relation: Relation, owner, member_pks: Iterable):
+class ListRead(NamedTuple):
+    """A list read whole: its items and page 1 (whose validators to remember), or items None when page 1 was
+    unchanged and the list is skipped. `resumed` is the stored position the read started from, if any."""
+
+    items: list | None
+    first: GitHubResponse | None
+    resumed: ListProgress | None = None
+
+
+def store_list(client: GitHubClient, listed: ListRead, relation: Relation, owner, member_pks: Iterable):
     """Store what a list read whole gave, in one transaction: `owner`'s relation set replaced (`replace_edges`),
     the list marked read and its first page's validators remembered, so that a later 304 always vouches for a
     stored relation. Returns (edges added, edges removed)."""
     with transaction.atomic():
         added_removed = replace_edges(relation.model, relation.fixed, owner.pk, relation.member, member_pks)
         set_column(type(owner), owner.pk, relation.synced_field, timezone.now())
-        client.remember(first)
+        mark_read(client, listed)
     return added_removed
+
+
+def mark_read(client: GitHubClient, listed: ListRead) -> None:
+    """Within the transaction storing a list read whole: remember its page 1, forget where a read of it stopped."""
+    client.remember(listed.first)
+    if listed.resumed is not None:
+        ListProgress.objects.filter(pk=listed.resumed.pk).delete()
 
 
 # Reading lists.
@@ -245,27 +264,60 @@ def _list_is_fresh(synced_at):
     return synced_at is not None and timezone.now() - synced_at < interval
 
 
-def read_list(client: GitHubClient, path: str, *, trust_unchanged: bool):
-    """Read a whole list: (items, page 1 response), or (None, None) when it is unchanged and may be skipped.
+def read_list(client: GitHubClient, path: str, *, trust_unchanged: bool, resume: ListProgress | None = None):
+    """Read a whole list (a ListRead), continuing from `resume` when an earlier read stopped part-way.
 
     Page 1 is conditional when `trust_unchanged`; a 304 there skips the list. When the caller cannot trust
-    it (the parent's count moved, or the last whole read is too old) the list is read unconditionally.
+    it (the parent's count moved, or the last whole read is too old) the list is read unconditionally. With
+    `resume`, page 1 is conditional on the page 1 the stored part was read with: unchanged, the read goes on
+    from the page where it stopped; changed, it starts again from this page 1. A read stopped by an error
+    (the quota spent, GitHub failing) stores where it stopped before the error goes on up.
     GitHub serves only the first 400 pages of a repository's stargazers and answers 422 after them: what it
     shows is then the whole list there is to read.
     """
-    pages = client.list_pages(path, conditional_first_page=trust_unchanged)
+    pages = client.list_pages(path, conditional_first_page=trust_unchanged, resume=resume)
     first = next(pages)
+    if first.not_modified and resume is None:
+        return ListRead(None, None)
     if first.not_modified:
-        return None, None
-    items = list(first.data)
+        logger.info("%s: continuing after the %d items read before", path, len(resume.items))
+        items = list(resume.items)
+        first = GitHubResponse(200, None, first.url, resume.etag, resume.last_modified)
+    else:
+        items = list(first.data)
     try:
         for page in pages:
             items.extend(page.data)
     except GitHubError as error:
         if error.status != PAGINATION_LIMITED:
+            if error.url and not isinstance(error, NotFound):  # a list that is gone is not continued
+                _keep_progress(path, first, items, error.url)
             raise
         logger.info("%s: GitHub shows only the first %d items", path, len(items))
-    return items, first
+    return ListRead(items, first, resume)
+
+
+def _keep_progress(path: str, first: GitHubResponse, items: list, next_url: str) -> None:
+    """Store where the read of `path` stopped: at `next_url`, with `items` read from the page 1 `first`."""
+    ListProgress.objects.update_or_create(path=path, defaults={
+        "etag": first.etag, "last_modified": first.last_modified, "next_url": next_url,
+        "items": [_compact(item) for item in items]})
+    logger.info("%s: stopped after %d items, to continue from %s", path, len(items), next_url)
+
+
+def _compact(value):
+    """A list item without GitHub's URLs: most of a payload's size, and nothing a sync reads."""
+    if isinstance(value, dict):
+        return {key: _compact(item) for key, item in value.items() if key != "url" and not key.endswith("_url")}
+    return value
+
+
+def lists_in_progress(*prefixes: str) -> dict[str, ListProgress]:
+    """{path: where its read stopped} for the lists under these paths: one query for a whole sync."""
+    condition = Q()
+    for prefix in prefixes:
+        condition |= Q(path__startswith=prefix)
+    return {progress.path: progress for progress in ListProgress.objects.filter(condition)}
 
 
 def _path(*segments):
@@ -306,6 +358,7 @@ class ProfileSync:
         self.client = client
         self.result = SyncResult(login=login)
         self.developer = None
+        self.progress = {}
 
     def run(self) -> SyncResult:
         """Sync everything about the developer; a developer GitHub no longer has is marked gone."""
@@ -325,6 +378,8 @@ class ProfileSync:
             self.result.developers_written += 1
             counts_moved = self._moved_counts(before)
         self.result.login = self.developer.login
+        self.progress = lists_in_progress(_path("users", self.developer.login) + "/",
+                                          _path("repos", self.developer.login) + "/")
         self._sync_follow_lists(counts_moved)
         self._sync_starred()
         self._sync_owned_repositories("public_repos" in counts_moved)
@@ -343,31 +398,31 @@ class ProfileSync:
         for name, count_field, relation in (("followers", "followers_count", FOLLOWERS),
                                             ("following", "following_count", FOLLOWING)):
             trust = count_field not in counts_moved and _list_is_fresh(getattr(developer, relation.synced_field))
-            items, first = read_list(self.client, _path("users", developer.login, name), trust_unchanged=trust)
-            if items is None:
+            listed = self._read(_path("users", developer.login, name), trust)
+            if listed.items is None:
                 self.result.lists_skipped_unchanged += 1
                 continue
-            ids = upsert_stub_developers([_stub(user) for user in items], distance=distance)
-            self._count_edges(store_list(self.client, first, relation, developer, ids.values()))
+            ids = upsert_stub_developers([_stub(user) for user in listed.items], distance=distance)
+            self._count_edges(store_list(self.client, listed, relation, developer, ids.values()))
             self.result.developers_written += len(ids)
 
     def _sync_starred(self):
         developer = self.developer
         trust = _list_is_fresh(developer.starred_synced_at)  # GitHub reports no count of stars given
-        items, first = read_list(self.client, _path("users", developer.login, "starred"), trust_unchanged=trust)
-        if items is None:
+        listed = self._read(_path("users", developer.login, "starred"), trust)
+        if listed.items is None:
             self.result.lists_skipped_unchanged += 1
             return
-        ids = upsert_repositories(items, owner_distance=(developer.seed_distance or 0) + 1)
-        self._count_edges(store_list(self.client, first, STARRED, developer, ids.values()))
+        ids = upsert_repositories(listed.items, owner_distance=(developer.seed_distance or 0) + 1)
+        self._count_edges(store_list(self.client, listed, STARRED, developer, ids.values()))
         self.result.repositories_written += len(ids)
 
     def _sync_owned_repositories(self, count_moved):
         developer = self.developer
         trust = not count_moved and _list_is_fresh(developer.repositories_synced_at)
-        items, first = read_list(self.client, _path("users", developer.login, "repos"), trust_unchanged=trust)
-        if items is not None:
-            owned = [item for item in items if item["owner"]["id"] == developer.github_id]
+        listed = self._read(_path("users", developer.login, "repos"), trust)
+        if listed.items is not None:
+            owned = [item for item in listed.items if item["owner"]["id"] == developer.github_id]
             stored = {
                 row["github_id"]: row for row in
                 Repository.objects.filter(owner=developer).values("github_id", "stargazers_count", "gone_at")
@@ -378,7 +433,7 @@ class ProfileSync:
                 Repository.objects.filter(owner=developer, gone_at__isnull=True).exclude(pk__in=ids.values()).update(
                     gone_at=timezone.now())
                 set_column(Developer, developer.pk, "repositories_synced_at", timezone.now())
-                self.client.remember(first)
+                mark_read(self.client, listed)
             self.result.repositories_written += len(ids)
             moved = {item["id"] for item in owned
                      if item["id"] not in stored or stored[item["id"]]["stargazers_count"] != item["stargazers_count"]}
@@ -387,7 +442,10 @@ class ProfileSync:
             moved = set()
         for repository in Repository.objects.filter(owner=developer, gone_at__isnull=True).order_by("github_id"):
             self.result.add(sync_stargazers(self.client, repository, count_moved=repository.github_id in moved,
-                                        distance=(developer.seed_distance or 0) + 1))
+                                            distance=(developer.seed_distance or 0) + 1, progress=self.progress))
+
+    def _read(self, path: str, trust: bool) -> ListRead:
+        return read_list(self.client, path, trust_unchanged=trust, resume=self.progress.get(path))
 
     def _count_edges(self, added_removed):
         self.result.edges_added += added_removed[0]
@@ -397,17 +455,23 @@ class ProfileSync:
         return self.result.with_requests_of(self.client)
 
 
-def sync_stargazers(client: GitHubClient, repository: Repository, *, count_moved: bool, distance: int):
-    """Read a repository's stargazers and replace its star set (GitHub shows at most 40,000 of them)."""
+def sync_stargazers(client: GitHubClient, repository: Repository, *, count_moved: bool, distance: int,
+                    progress: dict[str, ListProgress] | None = None):
+    """Read a repository's stargazers and replace its star set (GitHub shows at most 40,000 of them).
+
+    `progress`: where reads of the sync's lists stopped (`lists_in_progress`), looked up here when not given.
+    """
     result = SyncResult(login=repository.full_name)
     owner_login, name = repository.full_name.split("/", 1)
     trust = not count_moved and _list_is_fresh(repository.stargazers_synced_at)
-    items, first = read_list(client, _path("repos", owner_login, name, "stargazers"), trust_unchanged=trust)
-    if items is None:
+    path = _path("repos", owner_login, name, "stargazers")
+    resume = (lists_in_progress(path) if progress is None else progress).get(path)
+    listed = read_list(client, path, trust_unchanged=trust, resume=resume)
+    if listed.items is None:
         result.lists_skipped_unchanged += 1
         return result
-    ids = upsert_stub_developers([_stub(user) for user in items], distance=distance)
-    added, removed = store_list(client, first, STARGAZERS, repository, ids.values())
+    ids = upsert_stub_developers([_stub(user) for user in listed.items], distance=distance)
+    added, removed = store_list(client, listed, STARGAZERS, repository, ids.values())
     result.developers_written, result.edges_added, result.edges_removed = len(ids), added, removed
     return result
 
@@ -476,14 +540,16 @@ def choose_discovery_batch(*, budget: int, limit: int) -> list[Developer]:
     """Whom to sync next, claimed so no other discovery run picks them while they are queued or running.
 
     Never-synced stubs nearest to the seeds first, then the developers synced longest ago (and not within
-    DISCOVERY_RESYNC_HOURS); as many as `limit` and the budget allow (each at its estimated cost).
+    DISCOVERY_RESYNC_HOURS); as many as `limit` and the budget allow (each at its estimated cost). While
+    there is any budget the first is chosen whatever it costs: a sync costlier than the budget starts with
+    what there is and continues later, so a window smaller than every candidate does not stop the crawl.
     """
     stubs, synced = discovery_queues()
     chosen, spent = [], 0
     with transaction.atomic():
         for developer in _candidates(stubs, synced, limit):
             cost = estimate_developer_cost(developer)
-            if spent + cost > budget:
+            if spent + cost > budget and (chosen or budget < 1):
                 break
             chosen.append(developer)
             spent += cost

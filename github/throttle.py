@@ -11,6 +11,7 @@ worker, and a rollback would hand back quota GitHub has already charged.
 """
 import math
 import random
+import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -29,6 +30,12 @@ CORE = "core"
 JITTER_SECONDS = (1.0, 60.0)
 # A rejected token is tried again after its reset, or after this long when its reset has already passed.
 REJECTED_RETRY = timedelta(hours=1)
+# Before a window's first request GitHub reports a reset that moves with the clock: a reset up to this many
+# seconds after the stored one can be the same window.
+RESET_DRIFT = 60
+# A row with no budget left before its reset is read again from GET /rate_limit (free) at most this often per
+# process: GitHub may have started a new window early, and with no request sent no header would tell.
+EXHAUSTED_RECHECK_SECONDS = 60.0
 
 Refresh = Callable[[str], None]
 
@@ -90,11 +97,15 @@ def allowed(row: RateLimit) -> int:
 
 
 def record(label: str, state: RateState) -> None:
-    """Fold a reading into the ledger, never rolling it back.
+    """Fold a reading into the ledger, never rolling it back within a window.
 
-    A reading of a later window replaces the row only once the stored window has ended by GitHub's clock;
+    A reading of a later window replaces the row once the stored window has ended by GitHub's clock;
     otherwise (same window, or a window that had not started when the row was read) `remaining` only goes
-    down, so in-flight reservations and older responses arriving late are never undone.
+    down, so in-flight reservations and older responses arriving late are never undone. One exception: GitHub
+    reports more remaining than the row, before the row's reset, with a reset that no drift of one window
+    explains (more than RESET_DRIFT later, or earlier and read after the row was last written, which a late
+    answer of an old window never is). GitHub then started another window early (GitHub Enterprise Server
+    restarts and reconfigurations do), and the ledger takes GitHub's window rather than waiting out its own.
     """
     fields = {
         "rate_limit": state.limit,
@@ -106,10 +117,14 @@ def record(label: str, state: RateState) -> None:
     # window only lowers it; a reading of an older window matches neither and changes nothing.
     later_window = Q(rate_reset_raw__lt=state.reset, rate_reset__lte=state.observed_at)
     same_window = Q(rate_reset_raw=state.reset) | Q(rate_reset_raw__lt=state.reset, rate_reset__gt=state.observed_at)
-    remaining = Case(When(later_window, then=Value(state.remaining)),
+    other_reset = (Q(rate_reset_raw__lt=state.reset - RESET_DRIFT)
+                   | Q(rate_reset_raw__gt=state.reset, updated__lt=state.observed_at))
+    moved_early = Q(rate_reset__gt=state.observed_at, rate_remaining__lt=state.remaining) & other_reset
+    remaining = Case(When(later_window | moved_early, then=Value(state.remaining)),
                      default=Least(F("rate_remaining"), Value(state.remaining)))
-    rows = RateLimit.objects.filter(later_window | same_window, credential=label, resource=state.resource)
-    if rows.update(**fields | {"rate_remaining": remaining}):
+    rows = RateLimit.objects.filter(later_window | same_window | moved_early, credential=label,
+                                    resource=state.resource)
+    if rows.update(**fields | {"rate_remaining": remaining, "updated": timezone.now()}):
         return
     RateLimit.objects.get_or_create(credential=label, resource=state.resource, defaults=fields)
 
@@ -229,7 +244,8 @@ def current_rows(labels: Sequence[str], refresh: Refresh, resource: str = CORE) 
     """The rows of `labels` in that order, each one missing or past its reset first re-read by `refresh`."""
     rows = _rows(labels, resource)
     now = timezone.now()
-    stale = [label for label in labels if label not in rows or rows[label].rate_reset <= now]
+    stale = [label for label in labels if label not in rows or rows[label].rate_reset <= now
+             or _recheck_due(rows[label])]
     if not stale:
         return [rows[label] for label in labels]
     if labels[0] not in rows and resource == CORE:
@@ -238,6 +254,24 @@ def current_rows(labels: Sequence[str], refresh: Refresh, resource: str = CORE) 
         refresh(label)
     rows = _rows(labels, resource)
     return [rows[label] for label in labels if label in rows]
+
+
+# (label, resource) -> when this process first found the row without budget (time.monotonic()), or last re-read it.
+_exhausted_since: dict[tuple[str, str], float] = {}
+
+
+def _recheck_due(row: RateLimit) -> bool:
+    """Whether to re-read a row that has had no budget for EXHAUSTED_RECHECK_SECONDS (a rejected one waits)."""
+    key = row.credential, row.resource
+    if allowed(row) >= 1 or row.rate_limit == 0:
+        _exhausted_since.pop(key, None)
+        return False
+    now = time.monotonic()
+    since = _exhausted_since.setdefault(key, now)
+    if now - since < EXHAUSTED_RECHECK_SECONDS:
+        return False
+    _exhausted_since[key] = now
+    return True
 
 
 def allowed_budget(*, client=None) -> int:
@@ -250,15 +284,17 @@ def allowed_budget(*, client=None) -> int:
 def can_start(estimated_cost: int, *, client=None) -> Decision:
     """Whether a task that needs about `estimated_cost` requests may start now; if not, when to try again.
 
-    A cost above what a whole window allows is capped at that: such a task starts on a full budget and
-    fails part-way with "API rate limit exceeded" instead of being postponed forever. When GitHub rejected
-    every credential the task starts too, and fails loudly with BadCredentials rather than waiting.
+    A cost above what a whole window allows starts with whatever budget there is: it spans windows anyway
+    (its lists continue where they stopped, github/sync.py), and waiting for a full window would wait
+    forever while anyone else spends on the token. When GitHub rejected every credential the task starts
+    too, and fails loudly with BadCredentials rather than waiting.
     """
     with _client(client) as github:
         rows = current_rows(github.labels, github.refresh_rate_limit)
     budget = sum(max(0, allowed(row)) for row in rows)
     capacity = sum(max(0, row.rate_limit - quota_floor(row.rate_limit)) for row in rows)
-    if budget >= max(1, min(estimated_cost, capacity)) or all(row.rate_limit == 0 for row in rows):
+    needed = estimated_cost if estimated_cost <= capacity else 1
+    if budget >= max(1, needed) or all(row.rate_limit == 0 for row in rows):
         return Decision(can_start=True, allowed=budget)
     now = timezone.now()
     earliest_reset = min((row.rate_reset for row in rows), default=now)

@@ -60,6 +60,13 @@ def duplicate_rows() -> dict:
             "stars": duplicated(Star.objects, "developer", "repository")}
 
 
+def dangling_edges() -> dict:
+    """Edges to a row that is not there (the foreign keys forbid it; this proves it after the fact)."""
+    developers, repositories = Developer.objects.values("pk"), Repository.objects.values("pk")
+    return {"follows": Follow.objects.exclude(follower__in=developers, followee__in=developers).count(),
+            "stars": Star.objects.exclude(developer__in=developers, repository__in=repositories).count()}
+
+
 def check_against_world(world) -> list[str]:
     """Differences between every synced developer's stored relations and the world's (empty when none).
 

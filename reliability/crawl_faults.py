@@ -41,6 +41,9 @@ PYTHON = sys.executable
 SERVER_URL = "postgres://postgres@127.0.0.1:5432"
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 TOKENS = "reliability-token-a,reliability-token-b"
+# Task states that must not outlast the crawl: a killed worker's task is redelivered and ends, a postponed one
+# runs at its ETA.
+UNFINISHED = {"PENDING", "STARTED", "RETRY", "POSTPONED"}
 PART_WAY = '"exc_type": "HttpErrorException", "exc_message": ["API rate limit exceeded"]'
 
 
@@ -140,19 +143,19 @@ def restart_postgresql():
     return round(time.monotonic() - started, 1)
 
 
-class Chaos(threading.Thread):
-    """Kills a worker every 2-8 s (random) until `kills` kills; restarts RabbitMQ after the third kill and
-    PostgreSQL after the sixth when asked."""
+class Chaos(threading.Thread):  # pylint: disable=too-many-instance-attributes  # its settings, then its state
+    """Kills a worker every `interval` seconds (random between the two) until `kills` kills; restarts RabbitMQ
+    after the third kill and PostgreSQL after the sixth when asked."""
 
-    def __init__(self, workers, kills, restart_services, seed):
+    def __init__(self, workers, kills, restart_services, seed, interval=(2.0, 8.0)):  # pylint: disable=too-many-arguments
         super().__init__(daemon=True)
-        self.workers, self.kills, self.restart_services = workers, kills, restart_services
+        self.workers, self.kills, self.restart_services, self.interval = workers, kills, restart_services, interval
         self.rng = random.Random(seed)
         self.done = threading.Event()
         self.events = []
 
     def run(self):
-        while self.workers.kills < self.kills and not self.done.wait(self.rng.uniform(2, 8)):
+        while self.workers.kills < self.kills and not self.done.wait(self.rng.uniform(*self.interval)):
             self.workers.kill_one(self.rng)
             if self.restart_services and self.workers.kills == 3:
                 self.events.append({"rabbitmq_restart_seconds": restart_rabbitmq()})
@@ -169,7 +172,7 @@ def run_phase(args):
     import django  # pylint: disable=import-outside-toplevel
     import psycopg2  # pylint: disable=import-outside-toplevel
 
-    admin = psycopg2.connect(f"{SERVER_URL}/postgres")
+    admin = psycopg2.connect(f"{args.server_url}/postgres")
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
@@ -189,7 +192,8 @@ def run_phase(args):
     log_dir = Path(args.log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     workers = Workers(args.workers, dict(os.environ), log_dir)
-    chaos = Chaos(workers, args.kills, args.restart_services, args.chaos_seed) if args.kills else None
+    chaos = (Chaos(workers, args.kills, args.restart_services, args.chaos_seed, args.kill_interval)
+             if args.kills else None)
     world = RemoteWorld(os.environ["GITHUB_API_URL"])
     try:
         if chaos:
@@ -212,17 +216,17 @@ def _outcome_report(args, world, log_dir):
     # pylint: disable=import-outside-toplevel
     from django_celery_results.models import TaskResult
 
-    from reliability.canonical import canonical_dump, check_against_world, digest, duplicate_rows, summary
+    from reliability import canonical
     from reliability.crawl import failed_tasks
 
-    dump = canonical_dump()
+    dump = canonical.canonical_dump()
     Path(args.dump).write_text(json.dumps(dump), encoding="utf-8")
     stats = world.session.get(f"{world.base_url}/_simulator/stats", timeout=30).json()
     logs = [path.read_text(encoding="utf-8") for path in log_dir.glob("*.log")]
     return {
-        "database": args.database, "digest": digest(dump), "rows": summary(dump),
-        "failed_tasks": failed_tasks(), "duplicates": duplicate_rows(),
-        "world_differences": check_against_world(world)[:20],
+        "database": args.database, "digest": canonical.digest(dump), "rows": canonical.summary(dump),
+        "failed_tasks": failed_tasks(), "duplicates": canonical.duplicate_rows(),
+        "dangling_edges": canonical.dangling_edges(), "world_differences": canonical.check_against_world(world)[:20],
         "task_states": {state: TaskResult.objects.filter(status=state).count()
                         for state in TaskResult.objects.values_list("status", flat=True).distinct()},
         "celery_retries_logged": sum(log.count(" retry: Retry in ") for log in logs),
@@ -236,14 +240,16 @@ def phase(args, name, *, faults=False, quota=False, kills=0):
     """Run one phase in a subprocess against its own simulator; its report."""
     simulator, base_url = start_simulator(args, faults=faults, quota=quota)
     stamp = f"{args.run_id}-{name}"
+    database = f"{args.database_prefix}_{name}"
     env = {
         **os.environ, "DJANGO_SETTINGS_MODULE": "reliability.settings", "RELIABILITY_QUEUE": f"gom9k-rel-{stamp}",
-        "DATABASE_URL": f"{SERVER_URL}/gom9k_rel_{name}", "CELERY_BROKER_URL": AMQP_URL,
+        "DATABASE_URL": f"{args.server_url}/{database}", "CELERY_BROKER_URL": args.broker_url,
         "GITHUB_API_URL": base_url, "GITHUB_API_KEY": TOKENS, "DISCOVERY_BATCH_SIZE": str(args.batch),
         "SECRET_KEY": os.environ.get("SECRET_KEY", "reliability-run-" + "x" * 40), "LOG_LEVEL": "INFO",
         "DATABASE_CONN_MAX_AGE": "0",
     }
-    command = [PYTHON, "-m", "reliability.crawl_faults", "--phase", "--database", f"gom9k_rel_{name}",
+    command = [PYTHON, "-m", "reliability.crawl_faults", "--phase", "--database", database,
+               "--server-url", args.server_url, "--kill-interval", ",".join(map(str, args.kill_interval)),
                "--dump", str(Path(args.log_root) / f"{name}.dump.json"), "--log-dir", str(Path(args.log_root) / name),
                "--workers", str(args.workers), "--kills", str(kills), "--timeout", str(args.timeout),
                "--chaos-seed", str(args.chaos_seed)]
@@ -264,6 +270,13 @@ def phase(args, name, *, faults=False, quota=False, kills=0):
     return report
 
 
+def _interval(text):
+    low, high = (float(value) for value in text.split(","))
+    if not 0 < low <= high:
+        raise argparse.ArgumentTypeError(f"MIN,MAX with 0 < MIN <= MAX, got {text!r}")
+    return low, high
+
+
 def main(argv=None):
     """Parse the options; run the phases (or, with --phase, one phase in this process)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
@@ -278,6 +291,11 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=25, help="DISCOVERY_BATCH_SIZE")
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--chaos-seed", type=int, default=1)
+    parser.add_argument("--kill-interval", type=_interval, default=(2.0, 8.0),
+                        help="seconds between two SIGKILLs, drawn between MIN,MAX (default 2,8)")
+    parser.add_argument("--server-url", default=SERVER_URL, help="PostgreSQL server (each phase creates its database)")
+    parser.add_argument("--database-prefix", default="gom9k_rel", help="phase databases are PREFIX_<phase>")
+    parser.add_argument("--broker-url", default=AMQP_URL, help="RabbitMQ (each phase uses a queue of its own)")
     parser.add_argument("--phases", default="reference,faults,quota")
     parser.add_argument("--log-root", default=str(BASE_DIR / "var" / "reliability"))
     parser.add_argument("--phase", action="store_true", help=argparse.SUPPRESS)
@@ -308,6 +326,8 @@ def main(argv=None):
                                for name, report in reports.items()),
         "no_duplicates": all(not any(report["duplicates"].values()) for report in reports.values()),
         "relations_equal_the_world": all(not report["world_differences"] for report in reports.values()),
+        "no_dangling_edges": all(not any(report["dangling_edges"].values()) for report in reports.values()),
+        "no_task_left_unfinished": all(not set(report["task_states"]) & UNFINISHED for report in reports.values()),
     }
     print(json.dumps({"started": started.isoformat(), "machine": machine,
                       "arguments": {k: v for k, v in vars(args).items() if v is not None},

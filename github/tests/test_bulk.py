@@ -99,3 +99,12 @@ def test_unchanged_rows_are_not_rewritten_and_still_answer_their_keys():
     if before is not None:
         after = row_versions()
         assert after[1] == before[1] and after[2] != before[2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_ids_with_one_name_in_a_batch_leave_it_to_the_later_one():
+    """An account renamed while its list was read, and its login taken by another: the later row is the newer
+    holder; the earlier one keeps its id under a placeholder and nothing is lost."""
+    ids = stubs((1, "alice", "User"), (3, "carol", "User"), (2, "Alice", "User"))
+    assert len(ids) == 3
+    assert {row.github_id: row.login for row in Developer.objects.all()} == {1: "~1", 2: "Alice", 3: "carol"}

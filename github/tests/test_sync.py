@@ -247,3 +247,31 @@ def test_stargazers_past_the_pages_github_serves_end_the_list(start_simulator):
     assert Star.objects.filter(repository__github_id=7).count() == 200
     assert Repository.objects.get(github_id=7).stargazers_synced_at is not None
     assert not result.gone
+
+
+def test_a_rename_inside_one_list_keeps_both_accounts_and_the_sync_succeeds(start_simulator, monkeypatch):
+    """fan0 (page 1) renames itself and fan150 (page 2) takes the login while the list is read: the list holds
+    two ids with one login. The later holder gets it, fan0's account keeps its edge and is found by id later."""
+    users = [{"login": "hub", "id": 1}] + [{"login": f"fan{n}", "id": 100 + n} for n in range(160)]
+    world = World.from_dict({"users": users, "follows": [[f"fan{n}", "hub"] for n in range(160)]})
+    start_simulator(world)
+    original_get = GitHubClient.get
+
+    def get(self, path_or_url, **options):
+        response = original_get(self, path_or_url, **options)
+        if path_or_url.startswith("/users/hub/followers"):
+            world.rename_user("fan0", "fan-zero")
+            world.rename_user("fan150", "fan0")
+        return response
+
+    monkeypatch.setattr(GitHubClient, "get", get)
+    result = run_sync("hub")
+    monkeypatch.setattr(GitHubClient, "get", original_get)
+    assert not result.gone
+    hub = Developer.objects.get(github_id=1)
+    assert Developer.objects.filter(following=hub).count() == 160
+    assert Developer.objects.get(github_id=250).login == "fan0"
+    renamed = Developer.objects.get(github_id=100)
+    assert renamed.login == "~100"
+    run_sync(renamed.login)  # not a login GitHub could have: found again by id
+    assert Developer.objects.get(github_id=100).login == "fan-zero"

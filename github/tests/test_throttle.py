@@ -92,6 +92,22 @@ class TestRecord:
         throttle.record("a", reading(99, stored_reset + 3600, observed_at=github_now))
         assert row().rate_remaining == 99
 
+    def test_github_starting_a_window_early_is_trusted(self):
+        """A GitHub Enterprise Server restart mid-window: GitHub's headers show more left, with another reset."""
+        reset = epoch(3000)
+        throttle.record("a", reading(0, reset))
+        throttle.record("a", reading(97, reset + 600))  # a restart 600 s after the stored window opened
+        assert (row().rate_remaining, row().rate_reset_raw) == (97, reset + 600)
+        throttle.record("a", reading(5, reset + 600))
+        throttle.record("a", reading(99, reset - 1800, observed_at=timezone.now() + timedelta(seconds=1)))
+        assert (row().rate_remaining, row().rate_reset_raw) == (99, reset - 1800)  # reconfigured: shorter window
+
+    def test_a_late_answer_of_an_old_window_with_more_left_changes_nothing(self):
+        reset = epoch(3600)
+        throttle.record("a", reading(10, reset))
+        throttle.record("a", reading(50, reset - 3600, observed_at=timezone.now() - timedelta(minutes=1)))
+        assert (row().rate_remaining, row().rate_reset_raw) == (10, reset)
+
 
 class TestBudget:
     """The quota fraction, reservations and which credential pays."""
@@ -217,10 +233,14 @@ class TestCanStart:
         client = self.Client(FakeGitHub(a=reading(60, epoch(3600), limit=60)))
         assert throttle.can_start(10, client=client).can_start
 
-    def test_a_task_bigger_than_a_window_starts_on_a_full_budget(self):
+    def test_a_task_bigger_than_a_window_starts_with_what_there_is(self):
+        """Another application spending on the token keeps the budget below a full window for ever."""
         client = self.Client(FakeGitHub(a=reading(60, epoch(3600), limit=60)))
         assert throttle.can_start(1000, client=client).can_start
-        RateLimit.objects.update(rate_remaining=59)
+        RateLimit.objects.update(rate_remaining=2)
+        assert throttle.can_start(1000, client=client).can_start
+        assert not throttle.can_start(3, client=client).can_start  # fits in a window: waits for enough
+        RateLimit.objects.update(rate_remaining=0)
         assert not throttle.can_start(1000, client=client).can_start
 
     def test_at_least_one_request_is_needed(self):
@@ -355,3 +375,22 @@ class TestLedgerWithTheSimulator:
         row = RateLimit.objects.get()
         assert (row.credential, row.rate_limit, row.rate_remaining) == ("anonymous", 60, 0)
         assert row.rate_reset + timedelta(seconds=1) <= decision.retry_at <= row.rate_reset + timedelta(seconds=60)
+
+    @pytest.mark.django_db(transaction=True)
+    @pytest.mark.parametrize("spent", [7, 10])
+    def test_a_restarted_github_with_a_new_window_is_trusted_not_waited_for(self, start_simulator, world,
+                                                                            monkeypatch, spent):
+        """GitHub restarts (here reconfigured to shorter windows) while the ledger thinks its window has an hour
+        left: the next answer's headers (some budget left) or GET /rate_limit (none left) bring GitHub's window."""
+        monkeypatch.setattr(throttle, "EXHAUSTED_RECHECK_SECONDS", 0.0, raising=False)
+        start_simulator(world, rate_limit=10)
+        with GitHubClient() as github:
+            assert fetch(github, spent) == spent
+        old_reset = RateLimit.objects.get().rate_reset_raw
+        time.sleep(1.1)  # GitHub's Date header counts whole seconds: its next answer is dated after the row
+        restarted = start_simulator(world, rate_limit=10, window_seconds=600)
+        with GitHubClient() as github:
+            assert fetch(github, 5) == 5
+        row_now = RateLimit.objects.get()
+        assert row_now.rate_reset_raw < old_reset and row_now.rate_remaining == 5
+        assert quota_counted(restarted) == 5
