@@ -8,8 +8,19 @@ from rest_framework.routers import DefaultRouter
 from github.api import views
 from github.api.schema import API_INFO
 from github.api.tasks import TaskViewSet
+from github.dashboard import dashboard
 
-router = DefaultRouter()
+
+class Router(DefaultRouter):
+    """DRF's router, whose API root also links the dashboard."""
+
+    def get_api_root_view(self, api_urls=None):
+        view = super().get_api_root_view(api_urls)
+        view.view_initkwargs["api_root_dict"]["dashboard"] = "dashboard"  # the name the root reverses
+        return view
+
+
+router = Router()
 router.register("developers", views.DeveloperViewSet, basename="developer")
 router.register("repositories", views.RepositoryViewSet, basename="repository")
 router.register("rate_limit", views.RateLimitViewSet, basename="ratelimit")
@@ -22,5 +33,6 @@ urlpatterns = [
     # The documentation pages are for people in a browser: anonymous visitors are sent to the login page.
     path("swagger/", login_required(SchemaView.with_ui("swagger", cache_timeout=0)), name="schema-swagger-ui"),
     path("redoc/", login_required(SchemaView.with_ui("redoc", cache_timeout=0)), name="schema-redoc"),
+    path("dashboard/", dashboard, name="dashboard"),
     *router.urls,
 ]
