@@ -22,7 +22,7 @@ def _chart(title, series, *, y_title=""):
     """A time-series line chart of `series` ({name: [(datetime, value), ...]}) as inline SVG markup."""
     chart = pygal.DateTimeLine(
         title=title, y_title=y_title, style=STYLE, js=[], disable_xml_declaration=True, width=640, height=320,
-        show_dots=False, stroke_style={"width": 2.5}, legend_at_bottom=True, legend_at_bottom_columns=3,
+        dots_size=2, stroke_style={"width": 2.5}, legend_at_bottom=True, legend_at_bottom_columns=3,
         truncate_legend=-1, x_label_rotation=0, show_minor_x_labels=False, x_labels_major_count=6,
         x_value_formatter=lambda moment: moment.strftime("%H:%M"), value_formatter=lambda value: f"{value:,.0f}",
         no_data_text="no snapshots yet", include_x_axis=True, allow_interruptions=True,
