@@ -18,13 +18,18 @@ STYLE = Style(background="white", plot_background="white", font_family="system-u
               label_font_size=12, major_label_font_size=12, legend_font_size=13, title_font_size=15)
 
 
-def _chart(title, series, *, y_title=""):
+def _count(value):
+    """A y-axis label: whole counts only (a chart of small counts would repeat '1' at 0.2 steps)."""
+    return f"{value:,.0f}" if float(value).is_integer() else ""
+
+
+def _chart(title, series, *, y_title="", legend_columns=3):
     """A time-series line chart of `series` ({name: [(datetime, value), ...]}) as inline SVG markup."""
     chart = pygal.DateTimeLine(
         title=title, y_title=y_title, style=STYLE, js=[], disable_xml_declaration=True, width=640, height=320,
-        dots_size=2, stroke_style={"width": 2.5}, legend_at_bottom=True, legend_at_bottom_columns=3,
+        dots_size=2, stroke_style={"width": 2.5}, legend_at_bottom=True, legend_at_bottom_columns=legend_columns,
         truncate_legend=-1, x_label_rotation=0, show_minor_x_labels=False, x_labels_major_count=6,
-        x_value_formatter=lambda moment: moment.strftime("%H:%M"), value_formatter=lambda value: f"{value:,.0f}",
+        x_value_formatter=lambda moment: moment.strftime("%H:%M"), value_formatter=_count,
         no_data_text="no snapshots yet", include_x_axis=True, allow_interruptions=True,
     )
     for name, points in series.items():
@@ -81,7 +86,7 @@ def quota(snapshots):
         series[f"{name} spent"] = [(at, rows[key]["spent"] if key in rows else None) for at, rows in by_key]
         series[f"{name} allowed"] = [(at, rows[key]["allowed_per_window"] if key in rows else None)
                                      for at, rows in by_key]
-    return _chart("Quota per token and bucket (this hour's window)", series, y_title="requests")
+    return _chart("Quota per token and bucket (this hour's window)", series, y_title="requests", legend_columns=2)
 
 
 def all_charts(snapshots):
