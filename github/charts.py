@@ -92,4 +92,3 @@ def quota(snapshots):
 def all_charts(snapshots):
     """Every chart of the dashboard, in page order."""
     return [growth(snapshots), edges(snapshots), quota(snapshots), tasks(snapshots), frontier(snapshots)]
-

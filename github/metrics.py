@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.http import HttpResponse
+from drf_yasg.utils import swagger_auto_schema
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from rest_framework import permissions
@@ -81,6 +82,7 @@ class MetricsPermission(permissions.IsAuthenticated):
         return settings.METRICS_PUBLIC or super().has_permission(request, view)
 
 
+@swagger_auto_schema(method="get", auto_schema=None)  # for Prometheus, not part of the documented API
 @api_view(["GET"])
 @permission_classes([MetricsPermission])
 @renderer_classes([PrometheusTextRenderer])

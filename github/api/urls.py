@@ -2,7 +2,8 @@
 from django.contrib.auth.decorators import login_required
 from django.urls import path, re_path
 from drf_yasg.views import get_schema_view
-from rest_framework import permissions
+from rest_framework import permissions, routers
+from rest_framework.reverse import reverse
 from rest_framework.routers import DefaultRouter
 
 from github.api import views
@@ -11,16 +12,17 @@ from github.api.tasks import TaskViewSet
 from github.dashboard import dashboard
 
 
-class Router(DefaultRouter):
-    """DRF's router, whose API root also links the dashboard."""
+class APIRootView(routers.APIRootView):
+    """DRF's API root, also linking the dashboard."""
 
-    def get_api_root_view(self, api_urls=None):
-        view = super().get_api_root_view(api_urls)
-        view.view_initkwargs["api_root_dict"]["dashboard"] = "dashboard"  # the name the root reverses
-        return view
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response.data["dashboard"] = reverse("dashboard", request=request)
+        return response
 
 
-router = Router()
+router = DefaultRouter()
+router.APIRootView = APIRootView
 router.register("developers", views.DeveloperViewSet, basename="developer")
 router.register("repositories", views.RepositoryViewSet, basename="repository")
 router.register("rate_limit", views.RateLimitViewSet, basename="ratelimit")

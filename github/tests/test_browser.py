@@ -31,8 +31,7 @@ from github import dashboard
 from github import status as crawl_status
 from github.api.filters import DeveloperFilter, RepositoryFilter
 from github.models import CrawlSnapshot, Developer, Follow, RateLimit, Repository, Star
-from github.tests.factories import (DeveloperFactory, FollowFactory, RepositoryFactory, StarFactory,
-                                    StubDeveloperFactory)
+from github.tests.factories import DeveloperFactory, FollowFactory, RepositoryFactory, StarFactory, StubDeveloperFactory
 
 CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")

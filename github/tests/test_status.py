@@ -18,8 +18,7 @@ from github import dashboard, status
 from github.client import credentials_from
 from github.models import CrawlSnapshot, Developer, RateLimit
 from github.tasks import crawl_snapshot, heart_beat_task
-from github.tests.factories import (DeveloperFactory, FollowFactory, RepositoryFactory, StarFactory,
-                                    StubDeveloperFactory)
+from github.tests.factories import DeveloperFactory, FollowFactory, RepositoryFactory, StarFactory, StubDeveloperFactory
 from github.tests.test_sync import TINY_WORLD
 from github_simulator import World
 
@@ -80,8 +79,8 @@ def test_big_tables_are_estimated_from_postgresql_statistics_not_counted(crawl, 
 
 def test_tasks_by_state_and_the_latest_failures_with_their_messages():
     task_result(states.STARTED)
-    task_result(POSTPONED := status.POSTPONED)
-    task_result(POSTPONED)
+    task_result(status.POSTPONED)
+    task_result(status.POSTPONED)
     task_result(states.FAILURE, done=timezone.now() - timedelta(hours=1),
                 traceback="Traceback ...\ngithub.client.TransientError: 502 from GitHub")
     task_result(states.FAILURE, traceback="Traceback ...\nHttpErrorException: API rate limit exceeded")
