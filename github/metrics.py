@@ -8,11 +8,10 @@ from datetime import datetime
 
 from django.conf import settings
 from django.http import HttpResponse
-from drf_yasg.utils import swagger_auto_schema
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from rest_framework import permissions
-from rest_framework.decorators import api_view, permission_classes, renderer_classes
+from rest_framework.decorators import api_view, permission_classes, renderer_classes, schema
 from rest_framework.renderers import BaseRenderer
 
 from github import status
@@ -82,10 +81,10 @@ class MetricsPermission(permissions.IsAuthenticated):
         return settings.METRICS_PUBLIC or super().has_permission(request, view)
 
 
-@swagger_auto_schema(method="get", auto_schema=None)  # for Prometheus, not part of the documented API
 @api_view(["GET"])
 @permission_classes([MetricsPermission])
 @renderer_classes([PrometheusTextRenderer])
+@schema(None)  # for Prometheus, not part of the documented API (nor of its paths' common prefix)
 def metrics(request):  # pylint: disable=unused-argument
     """The crawl's metrics in Prometheus' text exposition format."""
     registry = CollectorRegistry(auto_describe=False)

@@ -97,7 +97,7 @@ def _queue_length(broker, name) -> int:
 
 def task_counts(*, broker: bool = True) -> dict:
     """Tasks by state: queued (broker), running, postponed, retrying, failed, succeeded (stored results)."""
-    by_status = dict(TaskResult.objects.filter(status__in=TASK_STATES).values_list("status")
+    by_status = dict(TaskResult.objects.filter(status__in=TASK_STATES).values("status")
                      .annotate(count=Count("id")).values_list("status", "count"))
     counts = {"queued": queued_tasks() if broker else None}
     counts.update({name: by_status.get(state, 0) for state, name in TASK_STATES.items()})
