@@ -32,6 +32,7 @@ from github import status as crawl_status
 from github.api.filters import DeveloperFilter, RepositoryFilter
 from github.models import CrawlSnapshot, Developer, Follow, RateLimit, Repository, Star
 from github.tests.factories import DeveloperFactory, FollowFactory, RepositoryFactory, StarFactory, StubDeveloperFactory
+from github.tests.test_status import purge_queues
 
 CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -412,6 +413,7 @@ def test_dashboard_draws_the_crawl_and_refreshes_by_itself(browser, graph, reade
     Follow.objects.bulk_create(Follow(follower=developer, followee=graph["octocat"]) for developer in others)
     Star.objects.bulk_create(Star(developer=developer, repository=graph["spoon_knife"]) for developer in others[:30])
     StubDeveloperFactory.create_batch(12)
+    purge_queues()  # nothing queued: the dashboard says why nothing happens
     crawl_history()
     reset = now + timedelta(minutes=25)
     RateLimit.objects.create(credential="token-3f2a9c1b7d4e", rate_limit=5000, rate_remaining=1800,
