@@ -206,9 +206,11 @@ def rates(later: CrawlSnapshot, earlier: CrawlSnapshot | None) -> dict:
     if earlier is None or later.taken_at <= earlier.taken_at:
         return {"developers_profiled": None, "edges": None, "requests": None}
     hours = (later.taken_at - earlier.taken_at).total_seconds() / 3600
-    spent_before = {(row["credential"], row["resource"], row["reset"]): row["spent"] for row in earlier.quotas}
-    # Spent in each core window since `earlier`; a window that began since counts from zero.
-    spent = sum(row["spent"] - spent_before.get((row["credential"], row["resource"], row["reset"]), 0)
+    # Spent in each core window since `earlier`: the row's window then had not ended yet (its reset drifts by
+    # seconds before a window's first request, so the reset itself is no key), else a new window counts from 0.
+    before = {row["credential"]: row for row in core_quotas(earlier)
+              if datetime.fromisoformat(row["reset"]) > later.taken_at}
+    spent = sum(row["spent"] - before[row["credential"]]["spent"] if row["credential"] in before else row["spent"]
                 for row in core_quotas(later))
     return {
         "developers_profiled": (later.profiled - earlier.profiled) / hours,

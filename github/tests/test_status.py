@@ -167,12 +167,16 @@ def test_eta_at_the_quota_or_at_discoverys_pace(settings):
 
 
 def test_rates_between_snapshots():
-    reset = timezone.now().isoformat()
-    quota = {"credential": "t", "resource": "core", "reset": reset, "spent": 100}
-    earlier = snapshot_with(taken_at=timezone.now() - timedelta(minutes=30), quotas=[quota])
-    later = snapshot_with(profiled=15, follows=120, stars=27, quotas=[quota | {"spent": 400}])
+    now = timezone.now()
+    window = {"credential": "t", "resource": "core", "reset": (now + timedelta(minutes=10)).isoformat()}
+    earlier = snapshot_with(taken_at=now - timedelta(minutes=30), quotas=[window | {"spent": 100}])
+    later = snapshot_with(taken_at=now, profiled=15, follows=120, stars=27, quotas=[window | {"spent": 400}])
     assert status.rates(later, earlier) == pytest.approx(
         {"developers_profiled": 20, "edges": 240, "requests": 600}, rel=1e-3)
+    # The earlier window ended in between: what the new one spent so far.
+    ended = {"credential": "t", "resource": "core", "reset": (now - timedelta(minutes=5)).isoformat()}
+    earlier.quotas = [ended | {"spent": 4000}]
+    assert status.rates(later, earlier)["requests"] == pytest.approx(800)
     assert status.rates(later, None)["requests"] is None
 
 
