@@ -4,6 +4,7 @@ With no variables at all the service runs embedded: SQLite and Celery's filesyst
 Production sets DATABASE_URL, CELERY_BROKER_URL (or CLOUDAMQP_URL), SECRET_KEY and ALLOWED_HOSTS.
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -269,7 +270,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=os.environ.get("DISCOVERY_SCHEDULE_MINUTE", "0")),
     },
     "heart-beat": {"task": "github.tasks.heart_beat_task", "schedule": crontab()},
+    "crawl-snapshot": {"task": "github.tasks.crawl_snapshot",
+                       "schedule": timedelta(minutes=env_number("SNAPSHOT_INTERVAL_MINUTES", 5.0, float))},
 }
+# The dashboard's history (github/status.py): snapshots older than this are deleted by the snapshot task.
+SNAPSHOT_KEEP_DAYS = env_number("SNAPSHOT_KEEP_DAYS", 30.0, float)
+# /metrics answers without a login when on (a Prometheus on a private network); otherwise it is protected like
+# the API (session, basic or token authentication).
+METRICS_PUBLIC = env_bool("METRICS_PUBLIC")
 
 # GitHub access (see github/client.py and github/throttle.py).
 GITHUB_API_URL = os.environ.get("GITHUB_API_URL", "https://api.github.com").rstrip("/")

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from github.metrics import metrics
 from github.views import health
 
 handler400 = "github.views.bad_request"
@@ -14,5 +15,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     path("health/", health, name="health"),
+    path("metrics", metrics, name="metrics"),
     path("", RedirectView.as_view(url="/github/", permanent=False)),
 ]

@@ -280,3 +280,27 @@ class ListProgress(models.Model):
 
     def __str__(self):
         return f"{self.path}: {len(self.items)} items read"
+
+
+class CrawlSnapshot(models.Model):
+    """The crawl's status at one moment (github/status.py), taken by a beat task every SNAPSHOT_INTERVAL_MINUTES
+    and kept SNAPSHOT_KEEP_DAYS: the dashboard's history, read without counting the big tables on a page view."""
+
+    taken_at = models.DateTimeField(db_index=True)
+    developers = models.BigIntegerField(help_text="Stored, stubs included (PostgreSQL's estimate when large)")
+    profiled = models.BigIntegerField(help_text="Profile read at least once")
+    fully_synced = models.BigIntegerField(help_text="Profile and all four lists read")
+    repositories = models.BigIntegerField()
+    follows = models.BigIntegerField()
+    stars = models.BigIntegerField()
+    never_synced = models.BigIntegerField(help_text="Frontier: stubs discovery has yet to sync")
+    due_for_resync = models.BigIntegerField(help_text="Frontier: synced longer than DISCOVERY_RESYNC_HOURS ago")
+    tasks = models.JSONField(default=dict, help_text="Tasks by state: queued, running, postponed, ...")
+    quotas = models.JSONField(default=list, help_text="Ledger rows: credential label, resource, limit, remaining")
+    failures = models.JSONField(default=list, help_text="The latest failed tasks and their messages")
+
+    class Meta:
+        ordering = ["-taken_at"]
+
+    def __str__(self):
+        return f"snapshot {self.taken_at:%Y-%m-%d %H:%M:%S}"

@@ -79,3 +79,18 @@ def starred_by(developer):
 def stargazers_of(repository):
     """The developers who starred `repository`."""
     return Developer.objects.filter(pk__in=Star.objects.filter(repository=repository).values("developer_id"))
+
+
+# The dashboard's top lists: by the counts GitHub reports until the rank is computed.
+TOP_DEVELOPERS_ORDER = F("followers_count").desc(nulls_last=True)
+TOP_REPOSITORIES_ORDER = F("stargazers_count").desc()
+
+
+def top_developers(limit=10):
+    """The developers who matter most in the crawled graph (the ordering reads its index)."""
+    return Developer.objects.order_by(TOP_DEVELOPERS_ORDER, "github_id")[:limit]
+
+
+def top_repositories(limit=10):
+    """The repositories that matter most in the crawled graph."""
+    return Repository.objects.select_related("owner").order_by(TOP_REPOSITORIES_ORDER, "github_id")[:limit]

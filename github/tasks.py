@@ -15,12 +15,12 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from github import sync, throttle
+from github import status, sync, throttle
 from github.client import GitHubClient, HttpErrorException, RateLimitExhausted, SecondaryRateLimit, TransientError
+from github.status import POSTPONED
 
 logger = get_task_logger(__name__)
 
-POSTPONED = "POSTPONED"
 # RabbitMQ closes a channel holding an unacknowledged message longer than its consumer timeout (30 minutes by
 # default), and a task waiting for its ETA is such a message: a longer wait is taken in several hops.
 MAX_POSTPONE_HOP = timedelta(minutes=20)
@@ -118,6 +118,13 @@ def discovery_scraper():
         transaction.on_commit(lambda login=login: full_profile_sync.delay(login))
     logger.info("discovery queued %d developers (allowed budget %d): %s", len(logins), budget, ", ".join(logins))
     return {"queued": logins, "allowed_budget": budget}
+
+
+@shared_task
+def crawl_snapshot():
+    """Record the crawl's status for the dashboard and /metrics, and drop snapshots past SNAPSHOT_KEEP_DAYS."""
+    snapshot = status.take_snapshot()
+    return {"taken_at": snapshot.taken_at.isoformat(), "pruned": status.prune_snapshots()}
 
 
 @shared_task

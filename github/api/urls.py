@@ -2,14 +2,27 @@
 from django.contrib.auth.decorators import login_required
 from django.urls import path, re_path
 from drf_yasg.views import get_schema_view
-from rest_framework import permissions
+from rest_framework import permissions, routers
+from rest_framework.reverse import reverse
 from rest_framework.routers import DefaultRouter
 
 from github.api import views
 from github.api.schema import API_INFO
 from github.api.tasks import TaskViewSet
+from github.dashboard import dashboard
+
+
+class APIRootView(routers.APIRootView):
+    """DRF's API root, also linking the dashboard."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response.data["dashboard"] = reverse("dashboard", request=request)
+        return response
+
 
 router = DefaultRouter()
+router.APIRootView = APIRootView
 router.register("developers", views.DeveloperViewSet, basename="developer")
 router.register("repositories", views.RepositoryViewSet, basename="repository")
 router.register("rate_limit", views.RateLimitViewSet, basename="ratelimit")
@@ -22,5 +35,6 @@ urlpatterns = [
     # The documentation pages are for people in a browser: anonymous visitors are sent to the login page.
     path("swagger/", login_required(SchemaView.with_ui("swagger", cache_timeout=0)), name="schema-swagger-ui"),
     path("redoc/", login_required(SchemaView.with_ui("redoc", cache_timeout=0)), name="schema-redoc"),
+    path("dashboard/", dashboard, name="dashboard"),
     *router.urls,
 ]

@@ -13,10 +13,13 @@ import os
 import re
 import shutil
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django_celery_results.models import TaskResult
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
@@ -24,8 +27,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
+from github import dashboard
+from github import status as crawl_status
 from github.api.filters import DeveloperFilter, RepositoryFilter
-from github.tests.factories import DeveloperFactory, FollowFactory, RepositoryFactory, StarFactory
+from github.models import CrawlSnapshot, Developer, Follow, RateLimit, Repository, Star
+from github.tests.factories import DeveloperFactory, FollowFactory, RepositoryFactory, StarFactory, StubDeveloperFactory
+from github.tests.test_status import purge_queues
 
 CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -224,7 +231,7 @@ def test_browsable_api_follows_hyperlinks_and_logs_out(browser, graph, reader):
     browser.log_in("/api-auth/login/", "reader", PASSWORD)
     browser.until(lambda: browser.path() == "/github/", "login did not lead to the API root")
     _, root = browser.api_response()
-    assert set(root) == {"developers", "repositories", "rate_limit", "tasks"}
+    assert set(root) == {"developers", "repositories", "rate_limit", "tasks", "dashboard"}
 
     # From octocat to a follower, and from octocat to a starred repository, by their hyperlinks.
     octocat, hubot, spoon_knife = graph["octocat"], graph["hubot"], graph["spoon_knife"]
@@ -371,3 +378,83 @@ def test_admin_search_open_and_log_out(browser, graph, admin_user, reader):
     browser.screenshot("refused")
     browser.open("/github/redoc/")
     browser.until(lambda: browser.path().startswith("/api-auth/login/"), "redoc did not ask for a login again")
+
+
+def crawl_history(hours=3, every=timedelta(minutes=5)):
+    """Snapshots of a crawl that grew to the database's size over the last `hours`, quota spent hour by hour."""
+    now = timezone.now()
+    steps = int(timedelta(hours=hours) / every)
+    final = {"developers": Developer.objects.count(), "profiled": Developer.objects.filter(
+        profile_synced_at__isnull=False).count(), "repositories": Repository.objects.count(),
+        "follows": Follow.objects.count(), "stars": Star.objects.count()}
+    for step in range(steps):
+        taken_at = now - every * (steps - step)
+        share = (step + 1) / (steps + 1)
+        reset = taken_at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        spent = int(4200 * (1 - (reset - taken_at) / timedelta(hours=1)))
+        quotas = [{"credential": "token-3f2a9c1b7d4e", "resource": resource, "limit": limit,
+                   "remaining": limit - used, "spent": used, "allowed": limit - used, "allowed_per_window": limit,
+                   "reset": reset.isoformat()}
+                  for resource, limit, used in (("core", 5000, spent), ("search", 30, spent // 300))]
+        CrawlSnapshot.objects.create(
+            taken_at=taken_at, **{name: int(value * share) for name, value in final.items()},
+            fully_synced=int(Developer.objects.exclude(repositories_synced_at=None).count() * share),
+            never_synced=int(40 * (1 - share)) + crawl_status.graph_counts()["never_synced"],
+            due_for_resync=step // 12, quotas=quotas, failures=[],
+            tasks={"queued": (step * 7) % 5, "running": 2, "postponed": step % 3, "retrying": 0, "failed": step // 18})
+
+
+def test_dashboard_draws_the_crawl_and_refreshes_by_itself(browser, graph, reader, monkeypatch):
+    # A crawl under way: most developers fully synced, following octocat and starring Spoon-Knife; a frontier.
+    now = timezone.now()
+    others = graph["others"]
+    Developer.objects.filter(pk__in=[developer.pk for developer in others[:45]]).update(
+        followers_synced_at=now, following_synced_at=now, starred_synced_at=now, repositories_synced_at=now)
+    Follow.objects.bulk_create(Follow(follower=developer, followee=graph["octocat"]) for developer in others)
+    Star.objects.bulk_create(Star(developer=developer, repository=graph["spoon_knife"]) for developer in others[:30])
+    StubDeveloperFactory.create_batch(12)
+    purge_queues()  # nothing queued: the dashboard says why nothing happens
+    crawl_history()
+    reset = now + timedelta(minutes=25)
+    RateLimit.objects.create(credential="token-3f2a9c1b7d4e", rate_limit=5000, rate_remaining=1800,
+                             rate_reset_raw=int(reset.timestamp()), rate_reset=reset)
+    TaskResult.objects.create(task_id="failed-1", task_name="github.tasks.full_profile_sync", status="FAILURE",
+                              task_kwargs='{"username": "ghost-user"}',
+                              traceback="Traceback ...\nHttpErrorException: API rate limit exceeded")
+    crawl_status.take_snapshot()
+
+    browser.open("/github/dashboard/")
+    browser.until(lambda: browser.path().startswith("/api-auth/login/"), "the dashboard did not ask for a login")
+    browser.log_in("/api-auth/login/?next=/github/dashboard/", "reader", PASSWORD)
+    browser.until(lambda: browser.path() == "/github/dashboard/", "login did not lead to the dashboard")
+
+    # The numbers are the database's.
+    expected = {"developers": Developer.objects.count(), "profiled": Developer.objects.filter(
+        profile_synced_at__isnull=False).count(), "fully-synced": 45, "repositories": Repository.objects.count(),
+        "follows": Follow.objects.count(), "stars": Star.objects.count(), "never-synced": 12, "quota-left": 1800}
+    for element_id, count in expected.items():
+        assert browser.visible(f"#{element_id}").text == str(count), element_id
+    assert "API rate limit exceeded" in browser.find("#failures").text
+    assert "waiting for the next discovery run at" in browser.find("#idle-reason").text
+    assert browser.find("#top-developers tr:nth-child(2) a").text == "octocat"
+    assert browser.find("#top-repositories tr:nth-child(2) a").text == "hubot/Spoon-Knife"
+
+    # Every chart is drawn: an SVG of a sensible size with a line per series.
+    charts = browser.find_all(".chart svg")
+    assert len(charts) == 5
+    for chart in charts:
+        assert chart.size["width"] > 300 and chart.size["height"] > 150
+        assert chart.find_elements(By.CSS_SELECTOR, "path.line.reactive")
+    browser.driver.set_window_size(1280, 1900)
+    try:
+        browser.screenshot("dashboard")
+    finally:
+        browser.driver.set_window_size(1280, 900)
+
+    # It refreshes by itself: a new snapshot shows up without a reload.
+    monkeypatch.setattr(dashboard, "REFRESH_SECONDS", 2)
+    browser.open("/github/dashboard/")
+    DeveloperFactory.create_batch(3)
+    crawl_status.take_snapshot()
+    browser.until(lambda: browser.find("#developers").text == str(expected["developers"] + 3),
+                  "the dashboard did not refresh itself")

@@ -35,8 +35,8 @@ class Command(BaseCommand):
             while login is not None and synced < total:
                 result = self._sync_when_affordable(client, login, progress, synced)
                 synced += 1
-                progress.update(synced, client.stats["quota_requests"], throttle.allowed_budget(client=client),
-                                note=f"{result.login}{' (gone)' if result.gone else ''}")
+                progress.update(synced, client.stats["quota_requests"],
+                                note=f"last {result.login}{' (gone)' if result.gone else ''}")
                 login = self._next(client, progress, synced) if synced < total else None
         progress.finish()
         self.stdout.write(self.style.SUCCESS(
@@ -63,6 +63,6 @@ class Command(BaseCommand):
     def _wait_for_quota(self, client, cost, progress, synced):
         """Sleep until the ledger can pay for `cost` (a foreground command may wait; a worker never does)."""
         while not (decision := throttle.can_start(cost, client=client)).can_start:
-            progress.update(synced, client.stats["quota_requests"], decision.allowed,
-                            note=f"waiting for quota until {decision.retry_at:%H:%M:%S} UTC")
+            progress.update(synced, client.stats["quota_requests"],
+                            note=f"waiting for the quota until {decision.retry_at:%H:%M:%S} UTC")
             time.sleep(max(1.0, (decision.retry_at - timezone.now()).total_seconds()))

@@ -1,7 +1,8 @@
 """`manage.py demo_seed`: the seeding half of `make demo`.
 
 Waits for the GitHub API (the simulator in the demo), queues a full_profile_sync of a well-followed user for the
-worker, then reports every few seconds how the database grows, so a newcomer sees the crawler work.
+worker, then reports how the crawl goes (github/status.py), a line whenever it changed, so a newcomer sees the
+crawler work and, when nothing happens, why.
 """
 import time
 
@@ -10,7 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from github.client import GitHubClient
-from github.models import Developer, Follow, Repository, Star
+from github.status import ProgressReport
 from github.tasks import full_profile_sync
 
 
@@ -21,7 +22,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--login", help="Seed login (default: the most-followed of GitHub's first 30 users)")
-        parser.add_argument("--every", type=float, default=10.0, help="Seconds between progress reports")
+        parser.add_argument("--every", type=float, default=10.0,
+                            help="Seconds between looks at the progress (a line when it changed)")
         parser.add_argument("--once", action="store_true", help="Seed and report once, then exit")
 
     def handle(self, *args, **options):
@@ -32,8 +34,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Queued full_profile_sync({login!r}); discovery (beat) grows the crawl from there.\n"
             "Browse http://127.0.0.1:8000/github/developers/ (log in with the user printed above)."))
+        report = ProgressReport()
         while True:
-            self._report()
+            if line := report.line():
+                self.stdout.write(f"{time.strftime('%H:%M:%S')} {line}")
             if options["once"]:
                 return
             time.sleep(options["every"])
@@ -54,10 +58,3 @@ class Command(BaseCommand):
         first_users = client.get("/users", params={"since": 0, "per_page": 30}).data
         profiles = [client.user(user["login"], conditional=False).data for user in first_users]
         return max(profiles, key=lambda profile: profile["followers"])["login"]
-
-    def _report(self):
-        synced = Developer.objects.filter(profile_synced_at__isnull=False).count()
-        self.stdout.write(
-            f"developers {Developer.objects.count()} ({synced} synced), repositories {Repository.objects.count()}, "
-            f"follows {Follow.objects.count()}, stars {Star.objects.count()}"
-        )

@@ -4,7 +4,7 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from github import sync, throttle
+from github import sync
 from github.client import GitHubClient
 from github.management.progress import Progress
 from github.validators import validate_login
@@ -25,9 +25,9 @@ class Command(BaseCommand):
             raise CommandError(error.messages[0]) from error
         progress = Progress(self.stderr, total=1)
         with GitHubClient() as client:
-            progress.update(0, 0, throttle.allowed_budget(client=client), note=f"syncing {login}")
+            progress.update(0, 0, note=f"syncing {login}")
             result = sync.full_profile_sync(client=client, login=login)
             sync.release_claim(login)
-            progress.update(1, result.requests, throttle.allowed_budget(client=client))
+            progress.update(1, result.requests)
         progress.finish()
         self.stdout.write(json.dumps(result.as_dict(), indent=2))
