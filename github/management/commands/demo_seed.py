@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from github.client import GitHubClient
+from github.management.errors import one_line_errors
 from github.models import Developer, Follow, Repository, Star
 from github.tasks import full_profile_sync
 
@@ -25,6 +26,10 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Seed and report once, then exit")
 
     def handle(self, *args, **options):
+        with one_line_errors():
+            self._seed_and_report(options)
+
+    def _seed_and_report(self, options):
         self._wait_for_github()
         with GitHubClient() as client:
             login = options["login"] or self._most_followed(client)
