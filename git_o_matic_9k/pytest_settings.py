@@ -29,7 +29,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # broker folder. On RabbitMQ the per-run queue expires ten minutes after its last use.
 CELERY_TASK_DEFAULT_QUEUE = f"git-o-matic-9k-tests-{os.getpid()}"
 CELERY_TASK_QUEUES = [Queue(CELERY_TASK_DEFAULT_QUEUE, queue_arguments={"x-expires": 600_000})]
-if CELERY_BROKER_URL == "filesystem://":  # noqa: F405
+if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
     _TEST_BROKER = tempfile.mkdtemp(prefix="git-o-matic-9k-test-broker-")
     atexit.register(shutil.rmtree, _TEST_BROKER, True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {  # noqa: F405

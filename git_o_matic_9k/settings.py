@@ -213,8 +213,9 @@ SWAGGER_SETTINGS = {
 }
 
 # Celery: the embedded default is the filesystem broker (one machine); production uses RabbitMQ or Redis.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get("CLOUDAMQP_URL") or "filesystem://"
-if CELERY_BROKER_URL == "filesystem://":
+# (The filesystem broker ignores the host, but without one kombu warns "No hostname was supplied" per connection.)
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get("CLOUDAMQP_URL") or "filesystem://localhost/"
+if CELERY_BROKER_URL.startswith("filesystem://"):
     BROKER_DIR = VAR_DIR / "broker"
     for folder in ("queue", "processed", "control"):
         (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
