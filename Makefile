@@ -4,7 +4,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-SECRET_KEY_FILE := var/secret_key
+# VAR_DIR (from the environment, as the settings read it) moves the local data elsewhere, the key included.
+VAR_DIR ?= var
+SECRET_KEY_FILE := $(VAR_DIR)/secret_key
 # Local runs: settings read the SECRET_KEY generated once into the git-ignored var/ folder (and then allow cookies
 # over plain http). Celery's warning about running as root (in a container, say) is silenced: the local worker
 # reads JSON only, from a broker folder in var/ that only this user can write.
@@ -28,7 +30,7 @@ $(INSTALLED): Pipfile.lock
 
 install: $(INSTALLED)
 
-# var/secret_key, var/demo/secret_key: readable by the owner only from the start, never in the repository.
+# $(VAR_DIR)/secret_key, var/demo/secret_key: readable by the owner only from the start, never in the repository.
 %/secret_key:
 	mkdir -p $(@D)
 	umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@

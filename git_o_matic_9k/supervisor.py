@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from pathlib import Path
 
 from honcho.colour import get_colours
 from honcho.environ import parse_procfile
@@ -37,7 +38,7 @@ class Supervisor:
     """Starts every process of a Procfile, relays their output with a name prefix, stops them together."""
 
     def __init__(self, procfile: str, printer: Printer, ready_text: str = ""):
-        self.commands = parse_procfile(open(procfile, encoding="utf-8").read()).processes
+        self.commands = parse_procfile(Path(procfile).read_text(encoding="utf-8")).processes
         self.printer = printer
         self.printer.width = max(map(len, self.commands))
         self.lock = threading.Lock()
@@ -56,9 +57,11 @@ class Supervisor:
 
     def start(self) -> None:
         """Start every process in a session of its own: the terminal's signals reach only this supervisor."""
-        for (name, command), colour in zip(self.commands.items(), get_colours()):
-            child = subprocess.Popen(command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        for (name, command), colour in zip(self.commands.items(), get_colours(), strict=False):
+            # A Procfile's commands are shell lines (variables, defaults) written by this repository.
+            # Waited for in wait(), not in a with block.  pylint: disable-next=consider-using-with
+            child = subprocess.Popen(command, shell=True, stdout=subprocess.PIPE,  # noqa: S602
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
             self.children[name] = child
             threading.Thread(target=self._relay, args=(name, child, colour), daemon=True).start()
 
@@ -114,7 +117,9 @@ class Supervisor:
                 time.sleep(0.5)
                 continue
             with self.lock:
-                subprocess.run(command, shell=True, check=False, stdin=subprocess.DEVNULL)
+                # The Makefile's command; in a session of its own, so an early Ctrl-C does not interrupt it.
+                subprocess.run(command, shell=True, check=False, stdin=subprocess.DEVNULL,  # noqa: S602
+                               start_new_session=True)
             return
 
 

@@ -16,8 +16,14 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from github import sync, throttle
-from github.client import (GitHubClient, HttpErrorException, NotFound, RateLimitExhausted, SecondaryRateLimit,
-                           TransientError)
+from github.client import (
+    GitHubClient,
+    HttpErrorException,
+    NotFound,
+    RateLimitExhausted,
+    SecondaryRateLimit,
+    TransientError,
+)
 
 logger = get_task_logger(__name__)
 

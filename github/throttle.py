@@ -101,6 +101,7 @@ def record(label: str, state: RateState) -> None:
         "rate_remaining": state.remaining,
         "rate_reset_raw": state.reset,
         "rate_reset": state.reset_at,
+        "updated": timezone.now(),  # .update() skips auto_now: the time must move with the count
     }
     # One UPDATE for both cases (it runs after every request): a later window replaces `remaining`, the same
     # window only lowers it; a reading of an older window matches neither and changes nothing.
@@ -120,7 +121,7 @@ def mark_rejected(label: str, resource: str = CORE) -> None:
     A limit of 0 marks the row as rejected: GitHub never reports one.
     """
     retry_at = timezone.now() + REJECTED_RETRY
-    rejected = {"rate_limit": 0, "rate_remaining": 0}
+    rejected = {"rate_limit": 0, "rate_remaining": 0, "updated": timezone.now()}
     row, created = RateLimit.objects.get_or_create(
         credential=label,
         resource=resource,
@@ -181,9 +182,11 @@ def _take(row: RateLimit) -> Reservation | None:
     table = connection.ops.quote_name(RateLimit._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET rate_remaining = rate_remaining - 1 WHERE credential = %s AND resource = %s "
-            "AND rate_limit = %s AND rate_reset_raw = %s AND rate_remaining >= %s RETURNING rate_remaining",
-            [row.credential, row.resource, row.rate_limit, row.rate_reset_raw, quota_floor(row.rate_limit) + 1],
+            f"UPDATE {table} SET rate_remaining = rate_remaining - 1, updated = %s WHERE credential = %s "
+            "AND resource = %s AND rate_limit = %s AND rate_reset_raw = %s AND rate_remaining >= %s "
+            "RETURNING rate_remaining",
+            [connection.ops.adapt_datetimefield_value(timezone.now()), row.credential, row.resource,
+             row.rate_limit, row.rate_reset_raw, quota_floor(row.rate_limit) + 1],
         )
         taken = cursor.fetchone()
     if taken is None:
@@ -222,7 +225,7 @@ def refund(reservation: Reservation) -> None:
         resource=reservation.resource,
         rate_reset_raw__gte=reservation.reset,
         rate_remaining__lt=F("rate_limit"),
-    ).update(rate_remaining=F("rate_remaining") + 1)
+    ).update(rate_remaining=F("rate_remaining") + 1, updated=timezone.now())
 
 
 def current_rows(labels: Sequence[str], refresh: Refresh, resource: str = CORE) -> list[RateLimit]:

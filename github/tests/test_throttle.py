@@ -355,3 +355,19 @@ class TestLedgerWithTheSimulator:
         row = RateLimit.objects.get()
         assert (row.credential, row.rate_limit, row.rate_remaining) == ("anonymous", 60, 0)
         assert row.rate_reset + timedelta(seconds=1) <= decision.retry_at <= row.rate_reset + timedelta(seconds=60)
+
+
+def test_the_updated_time_moves_with_every_change_of_the_count():
+    reset = epoch(3600)
+    github = FakeGitHub(a=reading(60, reset))
+    throttle.reserve(["a"], github)
+    RateLimit.objects.update(updated=timezone.now() - timedelta(hours=1))
+    before = timezone.now()
+    reservation = throttle.reserve(["a"], github)
+    assert row().updated >= before
+    RateLimit.objects.update(updated=timezone.now() - timedelta(hours=1))
+    throttle.refund(reservation)
+    assert row().updated >= before
+    RateLimit.objects.update(updated=timezone.now() - timedelta(hours=1))
+    throttle.record("a", reading(50, reset))
+    assert row().updated >= before and row().rate_remaining == 50

@@ -26,8 +26,11 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Seed and report once, then exit")
 
     def handle(self, *args, **options):
-        with one_line_errors():
-            self._seed_and_report(options)
+        try:
+            with one_line_errors():
+                self._seed_and_report(options)
+        except KeyboardInterrupt:
+            pass  # Ctrl-C is how the demo stops: no traceback
 
     def _seed_and_report(self, options):
         self._wait_for_github()
@@ -36,7 +39,7 @@ class Command(BaseCommand):
         full_profile_sync.delay(login)
         self.stdout.write(self.style.SUCCESS(
             f"Queued full_profile_sync({login!r}); discovery (beat) grows the crawl from there.\n"
-            "Browse http://127.0.0.1:8000/github/developers/ (log in with the user printed above)."))
+            "Browse http://127.0.0.1:8000/github/developers/ (log in as the block at the end of the start-up says)."))
         while True:
             self._report()
             if options["once"]:

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-CHANGE_PASSWORD = ".venv/bin/python manage.py changepassword"
+RESET_COMMAND = ".venv/bin/python manage.py changepassword"
 
 
 def _shown(path: Path) -> str:
@@ -48,11 +48,11 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(self.style.SUCCESS(
                     f"Created superuser {user.get_username()!r} with password {password}\n"
-                    f"It is shown only this once; change it with: {CHANGE_PASSWORD} {user.get_username()}"))
+                    f"It is shown only this once; change it with: {RESET_COMMAND} {user.get_username()}"))
                 return
         elif not keep:
             self.stdout.write(f"Log in as {user.get_username()!r} (forgot the password? "
-                              f"{CHANGE_PASSWORD} {user.get_username()})")
+                              f"{RESET_COMMAND} {user.get_username()})")
             return
         self._block(user, password_file, options["url"])
 
@@ -69,7 +69,7 @@ class Command(BaseCommand):
         name = user.get_username()
         kept = password_file.is_file() and user.check_password(password_file.read_text(encoding="utf-8").strip())
         where = (f"in {_shown(password_file)} (readable only by you): cat {_shown(password_file)}" if kept
-                 else f"the one you set ({CHANGE_PASSWORD} {name} sets a new one)")
+                 else f"the one you set ({RESET_COMMAND} {name} sets a new one)")
         lines = [f"  open      {url}"] if url else []
         lines += [f"  user      {name}", f"  password  {where}"]
         if url:
