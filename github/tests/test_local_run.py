@@ -19,6 +19,8 @@ import pytest
 
 from github_simulator import Simulator, World
 
+# ruff: noqa: S602, S606, S607  (the README's own commands, run through a shell as a user types them; make)
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 # The README's demo commands name these; the test's simulator stands in for the demo's.
 DEMO_URL = "http://127.0.0.1:8001"

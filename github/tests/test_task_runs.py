@@ -9,21 +9,21 @@ from django_celery_results.models import TaskResult
 pytestmark = pytest.mark.django_db
 
 
-def run(task_id, name, state, *, kwargs=None, args="[]", minutes_ago=0, result=None):
+def run(task_id, name, state, *, minutes_ago=0, **columns):
     """A task result row as the API (kwargs as JSON) or a worker (arguments as repr) writes it."""
-    record = TaskResult.objects.create(task_id=task_id, task_name=f"github.tasks.{name}", status=state,
-                                       task_args=args, task_kwargs=kwargs or "{}", result=result)
+    columns = {"task_args": "[]", "task_kwargs": "{}", **columns}
+    record = TaskResult.objects.create(task_id=task_id, task_name=f"github.tasks.{name}", status=state, **columns)
     TaskResult.objects.filter(pk=record.pk).update(date_created=timezone.now() - timedelta(minutes=minutes_ago))
     return record
 
 
 @pytest.fixture
 def runs():
-    run("t-api", "full_profile_sync", "PENDING", kwargs=json.dumps({"username": "Alice"}))
-    run("t-worker", "full_profile_sync", "SUCCESS", args=json.dumps("('alice',)"), kwargs=json.dumps("{}"),
+    run("t-api", "full_profile_sync", "PENDING", task_kwargs=json.dumps({"username": "Alice"}))
+    run("t-worker", "full_profile_sync", "SUCCESS", task_args=json.dumps("('alice',)"), task_kwargs=json.dumps("{}"),
         minutes_ago=5, result=json.dumps({"login": "alice", "requests": 7}))
     run("t-repo", "full_repository_sync", "FAILURE", minutes_ago=10,
-        kwargs=json.dumps("{'username': 'bob', 'repo_name': 'alice'}"),
+        task_kwargs=json.dumps("{'username': 'bob', 'repo_name': 'alice'}"),
         result=json.dumps({"exc_type": "NotFound", "exc_message": ["GitHub has no user or organisation 'bob'"]}))
     run("t-discovery", "discovery_scraper", "SUCCESS", minutes_ago=15)
 
