@@ -125,13 +125,18 @@ class Supervisor:
 
 @contextlib.contextmanager
 def foreground():
-    """Take the terminal's foreground (when there is one), so that Ctrl-C reaches this process group only."""
+    """Take the terminal's foreground (when this process has it, as under make), so that Ctrl-C reaches this
+    process group only; started in the background, it leaves the terminal alone."""
     try:
         tty = os.open("/dev/tty", os.O_RDWR)
     except OSError:
         yield
         return
     previous = os.tcgetpgrp(tty)
+    if previous != os.getpgrp():
+        os.close(tty)
+        yield
+        return
     signal.signal(signal.SIGTTOU, signal.SIG_IGN)  # a background group may then take the terminal
     os.setpgid(0, 0)
     os.tcsetpgrp(tty, os.getpgrp())

@@ -19,7 +19,7 @@ import pytest
 
 from github_simulator import Simulator, World
 
-# ruff: noqa: S602, S606, S607  (the README's own commands, run through a shell as a user types them; make)
+# ruff: noqa: S602, S603, S606, S607  (the README's own commands, run through a shell as a user types them; make)
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 # The README's demo commands name these; the test's simulator stands in for the demo's.
@@ -186,3 +186,33 @@ def read_until(terminal, marker, seconds):
                 return output
             output += data
     return output
+
+
+@pytest.mark.parametrize("key_from, secure", [("file", "False"), ("environment", "True")])
+def test_cookies_go_over_plain_http_only_for_a_local_run(var_dir, key_from, secure):
+    extra = {"SECRET_KEY": "k" * 50} if key_from == "environment" else {}
+    done = run(".venv/bin/python manage.py shell -c "
+               "'from django.conf import settings; print(settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE)'",
+               clean_environment(var_dir, **extra))
+    assert done.stdout.split()[-2:] == [secure, secure], done.stdout + done.stderr
+
+
+def test_the_supervisor_stops_everything_when_one_process_ends_by_itself(tmp_path):
+    procfile = tmp_path / "Procfile"
+    procfile.write_text("sleeper: sleep 30\nquitter: sleep 0.5; exit 3\n")
+    done = run(f".venv/bin/python -m git_o_matic_9k.supervisor {procfile}", clean_environment(tmp_path),
+               start_new_session=True)  # away from the terminal pytest may run in
+    assert done.returncode == 1
+    assert "quitter exited with status 3: stopping the others" in done.stdout
+    assert "stopped, not cleanly" in done.stdout
+
+
+def test_the_supervisor_stops_cleanly_on_sigterm(tmp_path):
+    procfile = tmp_path / "Procfile"
+    procfile.write_text("sleeper: sleep 30\n")
+    with subprocess.Popen([".venv/bin/python", "-m", "git_o_matic_9k.supervisor", str(procfile)], cwd=BASE_DIR,
+                          stdout=subprocess.PIPE, text=True, start_new_session=True) as supervisor:
+        time.sleep(1)
+        supervisor.terminate()
+        output, _ = supervisor.communicate(timeout=30)
+    assert supervisor.returncode == 0 and output.rstrip().endswith("| stopped"), output
