@@ -15,9 +15,10 @@ run demo: export PYTHONWARNINGS = ignore:You're running the worker with superuse
 run demo: export DJANGO_RUNSERVER_HIDE_WARNING = true
 MANAGE := $(BIN)/python manage.py
 URL := http://127.0.0.1:$(or $(PORT),8000)/github/
-# The processes of a Procfile, stopped cleanly by Ctrl-C; the login block once the web answers and the worker is up.
-SUPERVISE = $(BIN)/python -m git_o_matic_9k.supervisor --ready $(URL) --ready-text " ready." \
-	--then "$(1) $(MANAGE) ensure_login --keep-password --url $(URL)"
+# The processes of a Procfile, stopped cleanly by Ctrl-C; the login block once the web answers and the worker is up
+# (the block's command inherits the supervisor's environment: the demo's too).
+SUPERVISE := $(BIN)/python -m git_o_matic_9k.supervisor --ready $(URL) --ready-text " ready." \
+	--then "$(MANAGE) ensure_login --keep-password --url $(URL)"
 
 .PHONY: install run test lint demo bench reliability migrate
 
@@ -44,7 +45,7 @@ migrate: install $(SECRET_KEY_FILE)
 	$(MANAGE) createcachetable
 
 run: migrate
-	$(call SUPERVISE) Procfile.dev
+	$(SUPERVISE) Procfile.dev
 
 test: install
 	$(BIN)/python -m pytest
@@ -82,7 +83,7 @@ demo: install var/demo/secret_key
 	echo "Migrating the demo database..."
 	$(DEMO_ENV) $(MANAGE) migrate --no-input --verbosity 0
 	$(DEMO_ENV) $(MANAGE) createcachetable
-	$(DEMO_ENV) $(call SUPERVISE,$(DEMO_ENV)) Procfile.demo
+	$(DEMO_ENV) $(SUPERVISE) Procfile.demo
 
 # The benchmarks use their own PostgreSQL databases (never the service's). The crawl benchmarks exit 1 on a
 # missed target: make goes on to the next one and BENCHMARKS.md says by how much. QUICK=1: smaller sizes.
