@@ -31,7 +31,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # broker folder. On RabbitMQ the per-run queues expire ten minutes after their last use.
 CELERY_TASK_QUEUES = [Queue(queue.name, routing_key=queue.routing_key, queue_arguments={"x-expires": 600_000})
                       for queue in CELERY_TASK_QUEUES]  # noqa: F405
-if CELERY_BROKER_URL == "filesystem://":  # noqa: F405
+if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
     _TEST_BROKER = tempfile.mkdtemp(prefix="git-o-matic-9k-test-broker-")
     atexit.register(shutil.rmtree, _TEST_BROKER, True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {  # noqa: F405

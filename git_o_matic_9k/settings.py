@@ -44,11 +44,20 @@ def env_list(name, default=""):
 
 
 DEBUG = env_bool("DEBUG")
+# A local run keeps its key in VAR_DIR/secret_key (`make run` and `make demo` generate it, readable by the owner
+# only), so every manage.py command finds it without SECRET_KEY set; production sets SECRET_KEY.
+SECRET_KEY_FILE = VAR_DIR / "secret_key"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+SECRET_KEY_FROM_FILE = not SECRET_KEY and SECRET_KEY_FILE.is_file()
+if SECRET_KEY_FROM_FILE:
+    if SECRET_KEY_FILE.stat().st_mode & 0o077:
+        raise ImproperlyConfigured(f"{SECRET_KEY_FILE} is readable by others: chmod 600 {SECRET_KEY_FILE}")
+    SECRET_KEY = SECRET_KEY_FILE.read_text(encoding="utf-8").strip()
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set it (any long random string) or set DEBUG=1 for local development."
+            f"SECRET_KEY is not set and {SECRET_KEY_FILE} does not exist. Run `make run` once (it generates the "
+            "file), set SECRET_KEY (any long random string), or set DEBUG=1 for local development."
         )
     # Local development only: a per-process random key, so nothing secret is ever written in the repository.
     SECRET_KEY = os.urandom(32).hex()
@@ -168,10 +177,11 @@ WHITENOISE_USE_FINDERS = True
 LOGIN_URL = "rest_framework:login"
 LOGIN_REDIRECT_URL = "/github/"
 
-# Security: secure cookies and HSTS whenever DEBUG is off (production runs behind Heroku's HTTPS router).
+# Security: secure cookies and HSTS whenever DEBUG is off (production runs behind Heroku's HTTPS router); a local
+# run (its key from VAR_DIR/secret_key) is served over plain http on 127.0.0.1, so its cookies must be allowed there.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not (DEBUG or SECRET_KEY_FROM_FILE))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_number("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
@@ -223,8 +233,9 @@ SWAGGER_SETTINGS = {
 }
 
 # Celery: the embedded default is the filesystem broker (one machine); production uses RabbitMQ or Redis.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get("CLOUDAMQP_URL") or "filesystem://"
-if CELERY_BROKER_URL == "filesystem://":
+# (The filesystem broker ignores the host, but without one kombu warns "No hostname was supplied" per connection.)
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get("CLOUDAMQP_URL") or "filesystem://localhost/"
+if CELERY_BROKER_URL.startswith("filesystem://"):
     BROKER_DIR = VAR_DIR / "broker"
     for folder in ("queue", "processed", "control"):
         (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,7 @@
 """The Django admin: browse and search the crawled graph. GitHub's fields are read-only (the crawler owns them)."""
 from django.contrib import admin
+from django_celery_results.admin import TaskResultAdmin
+from django_celery_results.models import TaskResult
 
 from github.models import Developer, Follow, RateLimit, Repository, Star
 
@@ -113,3 +115,16 @@ class RateLimitAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+admin.site.unregister(TaskResult)
+
+
+@admin.register(TaskResult)
+class TaskRunAdmin(TaskResultAdmin):
+    """Celery's task results, newest first, with the arguments (the login) in the list and searchable."""
+
+    list_display = ["task_id", "task_name", "task_args", "task_kwargs", "status", "date_created", "date_done"]
+    ordering = ["-date_created"]
+    search_fields = ["task_kwargs", "task_args", "task_id", "task_name"]
+    search_help_text = "A login (or any argument), a task id or a task name"

@@ -231,7 +231,9 @@ class RateLimit(models.Model):
     rate_remaining = models.IntegerField()
     rate_reset_raw = models.BigIntegerField(help_text="Reset time as GitHub sends it: UTC epoch seconds")
     rate_reset = models.DateTimeField()
-    updated = models.DateTimeField(auto_now=True)
+    updated = models.DateTimeField(auto_now=True, help_text="Last change of the row, reservations included")
+    read_at = models.DateTimeField(null=True, help_text="GitHub's clock (its Date header) when it sent the reading "
+                                                        "the row holds")
 
     class Meta:
         ordering = ["id"]

@@ -16,7 +16,14 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from github import status, sync, throttle
-from github.client import GitHubClient, HttpErrorException, RateLimitExhausted, SecondaryRateLimit, TransientError
+from github.client import (
+    GitHubClient,
+    HttpErrorException,
+    NotFound,
+    RateLimitExhausted,
+    SecondaryRateLimit,
+    TransientError,
+)
 from github.status import POSTPONED
 
 logger = get_task_logger(__name__)
@@ -72,13 +79,22 @@ class GitHubTask(Task):  # pylint: disable=abstract-method  # a base: each task'
         return None  # unreachable: postpone() raises
 
 
+def sync_profile(client: GitHubClient, login: str) -> sync.SyncResult:
+    """sync.full_profile_sync, failing for a login GitHub does not have and nobody stored: a typo is an error to
+    report, while a developer the crawl knew and GitHub lost is marked gone (a row is left) and succeeds."""
+    result = sync.full_profile_sync(client=client, login=login)
+    if result.gone and not sync.developers_by_login(login).exists():
+        raise NotFound(f"GitHub has no user or organisation '{login}'", status=404)
+    return result
+
+
 @shared_task(bind=True, base=GitHubTask)
 def full_profile_sync(self, username):
     """Sync a developer: profile, followers, following, starred and owned repositories, their stargazers."""
     try:
         outcome = self.run_sync(
             lambda: sync.estimate_profile_cost(username),
-            lambda client: sync.full_profile_sync(client=client, login=username),
+            lambda client: sync_profile(client, username),
         )
     except (Retry, Ignore):
         raise  # retried or postponed: still queued, so discovery must not queue it again

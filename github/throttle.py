@@ -103,8 +103,8 @@ def record(label: str, state: RateState) -> None:
     otherwise (same window, or a window that had not started when the row was read) `remaining` only goes
     down, so in-flight reservations and older responses arriving late are never undone. One exception: GitHub
     reports more remaining than the row, before the row's reset, with a reset that no drift of one window
-    explains (more than RESET_DRIFT later, or earlier and read after the row was last written, which a late
-    answer of an old window never is). GitHub then started another window early (GitHub Enterprise Server
+    explains (more than RESET_DRIFT later, or earlier and sent by GitHub after the reading the row holds, which a
+    late answer of an old window never is; both times are GitHub's clock, so local clock skew plays no part). GitHub then started another window early (GitHub Enterprise Server
     restarts and reconfigurations do), and the ledger takes GitHub's window rather than waiting out its own.
     """
     fields = {
@@ -112,19 +112,21 @@ def record(label: str, state: RateState) -> None:
         "rate_remaining": state.remaining,
         "rate_reset_raw": state.reset,
         "rate_reset": state.reset_at,
+        "updated": timezone.now(),  # .update() skips auto_now: the time must move with the count
+        "read_at": state.observed_at,
     }
     # One UPDATE for both cases (it runs after every request): a later window replaces `remaining`, the same
     # window only lowers it; a reading of an older window matches neither and changes nothing.
     later_window = Q(rate_reset_raw__lt=state.reset, rate_reset__lte=state.observed_at)
     same_window = Q(rate_reset_raw=state.reset) | Q(rate_reset_raw__lt=state.reset, rate_reset__gt=state.observed_at)
     other_reset = (Q(rate_reset_raw__lt=state.reset - RESET_DRIFT)
-                   | Q(rate_reset_raw__gt=state.reset, updated__lt=state.observed_at))
+                   | Q(rate_reset_raw__gt=state.reset, read_at__lt=state.observed_at))
     moved_early = Q(rate_reset__gt=state.observed_at, rate_remaining__lt=state.remaining) & other_reset
     remaining = Case(When(later_window | moved_early, then=Value(state.remaining)),
                      default=Least(F("rate_remaining"), Value(state.remaining)))
     rows = RateLimit.objects.filter(later_window | same_window | moved_early, credential=label,
                                     resource=state.resource)
-    if rows.update(**fields | {"rate_remaining": remaining, "updated": timezone.now()}):
+    if rows.update(**fields | {"rate_remaining": remaining}):
         return
     RateLimit.objects.get_or_create(credential=label, resource=state.resource, defaults=fields)
 
@@ -135,7 +137,7 @@ def mark_rejected(label: str, resource: str = CORE) -> None:
     A limit of 0 marks the row as rejected: GitHub never reports one.
     """
     retry_at = timezone.now() + REJECTED_RETRY
-    rejected = {"rate_limit": 0, "rate_remaining": 0}
+    rejected = {"rate_limit": 0, "rate_remaining": 0, "updated": timezone.now()}
     row, created = RateLimit.objects.get_or_create(
         credential=label,
         resource=resource,
@@ -196,9 +198,11 @@ def _take(row: RateLimit) -> Reservation | None:
     table = connection.ops.quote_name(RateLimit._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET rate_remaining = rate_remaining - 1 WHERE credential = %s AND resource = %s "
-            "AND rate_limit = %s AND rate_reset_raw = %s AND rate_remaining >= %s RETURNING rate_remaining",
-            [row.credential, row.resource, row.rate_limit, row.rate_reset_raw, quota_floor(row.rate_limit) + 1],
+            f"UPDATE {table} SET rate_remaining = rate_remaining - 1, updated = %s WHERE credential = %s "
+            "AND resource = %s AND rate_limit = %s AND rate_reset_raw = %s AND rate_remaining >= %s "
+            "RETURNING rate_remaining",
+            [connection.ops.adapt_datetimefield_value(timezone.now()), row.credential, row.resource,
+             row.rate_limit, row.rate_reset_raw, quota_floor(row.rate_limit) + 1],
         )
         taken = cursor.fetchone()
     if taken is None:
@@ -237,7 +241,7 @@ def refund(reservation: Reservation) -> None:
         resource=reservation.resource,
         rate_reset_raw__gte=reservation.reset,
         rate_remaining__lt=F("rate_limit"),
-    ).update(rate_remaining=F("rate_remaining") + 1)
+    ).update(rate_remaining=F("rate_remaining") + 1, updated=timezone.now())
 
 
 def current_rows(labels: Sequence[str], refresh: Refresh, resource: str = CORE) -> list[RateLimit]:

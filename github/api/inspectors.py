@@ -49,13 +49,18 @@ class TypedFilterInspector(FilterInspector):
             parameters = []
             for name, filter_field in filterset_class.base_filters.items():
                 param_type, param_format = filter_parameter_type(filter_field)
-                # Django's form fields refuse NUL characters (400): say so, so clients need not find out.
-                pattern = TEXT_PATTERN if (param_type, param_format) == (openapi.TYPE_STRING, None) else None
+                # Django's form fields refuse NUL characters (400): say so, so clients need not find out. A filter
+                # with a stricter rule (a GitHub login) names its own pattern; a choice lists its values.
+                text = (param_type, param_format) == (openapi.TYPE_STRING, None)
+                pattern = getattr(filter_field, "pattern", TEXT_PATTERN) if text else None
+                choices = filter_field.extra.get("choices")
+                enum = [value for value, _label in choices] if isinstance(filter_field, django_filters.ChoiceFilter) \
+                    else None
                 # The database's 64-bit integers: a value beyond them is a 400.
                 bounds = INT64_BOUNDS if param_type == openapi.TYPE_INTEGER else {}
                 parameters.append(openapi.Parameter(
                     name, openapi.IN_QUERY, description=filter_parameter_description(name, filter_field),
-                    type=param_type, format=param_format, pattern=pattern, required=False, **bounds,
+                    type=param_type, format=param_format, pattern=pattern, enum=enum, required=False, **bounds,
                 ))
             return parameters
         if isinstance(filter_backend, OrderingFilter):

@@ -26,7 +26,7 @@ PARAMETER_VALIDATORS = {"username": validate_login, "repo_name": validate_reposi
 class TaskRequestSerializer(serializers.Serializer):  # pylint: disable=abstract-method
     """What to run: an action name and the parameters it needs (GitHub's naming rules apply)."""
 
-    name = serializers.ChoiceField(choices=sorted(ACTIONS), help_text="The action to run")
+    name = serializers.ChoiceField(choices=sorted(ACTIONS), initial="full_profile_sync", help_text="The action to run")
     username = serializers.CharField(required=False, max_length=39, validators=[validate_login],
                                      help_text="A GitHub login (full_profile_sync, full_repository_sync)")
     repo_name = serializers.CharField(required=False, max_length=100, validators=[validate_repository_name],
@@ -131,7 +131,8 @@ def _state(request, record: TaskResult) -> dict:
 class TaskViewSet(viewsets.ViewSet):
     """The crawler's actions.
 
-    list: The actions you can trigger, with their parameters and what they do.
+    list: The actions you can trigger, with their parameters and what they do; the Link header points to
+    /github/task_runs/, what is queued and what ran.
     create: Queue an action. Answers 202 with the task's id and the URL to follow it.
     retrieve: A task's state (PENDING, STARTED, POSTPONED, RETRY, SUCCESS, FAILURE), when, and its result.
     """
@@ -146,11 +147,12 @@ class TaskViewSet(viewsets.ViewSet):
         return TaskRequestSerializer(*args, **kwargs)
 
     def list(self, request):
-        """The actions, their parameters (true = required) and descriptions."""
+        """The actions, their parameters (true = required) and descriptions; the task runs in the Link header."""
+        runs = request.build_absolute_uri(reverse("taskrun-list"))
         return Response([
             {"name": name, "parameters": action["parameters"], "description": action["description"]}
             for name, action in ACTIONS.items()
-        ])
+        ], headers={"Link": f'<{runs}>; rel="task-runs"'})
 
     @swagger_auto_schema(request_body=TaskRequestSerializer, responses={202: TaskStateSerializer})
     def create(self, request):

@@ -2,31 +2,21 @@
 from django.contrib.auth.decorators import login_required
 from django.urls import path, re_path
 from drf_yasg.views import get_schema_view
-from rest_framework import permissions, routers
-from rest_framework.reverse import reverse
-from rest_framework.routers import DefaultRouter
+from rest_framework import permissions
 
 from github.api import views
+from github.api.root import Router
 from github.api.schema import API_INFO
+from github.api.task_runs import TaskRunViewSet
 from github.api.tasks import TaskViewSet
 from github.dashboard import dashboard
 
-
-class APIRootView(routers.APIRootView):
-    """DRF's API root, also linking the dashboard."""
-
-    def get(self, request, *args, **kwargs):
-        response = super().get(request, *args, **kwargs)
-        response.data["dashboard"] = reverse("dashboard", request=request)
-        return response
-
-
-router = DefaultRouter()
-router.APIRootView = APIRootView
+router = Router()
 router.register("developers", views.DeveloperViewSet, basename="developer")
 router.register("repositories", views.RepositoryViewSet, basename="repository")
 router.register("rate_limit", views.RateLimitViewSet, basename="ratelimit")
 router.register("tasks", TaskViewSet, basename="task")
+router.register("task_runs", TaskRunViewSet, basename="taskrun")
 
 SchemaView = get_schema_view(API_INFO, public=True, permission_classes=[permissions.IsAuthenticated])
 

@@ -55,3 +55,25 @@ def test_ensure_login_creates_one_superuser_with_a_generated_password_once():
     call_command("ensure_login", stdout=again)
     assert "Log in as 'admin'" in again.getvalue() and password not in again.getvalue()
     assert get_user_model().objects.count() == 1
+
+
+@pytest.mark.parametrize("command", [["sync_user", "alice"], ["crawl", "--seed", "alice"]])
+def test_a_rejected_token_is_one_line_naming_the_variable(start_simulator, settings, command):
+    start_simulator(World.from_dict(TINY_WORLD))
+    settings.GITHUB_API_KEY = "wrong-token"
+    with pytest.raises(CommandError, match=r"rejected the configured token\(s\).*check GITHUB_API_KEY"):
+        call_command(*command, stdout=StringIO(), stderr=StringIO())
+
+
+@pytest.mark.parametrize("command", [["sync_user", "alice"], ["crawl", "--seed", "alice"]])
+def test_an_unreachable_github_is_one_line_naming_the_variable(settings, command):
+    settings.GITHUB_API_URL = "http://127.0.0.1:9"  # the discard port: nothing listens
+    with pytest.raises(CommandError, match=r"GitHub at http://127.0.0.1:9 \(GITHUB_API_URL\) did not answer"):
+        call_command(*command, stdout=StringIO(), stderr=StringIO())
+
+
+@pytest.mark.parametrize("command", [["sync_user", "alcie"], ["crawl", "--seed", "alcie"]])
+def test_an_unknown_login_is_one_line(start_simulator, command):
+    start_simulator(World.from_dict(TINY_WORLD))
+    with pytest.raises(CommandError, match="^GitHub has no user or organisation 'alcie'$"):
+        call_command(*command, stdout=StringIO(), stderr=StringIO())

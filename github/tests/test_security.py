@@ -56,7 +56,7 @@ def schema_operations(api, graph):  # pylint: disable=redefined-outer-name
     """(method, concrete URL) of every operation in /github/swagger.json, its path parameters filled in."""
     schema = api.get("/github/swagger.json").json()
     ids = {"developers": graph["developer"].pk, "repositories": graph["repository"].pk, "rate_limit": 1,
-           "tasks": "0b8f2c1e-0000-0000-0000-000000000000"}
+           "tasks": "0b8f2c1e-0000-0000-0000-000000000000", "task_runs": None}  # task_runs: a list only
     operations = []
     for path, item in schema["paths"].items():
         url = schema["basePath"].rstrip("/") + re.sub(r"\{[^}]+\}", str(ids[path.split("/")[1]]), path)

@@ -156,3 +156,23 @@ def test_registered_task_names_match_the_description():
     names = {"github.tasks.full_profile_sync", "github.tasks.full_repository_sync",
              "github.tasks.discovery_scraper", "github.tasks.heart_beat_task"}
     assert names <= set(app.tasks)
+
+
+@pytest.mark.django_db
+def test_a_login_github_does_not_have_and_nobody_stored_fails_the_task(start_simulator):
+    start_simulator(World.from_dict(TINY_WORLD))
+    outcome = tasks.full_profile_sync.apply(kwargs={"username": "alcie"})
+    assert outcome.state == "FAILURE"
+    assert str(outcome.result) == "GitHub has no user or organisation 'alcie'"
+    assert not Developer.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_developer_we_knew_who_disappeared_is_marked_gone_and_the_task_succeeds(start_simulator):
+    world = World.from_dict(TINY_WORLD)
+    start_simulator(world)
+    run_sync("alice")
+    world.delete_user("alice")
+    outcome = tasks.full_profile_sync.apply(kwargs={"username": "alice"})
+    assert outcome.state == "SUCCESS" and outcome.result["gone"]
+    assert Developer.objects.get(github_id=1).gone_at is not None

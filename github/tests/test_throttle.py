@@ -394,3 +394,19 @@ class TestLedgerWithTheSimulator:
         row_now = RateLimit.objects.get()
         assert row_now.rate_reset_raw < old_reset and row_now.rate_remaining == 5
         assert quota_counted(restarted) == 5
+
+
+def test_the_updated_time_moves_with_every_change_of_the_count():
+    reset = epoch(3600)
+    github = FakeGitHub(a=reading(60, reset))
+    throttle.reserve(["a"], github)
+    RateLimit.objects.update(updated=timezone.now() - timedelta(hours=1))
+    before = timezone.now()
+    reservation = throttle.reserve(["a"], github)
+    assert row().updated >= before
+    RateLimit.objects.update(updated=timezone.now() - timedelta(hours=1))
+    throttle.refund(reservation)
+    assert row().updated >= before
+    RateLimit.objects.update(updated=timezone.now() - timedelta(hours=1))
+    throttle.record("a", reading(50, reset))
+    assert row().updated >= before and row().rate_remaining == 50

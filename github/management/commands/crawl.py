@@ -8,7 +8,9 @@ from django.utils import timezone
 
 from github import sync, throttle
 from github.client import GitHubClient
+from github.management.errors import one_line_errors
 from github.management.progress import Progress
+from github.tasks import sync_profile
 from github.validators import validate_login
 
 
@@ -31,7 +33,7 @@ class Command(BaseCommand):
             raise CommandError("--max-developers must be at least 1")
         progress = Progress(self.stderr, total=total)
         synced = 0
-        with GitHubClient() as client:
+        with one_line_errors(), GitHubClient() as client:
             while login is not None and synced < total:
                 result = self._sync_when_affordable(client, login, progress, synced)
                 synced += 1
@@ -46,7 +48,7 @@ class Command(BaseCommand):
     def _sync_when_affordable(self, client, login, progress, synced):
         self._wait_for_quota(client, sync.estimate_profile_cost(login), progress, synced)
         try:
-            return sync.full_profile_sync(client=client, login=login)
+            return sync_profile(client, login)
         finally:
             sync.release_claim(login)
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from github.client import GitHubClient
+from github.management.errors import one_line_errors
 from github.status import ProgressReport
 from github.tasks import full_profile_sync
 
@@ -27,13 +28,20 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Seed and report once, then exit")
 
     def handle(self, *args, **options):
+        try:
+            with one_line_errors():
+                self._seed_and_report(options)
+        except KeyboardInterrupt:
+            pass  # Ctrl-C is how the demo stops: no traceback
+
+    def _seed_and_report(self, options):
         self._wait_for_github()
         with GitHubClient() as client:
             login = options["login"] or self._most_followed(client)
         full_profile_sync.delay(login)
         self.stdout.write(self.style.SUCCESS(
             f"Queued full_profile_sync({login!r}); discovery (beat) grows the crawl from there.\n"
-            "Browse http://127.0.0.1:8000/github/developers/ (log in with the user printed above)."))
+            "Browse http://127.0.0.1:8000/github/developers/ (log in as the block at the end of the start-up says)."))
         report = ProgressReport()
         while True:
             if line := report.line():

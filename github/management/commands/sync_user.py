@@ -6,7 +6,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from github import sync
 from github.client import GitHubClient
+from github.management.errors import one_line_errors
 from github.management.progress import Progress
+from github.tasks import sync_profile
 from github.validators import validate_login
 
 
@@ -24,10 +26,12 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError(error.messages[0]) from error
         progress = Progress(self.stderr, total=1)
-        with GitHubClient() as client:
+        with one_line_errors(), GitHubClient() as client:
             progress.update(0, 0, note=f"syncing {login}")
-            result = sync.full_profile_sync(client=client, login=login)
-            sync.release_claim(login)
+            try:
+                result = sync_profile(client, login)
+            finally:
+                sync.release_claim(login)
             progress.update(1, result.requests)
         progress.finish()
         self.stdout.write(json.dumps(result.as_dict(), indent=2))
