@@ -241,6 +241,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=os.environ.get("DISCOVERY_SCHEDULE_MINUTE", "0")),
     },
     "heart-beat": {"task": "github.tasks.heart_beat_task", "schedule": crontab()},
+    "rank": {
+        "task": "github.tasks.rank_graph",
+        "schedule": crontab(minute=os.environ.get("RANK_SCHEDULE_MINUTE", "30"),
+                            hour=os.environ.get("RANK_SCHEDULE_HOUR", "3")),
+    },
 }
 
 # GitHub access (see github/client.py and github/throttle.py).

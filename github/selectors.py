@@ -19,8 +19,8 @@ def _group(queryset, key, value, order=None):
     """{str(key): [str(value), ...]}: the first API_RELATION_PREVIEW values per key, ordered by `order`."""
     order = order or value
     ranked = queryset.annotate(
-        rank=Window(RowNumber(), partition_by=F(key), order_by=F(order).asc())
-    ).filter(rank__lte=settings.API_RELATION_PREVIEW).order_by(key, order)
+        position=Window(RowNumber(), partition_by=F(key), order_by=F(order).asc())
+    ).filter(position__lte=settings.API_RELATION_PREVIEW).order_by(key, order)
     grouped = defaultdict(list)
     if connection.vendor == "postgresql":
         # uuid::text in SQL: psycopg2 would build a uuid.UUID per value only for the URL to format it back.

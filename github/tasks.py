@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from github import sync, throttle
+from github import rank, sync, throttle
 from github.client import GitHubClient, HttpErrorException, RateLimitExhausted, SecondaryRateLimit, TransientError
 
 logger = get_task_logger(__name__)
@@ -118,6 +118,12 @@ def discovery_scraper():
         transaction.on_commit(lambda login=login: full_profile_sync.delay(login))
     logger.info("discovery queued %d developers (allowed budget %d): %s", len(logins), budget, ", ".join(logins))
     return {"queued": logins, "allowed_budget": budget}
+
+
+@shared_task
+def rank_graph():
+    """Recompute every developer's PageRank and every repository's score (beat: daily by default)."""
+    return rank.compute_and_store().as_dict()
 
 
 @shared_task
