@@ -11,6 +11,7 @@ import io
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from django.db import connection, transaction
@@ -18,6 +19,7 @@ from django.utils import timezone
 from scipy import sparse
 
 from github.models import Developer, Follow, Repository, Star
+from github.selectors import consistent_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +63,7 @@ class RankReport:
     follows: int
     repositories: int
     stars: int
-    computed_at: object
+    computed_at: datetime
     seconds: dict
 
     def as_dict(self):
@@ -80,11 +82,7 @@ def compute_and_store():
     """Compute every developer's and repository's rank from the stored graph and write them back."""
     seconds = {}
     started = time.perf_counter()
-    outermost = not connection.in_atomic_block  # inside a transaction already (a test), its snapshot is used
-    with transaction.atomic():
-        if connection.vendor == "postgresql" and outermost:
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    with consistent_snapshot():
         developer_ids = _read_ids(Developer)
         follower, followee = _read_edges(Follow, "follower_id", "followee_id", Developer, Developer)
         repository_ids = _read_ids(Repository)

@@ -6,9 +6,10 @@ at most API_RELATION_PREVIEW ids per relation, in index order: a hub has a milli
 list is the paged nested endpoint (followers_url and the like), as on GitHub.
 """
 from collections import defaultdict
+from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, TextField, Window
 from django.db.models.functions import Cast, RowNumber
 
@@ -79,3 +80,18 @@ def starred_by(developer):
 def stargazers_of(repository):
     """The developers who starred `repository`."""
     return Developer.objects.filter(pk__in=Star.objects.filter(repository=repository).values("developer_id"))
+
+
+@contextmanager
+def consistent_snapshot():
+    """One transaction whose reads all see the same snapshot of the graph, for reads that take many queries
+    (an export, the rank computation): REPEATABLE READ on PostgreSQL; SQLite's transactions are snapshots.
+
+    Inside a transaction already (a test), that transaction's isolation is used.
+    """
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and outermost:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield

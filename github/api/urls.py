@@ -6,6 +6,7 @@ from rest_framework import permissions
 from rest_framework.routers import DefaultRouter
 
 from github.api import views
+from github.api.export import ExportView
 from github.api.schema import API_INFO
 from github.api.tasks import TaskViewSet
 
@@ -22,5 +23,6 @@ urlpatterns = [
     # The documentation pages are for people in a browser: anonymous visitors are sent to the login page.
     path("swagger/", login_required(SchemaView.with_ui("swagger", cache_timeout=0)), name="schema-swagger-ui"),
     path("redoc/", login_required(SchemaView.with_ui("redoc", cache_timeout=0)), name="schema-redoc"),
+    path("export/", ExportView.as_view(), name="export"),
     *router.urls,
 ]

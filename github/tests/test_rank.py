@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from github import rank, tasks
-from github.models import Developer, Repository
+from github.models import Developer, Follow, Repository
 from github.tests.factories import DeveloperFactory, FollowFactory, RepositoryFactory, StarFactory, StubDeveloperFactory
 
 
@@ -54,8 +54,7 @@ def graph(db):  # pylint: disable=unused-argument
 def expected_ranks(developers):
     graph = networkx.DiGraph()
     graph.add_nodes_from(developer.github_id for developer in developers)
-    graph.add_edges_from(Developer.following.through.objects.values_list("follower__github_id",
-                                                                        "followee__github_id"))
+    graph.add_edges_from(Follow.objects.values_list("follower__github_id", "followee__github_id"))
     return networkx.pagerank(graph, alpha=0.85, tol=1e-12, max_iter=1000)
 
 
