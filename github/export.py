@@ -24,7 +24,9 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from django.db.models import Q
+from django.db import connection
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 
 from github.api.filters import DeveloperFilter, RepositoryFilter
 from github.models import Developer, Follow, Repository, Star
@@ -179,6 +181,14 @@ def parse(params: Mapping) -> "Export":
 # --- the subgraph ---------------------------------------------------------------------------------------------
 
 
+def _id_fields(*fields):
+    """uuid columns to read as ids: as text on PostgreSQL (psycopg2 would build a uuid.UUID per value only for
+    str() to format it back); SQLite stores them as hex without dashes, so there Django converts them."""
+    if connection.vendor == "postgresql":
+        return [Cast(name, TextField()) for name in fields]
+    return list(fields)
+
+
 def _within(column, queryset):
     """`column` among the rows of `queryset`; None stands for every row (no condition at all)."""
     return Q() if queryset is None else Q(**{f"{column}__in": queryset.values("pk")})
@@ -295,26 +305,23 @@ class Export:  # pylint: disable=too-many-instance-attributes
     def nodes(self, columns):
         """(id, label, values aligned with `columns`) of every node, from server-side cursors."""
         for kind, queryset in self.node_querysets():
-            own = {column.name: column for column in kind.columns}
-            fields = ["pk", kind.label, *(column.field for column in kind.columns)]
-            positions = {column.name: index + 2 for index, column in enumerate(kind.columns)}
+            own = {column.name: (index + 2, column.convert) for index, column in enumerate(kind.columns)}
+            # Per column: the row position to read (None: the column is the other kind's) and its conversion.
+            plan = [own.get(column.name, (None, None)) for column in columns]
+            kind_position = next((index for index, column in enumerate(columns) if column.name == "kind"), None)
+            fields = [*_id_fields("pk"), kind.label, *(column.field for column in kind.columns)]
             for row in queryset.values_list(*fields).iterator(chunk_size=CHUNK_ROWS):
-                values = []
-                for column in columns:
-                    if column.name == "kind":
-                        values.append(kind.name)
-                    elif column.name in own:
-                        value = row[positions[column.name]]
-                        convert = own[column.name].convert
-                        values.append(convert(value) if convert else value)
-                    else:
-                        values.append(None)
+                values = [None if position is None else convert(row[position]) if convert else row[position]
+                          for position, convert in plan]
+                if kind_position is not None:
+                    values[kind_position] = kind.name
                 yield str(row[0]), row[1], values
 
     def edges(self):
         """(source id, target id, [kind, first_seen_at]) of every edge, from server-side cursors."""
         for kind, queryset, source, target in self.edge_querysets():
-            for source_id, target_id, first_seen_at in queryset.values_list(source, target, "first_seen_at") \
+            for source_id, target_id, first_seen_at in queryset.values_list(*_id_fields(source, target),
+                                                                            "first_seen_at") \
                     .iterator(chunk_size=CHUNK_ROWS):
                 yield str(source_id), str(target_id), [kind, first_seen_at]
 

@@ -11,6 +11,7 @@ from github import export
 class Command(BaseCommand):
     """Export the graph, or the subgraph the filters choose; a progress bar on a terminal, quiet otherwise."""
 
+    requires_system_checks = []  # a long read of the data: the checks add seconds and check nothing it uses
     help = ("Export developers and/or repositories and their follow and star edges as GraphML, GEXF, a zip of "
             "Gephi CSV tables, a zip of Parquet tables or JSON Lines. Filters are the list endpoints', as "
             "NAME=VALUE (e.g. location__icontains=berlin followers_count__gte=100).")
