@@ -404,6 +404,10 @@ XML_ATTRIBUTE = str.maketrans({**_NOT_IN_XML, "&": "&amp;", "<": "&lt;", ">": "&
                                "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"})
 
 
+# Attribute types of GraphML and GEXF (the same names in both); dates are ISO 8601 strings.
+XML_TYPES = {"string": "string", "long": "long", "double": "double", "boolean": "boolean", "datetime": "string"}
+
+
 class TextWriter:
     """A writer of text through a UTF-8 wrapper around the output stream."""
 
@@ -419,8 +423,6 @@ class TextWriter:
 class GraphMLWriter(TextWriter):
     """GraphML: keys declared first, one <node> and one <edge> element per row; values as element text."""
 
-    TYPES = {"string": "string", "long": "long", "double": "double", "boolean": "boolean", "datetime": "string"}
-
     def write(self, columns, nodes, edges):
         """Write the document, yielding after each row."""
         write = self.out.write
@@ -428,10 +430,10 @@ class GraphMLWriter(TextWriter):
               '<key id="label" for="node" attr.name="label" attr.type="string"/>\n')
         for index, column in enumerate(columns):
             write(f'<key id="n{index}" for="node" attr.name="{column.name}" '
-                  f'attr.type="{self.TYPES[column.type]}"/>\n')
+                  f'attr.type="{XML_TYPES[column.type]}"/>\n')
         for index, column in enumerate(EDGE_COLUMNS):
             write(f'<key id="e{index}" for="edge" attr.name="{column.name}" '
-                  f'attr.type="{self.TYPES[column.type]}"/>\n')
+                  f'attr.type="{XML_TYPES[column.type]}"/>\n')
         write('<graph id="github" edgedefault="directed">\n')
         for node_id, label, values in nodes:
             write(f'<node id="{node_id}"><data key="label">{text(label).translate(XML_TEXT)}</data>'
@@ -450,8 +452,6 @@ class GraphMLWriter(TextWriter):
 class GEXFWriter(TextWriter):
     """GEXF 1.2: attributes declared first, then <nodes> and <edges>; values in attributes."""
 
-    TYPES = {"string": "string", "long": "long", "double": "double", "boolean": "boolean", "datetime": "string"}
-
     def write(self, columns, nodes, edges):
         """Write the document, yielding after each row."""
         write = self.out.write
@@ -460,7 +460,7 @@ class GEXFWriter(TextWriter):
         for kind, declared in (("node", columns), ("edge", EDGE_COLUMNS)):
             write(f'<attributes class="{kind}" mode="static">\n')
             for index, column in enumerate(declared):
-                write(f'<attribute id="{index}" title="{column.name}" type="{self.TYPES[column.type]}"/>\n')
+                write(f'<attribute id="{index}" title="{column.name}" type="{XML_TYPES[column.type]}"/>\n')
             write("</attributes>\n")
         write("<nodes>\n")
         for node_id, label, values in nodes:

@@ -235,3 +235,18 @@ def test_the_command_names_bad_parameters():
         call_command("export_graph", "bogus=1")
     with pytest.raises(CommandError, match="NAME=VALUE"):
         call_command("export_graph", "location")
+
+
+class Terminal(io.StringIO):
+    """A stderr that says it is a terminal."""
+
+    def isatty(self):
+        return True
+
+
+def test_the_command_shows_a_progress_bar_on_a_terminal(graph, tmp_path):
+    terminal = Terminal()
+    call_command("export_graph", "--format", "jsonl", "-o", str(tmp_path / "graph.jsonl"), stderr=terminal)
+    total = Developer.objects.count() + Follow.objects.count()
+    assert f"{total}.0/{total}.0" in terminal.getvalue() and "rows/s" in terminal.getvalue()  # unit_scale
+    assert terminal.getvalue().rstrip().endswith(f"wrote {tmp_path / 'graph.jsonl'}")
