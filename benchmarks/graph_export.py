@@ -43,8 +43,8 @@ def run(command, environment):
     """
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=BASE_DIR, env=environment, stdout=out, stderr=err)  # noqa: S603
-        _pid, status, usage = os.wait4(process.pid, 0)
+        with subprocess.Popen(command, cwd=BASE_DIR, env=environment, stdout=out, stderr=err) as process:  # noqa: S603
+            _pid, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
         out.seek(0)
         err.seek(0)
