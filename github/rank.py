@@ -108,7 +108,14 @@ def compute_and_store():
 
 
 def _fetch_chunks(sql, columns):
-    """The rows of `sql` as `columns` int64 arrays, read READ_CHUNK_ROWS at a time through a server-side cursor."""
+    """The rows of `sql` (`columns` non-null bigints) as int64 arrays, read in chunks: on PostgreSQL as COPY's
+    binary format parsed by numpy (ten times faster than a Python tuple per row), elsewhere through a
+    server-side cursor READ_CHUNK_ROWS rows at a time."""
+    if connection.vendor == "postgresql":
+        target = _BinaryCopy(columns)
+        with connection.cursor() as cursor:
+            cursor.cursor.copy_expert(f"COPY ({sql}) TO STDOUT (FORMAT binary)", target)
+        return target.finish()
     parts = [[] for _ in range(columns)]
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql)
@@ -116,7 +123,57 @@ def _fetch_chunks(sql, columns):
             block = np.array(rows, dtype=np.int64).reshape(len(rows), columns)
             for index in range(columns):
                 parts[index].append(block[:, index])
+    return _joined(parts)
+
+
+def _joined(parts):
     return [np.concatenate(part) if part else np.zeros(0, dtype=np.int64) for part in parts]
+
+
+class _BinaryCopy:
+    """The file COPY ... TO STDOUT (FORMAT binary) writes to, for rows of non-null bigint columns: each row is
+    a 16-bit field count, then per field a 32-bit length (8) and the big-endian value, so whole rows are a
+    numpy record array. Parsed as the bytes arrive, about a megabyte at a time."""
+
+    SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+    HEADER = len(SIGNATURE) + 8  # flags and header extension length, both 32 bits (and zero)
+    TRAILER = b"\xff\xff"  # a field count of -1
+    PARSE_BYTES = 1 << 20
+
+    def __init__(self, columns):
+        fields = [("fields", ">i2")]
+        for index in range(columns):
+            fields += [(f"length{index}", ">i4"), (f"value{index}", ">i8")]
+        self.row = np.dtype(fields)
+        self.columns = columns
+        self.buffer = bytearray()
+        self.parts = [[] for _ in range(columns)]
+        self.started = False
+
+    def write(self, data):
+        """Take the next bytes of the stream."""
+        self.buffer += data
+        if not self.started and len(self.buffer) >= self.HEADER:
+            if not self.buffer.startswith(self.SIGNATURE):
+                raise ValueError("not PostgreSQL's binary COPY format")
+            del self.buffer[:self.HEADER]
+            self.started = True
+        if self.started and len(self.buffer) >= self.PARSE_BYTES:
+            self._parse(len(self.buffer) // self.row.itemsize * self.row.itemsize)
+
+    def _parse(self, size):
+        rows = np.frombuffer(bytes(self.buffer[:size]), dtype=self.row)
+        for index in range(self.columns):
+            self.parts[index].append(rows[f"value{index}"].astype(np.int64))
+        del self.buffer[:size]
+
+    def finish(self):
+        """The columns read, once the stream has ended with its trailer."""
+        if not self.started or not self.buffer.endswith(self.TRAILER):
+            raise ValueError("binary COPY stream ended early")
+        del self.buffer[-len(self.TRAILER):]
+        self._parse(len(self.buffer))
+        return _joined(self.parts)
 
 
 def _read_ids(model):

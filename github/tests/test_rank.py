@@ -120,3 +120,25 @@ def test_unranked_developers_come_last_when_descending(graph, api):
 def test_a_bad_rank_bound_is_a_400_naming_it(api, parameter):
     response = api.get("/github/developers/", {parameter: "high"})
     assert response.status_code == 400 and parameter in response.json()
+
+
+@pytest.mark.parametrize("piece", [1, 7, 26, 1000])
+def test_binary_copy_stream_parsed_in_pieces_of_any_size(monkeypatch, piece):
+    monkeypatch.setattr(rank._BinaryCopy, "PARSE_BYTES", 100)
+    values = np.array([[1, -2], [2**62, 3], [0, 2**40]], dtype=np.int64).repeat(20, axis=0)
+    target = rank._BinaryCopy(2)
+    rows = np.zeros(len(values), dtype=target.row)
+    rows["fields"], rows["length0"], rows["length1"] = 2, 8, 8
+    rows["value0"], rows["value1"] = values[:, 0], values[:, 1]
+    stream = target.SIGNATURE + bytes(8) + rows.tobytes() + target.TRAILER
+    for start in range(0, len(stream), piece):
+        target.write(stream[start:start + piece])
+    first, second = target.finish()
+    assert first.tolist() == values[:, 0].tolist() and second.tolist() == values[:, 1].tolist()
+
+
+def test_a_truncated_binary_copy_stream_is_an_error():
+    target = rank._BinaryCopy(1)
+    target.write(target.SIGNATURE + bytes(8) + bytes(5))
+    with pytest.raises(ValueError, match="ended early"):
+        target.finish()
