@@ -34,7 +34,7 @@ from github.selectors import consistent_snapshot
 
 CHUNK_ROWS = 5_000  # rows per server-side cursor fetch
 FLUSH_BYTES = 1 << 16  # bytes buffered before chunks() hands them out
-PARQUET_ROWS = 50_000  # rows per Parquet row group
+PARQUET_ROWS = 10_000  # rows per Parquet row group (the batch of Python values is most of its memory)
 REPOSITORY_PREFIX = "repository."
 
 
