@@ -136,6 +136,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     sizes = [10_000, 30_000] if args.quick else [int(value) for value in args.sizes.split(",")]
     rows = [row for developers in sizes for row in measure(developers, args.reseed)]
+    # The header describes the machine through Django's connection (the PostgreSQL version): set up on the last
+    # database only now, so that no connection of this process is open while the commands run.
+    import django  # pylint: disable=import-outside-toplevel
+
+    os.environ.update(benchmark_environment(database_url(f"gom9k_perf_graph_{sizes[-1]}")))
+    django.setup()
     table = ["| developers / follows | what | seconds | peak MB | file | phases |",
              "| --- | --- | ---: | ---: | ---: | --- |"]
     table += [f"| {label} | {what} | {seconds:.1f} | {peak:.0f} | {size} | {phases} |"
