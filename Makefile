@@ -92,6 +92,7 @@ bench: install $(SECRET_KEY_FILE)
 	-$(BIN)/python -m benchmarks.quota_efficiency $(if $(QUICK),--quick)
 	-$(BIN)/python -m benchmarks.worker_throughput $(if $(QUICK),--quick)
 	-$(BIN)/python -m benchmarks.discovery_scale $(if $(QUICK),--quick)
+	-$(BIN)/python -m benchmarks.graph_export $(if $(QUICK),--quick)
 
 # The long reliability runs behind RELIABILITY.md: SIGKILLed workers, RabbitMQ and PostgreSQL restarts, faults and
 # quota windows, then 50 clients against the 1,000,000-edge graph. They restart this machine's shared servers:

@@ -283,6 +283,11 @@ CELERY_BEAT_SCHEDULE = {
     "heart-beat": {"task": "github.tasks.heart_beat_task", "schedule": crontab()},
     "crawl-snapshot": {"task": "github.tasks.crawl_snapshot",
                        "schedule": timedelta(minutes=env_number("SNAPSHOT_INTERVAL_MINUTES", 5.0, float))},
+    "rank": {
+        "task": "github.tasks.rank_graph",
+        "schedule": crontab(minute=os.environ.get("RANK_SCHEDULE_MINUTE", "30"),
+                            hour=os.environ.get("RANK_SCHEDULE_HOUR", "3")),
+    },
 }
 # The dashboard's history (github/status.py): snapshots older than this are deleted by the snapshot task.
 SNAPSHOT_KEEP_DAYS = env_number("SNAPSHOT_KEEP_DAYS", 30.0, float)

@@ -58,6 +58,8 @@ class Developer(models.Model):
     following_count = models.IntegerField(null=True, blank=True)
     public_gists = models.IntegerField(null=True, blank=True)
     public_repos = models.IntegerField(null=True, blank=True)
+    rank = models.FloatField(null=True, blank=True, help_text="PageRank in the follow graph (all ranks sum to 1)")
+    rank_computed_at = models.DateTimeField(null=True, blank=True, help_text="When `rank` was computed")
 
     followers = models.ManyToManyField(
         "self",
@@ -93,7 +95,7 @@ class Developer(models.Model):
             models.Index(fields=["email"]),
             *[nulls_smallest_index("developer", name) for name in (
                 "name", "created_at", "updated_at", "followers_count", "following_count", "public_gists",
-                "public_repos",
+                "public_repos", "rank",
             )],
             # The `synced` filter: synced profiles in the API's default order.
             models.Index(fields=["github_id"], name="developer_synced_idx",
@@ -168,6 +170,8 @@ class Repository(models.Model):
     forks_count = models.IntegerField(default=0)
     topics = models.JSONField(default=list, blank=True)
     license = models.CharField(max_length=100, null=True, blank=True, help_text="SPDX id of the licence")
+    rank = models.FloatField(null=True, blank=True, help_text="Sum of the PageRanks of its stargazers")
+    rank_computed_at = models.DateTimeField(null=True, blank=True, help_text="When `rank` was computed")
 
     # Crawler bookkeeping.
     discovered_at = models.DateTimeField(auto_now_add=True)
@@ -184,7 +188,7 @@ class Repository(models.Model):
             models.Index(fields=["name"]),
             models.Index(fields=["full_name"]),
             *[nulls_smallest_index("repository", name) for name in (
-                "language", "created_at", "updated_at", "pushed_at", "subscribers_count",
+                "language", "created_at", "updated_at", "pushed_at", "subscribers_count", "rank",
             )],
             models.Index(fields=["stargazers_count"]),
             models.Index(fields=["watchers_count"]),

@@ -6,9 +6,10 @@ at most API_RELATION_PREVIEW ids per relation, in index order: a hub has a milli
 list is the paged nested endpoint (followers_url and the like), as on GitHub.
 """
 from collections import defaultdict
+from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, TextField, Window
 from django.db.models.functions import Cast, RowNumber
 
@@ -19,8 +20,8 @@ def _group(queryset, key, value, order=None):
     """{str(key): [str(value), ...]}: the first API_RELATION_PREVIEW values per key, ordered by `order`."""
     order = order or value
     ranked = queryset.annotate(
-        rank=Window(RowNumber(), partition_by=F(key), order_by=F(order).asc())
-    ).filter(rank__lte=settings.API_RELATION_PREVIEW).order_by(key, order)
+        position=Window(RowNumber(), partition_by=F(key), order_by=F(order).asc())
+    ).filter(position__lte=settings.API_RELATION_PREVIEW).order_by(key, order)
     grouped = defaultdict(list)
     if connection.vendor == "postgresql":
         # uuid::text in SQL: psycopg2 would build a uuid.UUID per value only for the URL to format it back.
@@ -81,16 +82,31 @@ def stargazers_of(repository):
     return Developer.objects.filter(pk__in=Star.objects.filter(repository=repository).values("developer_id"))
 
 
-# The dashboard's top lists: by the counts GitHub reports until the rank is computed.
-TOP_DEVELOPERS_ORDER = F("followers_count").desc(nulls_last=True)
-TOP_REPOSITORIES_ORDER = F("stargazers_count").desc()
+# The dashboard's top lists: by rank (github/rank.py), and by the counts GitHub reports until it is computed.
+TOP_DEVELOPERS_ORDER = (F("rank").desc(nulls_last=True), F("followers_count").desc(nulls_last=True))
+TOP_REPOSITORIES_ORDER = (F("rank").desc(nulls_last=True), F("stargazers_count").desc())
 
 
 def top_developers(limit=10):
     """The developers who matter most in the crawled graph (the ordering reads its index)."""
-    return Developer.objects.order_by(TOP_DEVELOPERS_ORDER, "github_id")[:limit]
+    return Developer.objects.order_by(*TOP_DEVELOPERS_ORDER, "github_id")[:limit]
 
 
 def top_repositories(limit=10):
     """The repositories that matter most in the crawled graph."""
-    return Repository.objects.select_related("owner").order_by(TOP_REPOSITORIES_ORDER, "github_id")[:limit]
+    return Repository.objects.select_related("owner").order_by(*TOP_REPOSITORIES_ORDER, "github_id")[:limit]
+
+
+@contextmanager
+def consistent_snapshot():
+    """One transaction whose reads all see the same snapshot of the graph, for reads that take many queries
+    (an export, the rank computation): REPEATABLE READ on PostgreSQL; SQLite's transactions are snapshots.
+
+    Inside a transaction already (a test), that transaction's isolation is used.
+    """
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and outermost:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield

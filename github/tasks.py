@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from github import status, sync, throttle
+from github import rank, status, sync, throttle
 from github.client import (
     GitHubClient,
     HttpErrorException,
@@ -141,6 +141,12 @@ def crawl_snapshot():
     """Record the crawl's status for the dashboard and /metrics, and drop snapshots past SNAPSHOT_KEEP_DAYS."""
     snapshot = status.take_snapshot()
     return {"taken_at": snapshot.taken_at.isoformat(), "pruned": status.prune_snapshots()}
+
+
+@shared_task
+def rank_graph():
+    """Recompute every developer's PageRank and every repository's score (beat: daily by default)."""
+    return rank.compute_and_store().as_dict()
 
 
 @shared_task

@@ -142,6 +142,7 @@ class DeveloperFilter(StrictFilterSet):
             "public_repos": COMPARISONS,
             "created_at": COMPARISONS,
             "updated_at": COMPARISONS,
+            "rank": ["gte", "lte"],
         }
 
 
@@ -178,6 +179,7 @@ class RepositoryFilter(StrictFilterSet):
             "created_at": COMPARISONS,
             "updated_at": COMPARISONS,
             "pushed_at": COMPARISONS,
+            "rank": ["gte", "lte"],
         }
 
     def filter_owner_login(self, queryset, name, value):  # pylint: disable=unused-argument

@@ -62,7 +62,7 @@ class DeveloperSerializer(serializers.HyperlinkedModelSerializer):
         fields = [
             "id", "url", "github_id", "login", "name", "location", "bio", "company", "email",
             "created_at", "updated_at", "followers_count", "following_count", "public_gists", "public_repos",
-            "followers", "following", "starred_repositories", "repositories",
+            "rank", "rank_computed_at", "followers", "following", "starred_repositories", "repositories",
             "followers_url", "following_url", "starred_url", "repositories_url",
         ]
 
@@ -84,7 +84,7 @@ class RepositorySerializer(serializers.HyperlinkedModelSerializer):
             "language", "created_at", "updated_at", "pushed_at", "has_downloads", "has_issues", "has_pages",
             "has_projects", "has_wiki", "private", "archived", "disabled", "fork", "stargazers",
             "stargazers_count", "subscribers_count", "watchers_count", "open_issues_count", "forks_count",
-            "topics", "license", "stargazers_url",
+            "topics", "license", "rank", "rank_computed_at", "stargazers_url",
         ]
 
 

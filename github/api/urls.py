@@ -6,6 +6,7 @@ from rest_framework import permissions
 
 from github.api import views
 from github.api.root import Router
+from github.api.export import ExportView
 from github.api.schema import API_INFO
 from github.api.task_runs import TaskRunViewSet
 from github.api.tasks import TaskViewSet
@@ -26,5 +27,6 @@ urlpatterns = [
     path("swagger/", login_required(SchemaView.with_ui("swagger", cache_timeout=0)), name="schema-swagger-ui"),
     path("redoc/", login_required(SchemaView.with_ui("redoc", cache_timeout=0)), name="schema-redoc"),
     path("dashboard/", dashboard, name="dashboard"),
+    path("export/", ExportView.as_view(), name="export"),
     *router.urls,
 ]

@@ -13,11 +13,11 @@ from github.models import Developer, Follow, RateLimit, Repository, Star
 
 DEVELOPER_ORDERING = [
     "github_id", "login", "name", "created_at", "updated_at",
-    "followers_count", "following_count", "public_gists", "public_repos",
+    "followers_count", "following_count", "public_gists", "public_repos", "rank",
 ]
 REPOSITORY_ORDERING = [
     "github_id", "name", "full_name", "language", "created_at", "updated_at", "pushed_at",
-    "stargazers_count", "subscribers_count", "watchers_count", "open_issues_count", "forks_count",
+    "stargazers_count", "subscribers_count", "watchers_count", "open_issues_count", "forks_count", "rank",
 ]
 
 

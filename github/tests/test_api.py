@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 
 DEVELOPER_KEYS = {
     "id", "url", "github_id", "login", "name", "location", "bio", "company", "email", "created_at", "updated_at",
-    "followers_count", "following_count", "public_gists", "public_repos", "followers", "following",
+    "followers_count", "following_count", "public_gists", "public_repos", "rank", "rank_computed_at",
+    "followers", "following",
     "starred_repositories", "repositories", "followers_url", "following_url", "starred_url", "repositories_url",
 }
 REPOSITORY_KEYS = {
@@ -28,7 +29,7 @@ REPOSITORY_KEYS = {
     "language", "created_at", "updated_at", "pushed_at", "has_downloads", "has_issues", "has_pages",
     "has_projects", "has_wiki", "private", "archived", "disabled", "fork", "stargazers", "stargazers_count",
     "subscribers_count", "watchers_count", "open_issues_count", "forks_count", "topics", "license",
-    "stargazers_url",
+    "rank", "rank_computed_at", "stargazers_url",
 }
 
 

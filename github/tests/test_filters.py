@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 import pytest
 
 from github.api.filters import DeveloperFilter, RepositoryFilter
+from github.models import Developer, Repository
 from github.tests.factories import DeveloperFactory, RepositoryFactory, StubDeveloperFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +22,8 @@ def developers():
                      company=None, email=None, followers_count=20, following_count=30, public_gists=0,
                      public_repos=2, created_at=LATE, updated_at=LATE)
     StubDeveloperFactory(login="stub", github_id=3)
+    Developer.objects.filter(github_id=1).update(rank=0.6)
+    Developer.objects.filter(github_id=2).update(rank=0.3)
 
 
 DEVELOPER_CASES = [
@@ -79,6 +82,9 @@ DEVELOPER_CASES = [
     ("ordering", "-followers_count", ["Ada", "grace", "stub"]),
     ("ordering", "followers_count", ["stub", "grace", "Ada"]),  # nulls are the smallest value
     ("ordering", "-login", ["stub", "grace", "Ada"]),
+    ("rank__gte", "0.3", ["Ada", "grace"]),
+    ("rank__lte", "0.5", ["grace"]),
+    ("ordering", "-rank", ["Ada", "grace", "stub"]),
 ]
 
 
@@ -111,6 +117,7 @@ def repositories():
                       has_projects=True, has_wiki=False, stargazers_count=5, subscribers_count=None,
                       watchers_count=5, open_issues_count=0, forks_count=0, created_at=LATE, updated_at=LATE,
                       pushed_at=EARLY)
+    Repository.objects.filter(github_id=20).update(rank=0.25)
     return {"ada": ada, "grace": grace}
 
 
@@ -177,6 +184,9 @@ REPOSITORY_CASES = [
     ("search", "ada/", ["ada/Engine"]),
     ("ordering", "-stargazers_count", ["ada/Engine", "grace/cobol"]),
     ("ordering", "pushed_at", ["grace/cobol", "ada/Engine"]),
+    ("rank__gte", "0.25", ["grace/cobol"]),
+    ("rank__lte", "0.2", []),
+    ("ordering", "-rank", ["grace/cobol", "ada/Engine"]),  # unranked last
 ]
 
 

@@ -88,8 +88,10 @@ def test_the_readme_shows_the_commands_it_promises():
 
 @pytest.mark.parametrize("command", readme_commands())
 def test_every_readme_command_works_as_printed(var_dir, simulator, command):
-    # Only the demo's places are swapped for the test's: its folder and its simulator's port.
+    # Only the demo's places are swapped for the test's: its folder and its simulator's port, and the files a
+    # command writes (-o NAME) go to the test's folder instead of the checkout.
     command = command.replace("VAR_DIR=var/demo", f"VAR_DIR={shlex.quote(str(var_dir))}")
+    command = re.sub(r" -o (\S+)", lambda name: f" -o {shlex.quote(str(var_dir / name[1]))}", command)
     command = command.replace(DEMO_URL, simulator)
     password = "a-Long-new-password-42\n"
     done = run(command, clean_environment(var_dir, GITHUB_API_URL=simulator, GITHUB_API_KEY=DEMO_TOKEN),

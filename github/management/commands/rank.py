@@ -1,0 +1,14 @@
+"""`manage.py rank`: compute every developer's and repository's rank now, in the foreground."""
+from django.core.management.base import BaseCommand
+
+from github import rank
+
+
+class Command(BaseCommand):
+    """What the daily `rank_graph` task does, now."""
+
+    requires_system_checks = []  # a long read of the data: the checks add seconds and check nothing it uses
+    help = "Compute the PageRank of every developer in the follow graph and every repository's score now."
+
+    def handle(self, *args, **options):
+        self.stdout.write(str(rank.compute_and_store()))
