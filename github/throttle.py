@@ -103,9 +103,10 @@ def record(label: str, state: RateState) -> None:
     otherwise (same window, or a window that had not started when the row was read) `remaining` only goes
     down, so in-flight reservations and older responses arriving late are never undone. One exception: GitHub
     reports more remaining than the row, before the row's reset, with a reset that no drift of one window
-    explains (more than RESET_DRIFT later, or earlier and sent by GitHub after the reading the row holds, which a
-    late answer of an old window never is; both times are GitHub's clock, so local clock skew plays no part). GitHub then started another window early (GitHub Enterprise Server
-    restarts and reconfigurations do), and the ledger takes GitHub's window rather than waiting out its own.
+    explains (more than RESET_DRIFT later, or earlier and sent by GitHub after the reading the row holds, which
+    a late answer of an old window never is; both times are GitHub's clock, so local clock skew plays no part).
+    GitHub then started another window early (GitHub Enterprise Server restarts and reconfigurations do), and
+    the ledger takes GitHub's window rather than waiting out its own.
     """
     fields = {
         "rate_limit": state.limit,

@@ -7,8 +7,9 @@ class ApiRoot(routers.APIRootView):
     """git-o-matic-9k crawls GitHub's social graph (followers, following, starred and owned repositories,
     stargazers) into a database, spending GitHub's rate limit frugally.
 
-    Developers and repositories, the quota ledger (rate_limit), the crawler's actions to trigger (tasks) and what
-    is queued or ran (task_runs), the crawl's progress in pictures (dashboard); the documentation of every endpoint and filter is at swagger and redoc.
+    Developers and repositories, the quota ledger (rate_limit), the crawler's actions to trigger (tasks), what
+    is queued or ran (task_runs) and the crawl's progress in pictures (dashboard); the documentation of every
+    endpoint and filter is at swagger and redoc.
     """
 
     def get_view_name(self):

@@ -5,8 +5,8 @@ from drf_yasg.views import get_schema_view
 from rest_framework import permissions
 
 from github.api import views
-from github.api.root import Router
 from github.api.export import ExportView
+from github.api.root import Router
 from github.api.schema import API_INFO
 from github.api.task_runs import TaskRunViewSet
 from github.api.tasks import TaskViewSet

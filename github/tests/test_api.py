@@ -201,7 +201,8 @@ def test_basic_token_and_session_authentication(user):
 
 def test_api_root_lists_the_endpoints(api):
     body = api.get("/github/").json()
-    assert set(body) == {"developers", "repositories", "rate_limit", "tasks", "task_runs", "swagger", "redoc", "dashboard"}
+    assert set(body) == {"developers", "repositories", "rate_limit", "tasks", "task_runs", "swagger", "redoc",
+                         "dashboard"}
 
 
 def test_health_needs_no_login(anonymous):

@@ -231,7 +231,8 @@ def test_browsable_api_follows_hyperlinks_and_logs_out(browser, graph, reader):
     browser.log_in("/api-auth/login/", "reader", PASSWORD)
     browser.until(lambda: browser.path() == "/github/", "login did not lead to the API root")
     _, root = browser.api_response()
-    assert set(root) == {"developers", "repositories", "rate_limit", "tasks", "task_runs", "swagger", "redoc", "dashboard"}
+    assert set(root) == {"developers", "repositories", "rate_limit", "tasks", "task_runs", "swagger", "redoc",
+                         "dashboard"}
 
     # From octocat to a follower, and from octocat to a starred repository, by their hyperlinks.
     octocat, hubot, spoon_knife = graph["octocat"], graph["hubot"], graph["spoon_knife"]
