@@ -247,6 +247,23 @@ def test_basic_token_and_session_authentication(user):
     assert session.get("/github/developers/").status_code == 200
 
 
+@pytest.mark.parametrize("url", ["/github/swagger/", "/github/redoc/"])
+def test_the_docs_pages_answer_basic_token_and_session_clients(user, url):
+    basic = APIClient()
+    basic.credentials(HTTP_AUTHORIZATION=f"Basic {base64.b64encode(b'reader:reader-password-123').decode()}")
+    token = APIClient()
+    token.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    session = APIClient()
+    assert session.login(username="reader", password="reader-password-123")
+    for client in (basic, token, session):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "/static/drf-yasg/" in response.content.decode()
+    wrong = APIClient()
+    wrong.credentials(HTTP_AUTHORIZATION=f"Basic {base64.b64encode(b'reader:wrong').decode()}")
+    assert wrong.get(url).status_code in (401, 403)
+
+
 def test_api_root_lists_the_endpoints(api):
     body = api.get("/github/").json()
     assert set(body) == {"developers", "repositories", "rate_limit", "tasks"}
