@@ -26,7 +26,6 @@ $(SECRET_KEY_FILE):
 
 migrate: install $(SECRET_KEY_FILE)
 	$(MANAGE) migrate --no-input
-	$(MANAGE) createcachetable
 
 run: migrate
 	$(MANAGE) ensure_login
@@ -66,7 +65,6 @@ DEMO_ENV := VAR_DIR="$(CURDIR)/var/demo" GITHUB_API_URL=http://127.0.0.1:8001 GI
 demo: install $(SECRET_KEY_FILE)
 	rm -rf var/demo
 	$(DEMO_ENV) $(MANAGE) migrate --no-input
-	$(DEMO_ENV) $(MANAGE) createcachetable
 	$(DEMO_ENV) $(MANAGE) ensure_login
 	$(LOCAL_ENV) $(DEMO_ENV) $(BIN)/honcho -f Procfile.demo start
 
