@@ -28,9 +28,10 @@ def foreign_history(connection) -> tuple[list[str], list[str]]:
     database is not this project's; ([], []) when it is, or is empty."""
     tables = connection.introspection.table_names()
     app_tables = sorted(table for table in tables if table.startswith(f"{APP_LABEL}_"))
-    if MigrationRecorder.Migration._meta.db_table not in tables:
+    recorder = MigrationRecorder(connection)
+    if not recorder.has_table():
         return [], app_tables
-    recorded = {name for app, name in MigrationRecorder(connection).applied_migrations() if app == APP_LABEL}
+    recorded = {name for app, name in recorder.applied_migrations() if app == APP_LABEL}
     unknown = sorted(recorded - our_migration_names())
     if unknown or (app_tables and not recorded):
         return unknown, app_tables

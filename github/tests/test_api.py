@@ -360,7 +360,7 @@ def test_swagger_documents_every_filter_with_its_type(api):
     for path, filterset in (("/developers/", DeveloperFilter), ("/repositories/", RepositoryFilter),
                             ("/rate_limit/", RateLimitFilter)):
         documented = parameters(path)
-        for name, filter_field in filterset.base_filters.items():
+        for name, filter_field in filterset().filters.items():
             param_type, param_format = filter_parameter_type(filter_field)
             assert (documented[name]["type"], documented[name].get("format")) == (param_type, param_format), name
 
