@@ -48,7 +48,7 @@ class TaskStateSerializer(serializers.Serializer):  # pylint: disable=abstract-m
     task_id = serializers.CharField()
     url = serializers.URLField()
     name = serializers.CharField()
-    arguments = serializers.DictField()
+    arguments = serializers.JSONField(help_text="The action's parameters, an object")
     state = serializers.ChoiceField(choices=[states.PENDING, states.STARTED, POSTPONED, states.RETRY,
                                              states.SUCCESS, states.FAILURE])
     date_created = serializers.DateTimeField(allow_null=True)
