@@ -42,7 +42,6 @@ install: $(INSTALLED)
 migrate: install $(SECRET_KEY_FILE)
 	echo "Migrating the database..."
 	$(MANAGE) migrate --no-input --verbosity 0
-	$(MANAGE) createcachetable
 
 run: migrate
 	$(SUPERVISE) Procfile.dev
@@ -82,7 +81,6 @@ demo: install var/demo/secret_key
 	find var/demo -mindepth 1 -maxdepth 1 ! -name secret_key ! -name admin_password -exec rm -rf {} +
 	echo "Migrating the demo database..."
 	$(DEMO_ENV) $(MANAGE) migrate --no-input --verbosity 0
-	$(DEMO_ENV) $(MANAGE) createcachetable
 	$(DEMO_ENV) $(SUPERVISE) Procfile.demo
 
 # The benchmarks use their own PostgreSQL databases (never the service's). The crawl benchmarks exit 1 on a

@@ -184,7 +184,6 @@ def configure_django(databases):
     django.setup()
     for alias in databases:
         call_command("migrate", database=alias, interactive=False, verbosity=0)
-        call_command("createcachetable", database=alias, verbosity=0)  # as `make migrate` does
 
 
 def benchmark_credentials(auth="token", using="default"):

@@ -149,7 +149,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # The database is the one store every web process shares: the per-user throttle of POST /github/tasks/ counts
-# there (created by `manage.py createcachetable`, which `make migrate` and the Procfile's release run).
+# there (its table is created by a migration of the github app, so `migrate` alone sets it up).
 # The per-user throttle of every API request counts in each web process's memory instead (github/api/throttling.py).
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"},

@@ -93,6 +93,10 @@ class Developer(models.Model):
             models.Index(fields=["location"]),
             models.Index(fields=["company"]),
             models.Index(fields=["email"]),
+            # bio__lte/gte (GitHub caps a bio at 160 characters, well within a btree entry) and the
+            # case-insensitive `email` filter.
+            models.Index(fields=["bio"], name="developer_bio_idx"),
+            models.Index(Lower("email"), name="developer_email_ci_idx"),
             *[nulls_smallest_index("developer", name) for name in (
                 "name", "created_at", "updated_at", "followers_count", "following_count", "public_gists",
                 "public_repos", "rank",
@@ -195,6 +199,11 @@ class Repository(models.Model):
             models.Index(fields=["open_issues_count"]),
             models.Index(fields=["forks_count"]),
             models.Index(Lower("name"), name="repository_name_ci_idx"),
+            # The case-insensitive `language` filter; `description` and `homepage` exact and isnull (GitHub caps
+            # a description at 350 characters, well within a btree entry).
+            models.Index(Lower("language"), name="repository_language_ci_idx"),
+            models.Index(fields=["description"], name="repository_description_idx"),
+            models.Index(fields=["homepage"], name="repository_homepage_value_idx"),
             # Boolean and presence filters: a partial index on the rarer value, in the API's default order.
             *[
                 models.Index(fields=["github_id"], name=f"repository_{name.split('__', maxsplit=1)[0]}_idx",

@@ -125,10 +125,11 @@ def full_repository_sync(self, username, repo_name):
 
 
 @shared_task
-def discovery_scraper():
-    """Queue syncs of whom to crawl next, as many as the batch size and the allowed budget pay for."""
+def discovery_scraper(count=None):
+    """Queue syncs of whom to crawl next: `count` developers (DISCOVERY_BATCH_SIZE when not given), as many of
+    them as the allowed budget pays for."""
     budget = throttle.allowed_budget()
-    batch = sync.choose_discovery_batch(budget=budget, limit=settings.DISCOVERY_BATCH_SIZE)
+    batch = sync.choose_discovery_batch(budget=budget, limit=count or settings.DISCOVERY_BATCH_SIZE)
     logins = [developer.login for developer in batch]
     for login in logins:
         transaction.on_commit(lambda login=login: full_profile_sync.delay(login))
@@ -156,6 +157,9 @@ def heart_beat_task():
     return "ping"
 
 
+# The most developers one discovery_scraper triggered through the API may queue (its `count`).
+DISCOVERY_MAX_COUNT = 100
+
 ACTIONS = {
     "full_profile_sync": {
         "task": full_profile_sync,
@@ -171,8 +175,9 @@ ACTIONS = {
     },
     "discovery_scraper": {
         "task": discovery_scraper,
-        "parameters": {},
+        "parameters": {"count": False},
         "description": "Queue syncs of the next developers to crawl: never-synced developers nearest to the seed "
-                       "users first, then those synced longest ago, within the batch size and the quota.",
+                       "users first, then those synced longest ago, within the batch size and the quota. count "
+                       f"(optional, 1 to {DISCOVERY_MAX_COUNT}) is how many to queue instead of the batch size.",
     },
 }

@@ -187,7 +187,6 @@ def run_phase(args):
     from reliability.remote_world import RemoteWorld
 
     call_command("migrate", verbosity=0)
-    call_command("createcachetable")
     app.control.purge()
     log_dir = Path(args.log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -68,7 +68,6 @@ def prepare(seed_graph):
 
     if seed_graph:
         call_command("migrate", verbosity=0)
-        call_command("createcachetable")
         _log(f"seeded: {seed()}")
     user, _ = get_user_model().objects.get_or_create(username="load-test")
     token, _ = Token.objects.get_or_create(user=user)

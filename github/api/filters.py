@@ -7,16 +7,25 @@ from datetime import UTC
 
 import django_filters
 from django import forms
-from django.db.models import F
-from django.db.models.functions import Lower
+from django.db.models import F, Value
+from django.db.models.functions import Lower, StrIndex
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
+from rest_framework.settings import api_settings
 
-from github.models import Developer, Repository
+from github.models import Developer, RateLimit, Repository
 
 BIGINT_MAX = 2**63 - 1
 COMPARISONS = ["exact", "lt", "lte", "gt", "gte"]
 TEXT_LOOKUPS = ["exact", "icontains", "isnull"]
+# The text filters of the service this one replaced, kept with their meaning: `contains` is case-sensitive,
+# `lte`/`gte` compare as text (in the database's collation).
+TEXT_RANGE = ["lte", "gte"]
+# `search` ANDs a pair of ILIKEs per term, and the database's planning time grows about quadratically with the
+# terms: a few thousand terms kept a worker busy for tens of seconds. Real searches are a few words.
+SEARCH_MAX_TERMS = 10
+SEARCH_MAX_TERM_LENGTH = 100
 
 
 class BigIntegerFormField(forms.IntegerField):
@@ -97,6 +106,22 @@ class CaseInsensitiveExactFilter(django_filters.CharFilter):
         )
 
 
+class CaseSensitiveContainsFilter(django_filters.CharFilter):
+    """`contains` as the old service meant it: case-sensitive, on SQLite too (whose LIKE ignores ASCII case).
+
+    The case-insensitive match comes first so that PostgreSQL can use the trigram index on UPPER(column) that
+    `icontains` uses; STRPOS (SQLite: INSTR) then keeps the rows that contain the value as written.
+    """
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        position = f"_{self.field_name}_position"
+        return (qs.filter(**{f"{self.field_name}__icontains": value})
+                .alias(**{position: StrIndex(self.field_name, Value(value))})
+                .filter(**{f"{position}__gt": 0}))
+
+
 class StrictFilterSet(django_filters.FilterSet):
     """Base FilterSet whose integer columns filter as whole numbers, whose booleans reject other words and whose
     date-times compare in UTC."""
@@ -104,6 +129,8 @@ class StrictFilterSet(django_filters.FilterSet):
     @classmethod
     def filter_for_lookup(cls, field, lookup_type):
         filter_class, params = super().filter_for_lookup(field, lookup_type)
+        if lookup_type == "contains":
+            return CaseSensitiveContainsFilter, params
         if filter_class is django_filters.BooleanFilter:
             return StrictBooleanFilter, params
         if filter_class is django_filters.DateTimeFilter:
@@ -120,6 +147,7 @@ class DeveloperFilter(StrictFilterSet):
     """Filters of /github/developers/."""
 
     login = CaseInsensitiveExactFilter(field_name="login", help_text="Login, case-insensitive exact match")
+    email = CaseInsensitiveExactFilter(field_name="email", help_text="Public email, case-insensitive exact match")
     synced = StrictBooleanFilter(
         field_name="profile_synced_at",
         lookup_expr="isnull",
@@ -131,11 +159,12 @@ class DeveloperFilter(StrictFilterSet):
         model = Developer
         fields = {
             "github_id": ["exact"],
-            "name": TEXT_LOOKUPS,
-            "bio": TEXT_LOOKUPS,
-            "location": TEXT_LOOKUPS,
-            "company": TEXT_LOOKUPS,
-            "email": TEXT_LOOKUPS,
+            "login": TEXT_RANGE,
+            "name": [*TEXT_LOOKUPS, "contains", *TEXT_RANGE],
+            "bio": [*TEXT_LOOKUPS, "contains", *TEXT_RANGE],
+            "location": [*TEXT_LOOKUPS, *TEXT_RANGE],
+            "company": [*TEXT_LOOKUPS, *TEXT_RANGE],
+            "email": ["icontains", "isnull", *TEXT_RANGE],
             "followers_count": COMPARISONS,
             "following_count": COMPARISONS,
             "public_gists": COMPARISONS,
@@ -153,15 +182,17 @@ class RepositoryFilter(StrictFilterSet):
     owner_login = django_filters.CharFilter(method="filter_owner_login", help_text="The owner's login, any case")
     name = CaseInsensitiveExactFilter(field_name="name", help_text="Repository name, case-insensitive")
     full_name = CaseInsensitiveExactFilter(field_name="full_name", help_text="owner/name, case-insensitive")
+    # GitHub matches languages in any case (`language:python`).
+    language = CaseInsensitiveExactFilter(field_name="language", help_text="Main language, case-insensitive")
 
     class Meta:
         model = Repository
         fields = {
             "owner_github_id": ["exact"],
             "github_id": ["exact"],
-            "language": ["exact"],
-            "description": ["icontains"],
-            "homepage": ["isnull"],
+            "language": ["isnull"],
+            "description": ["exact", "contains", "icontains", "isnull"],
+            "homepage": ["exact", "isnull"],
             "has_downloads": ["exact"],
             "has_issues": ["exact"],
             "has_pages": ["exact"],
@@ -188,6 +219,25 @@ class RepositoryFilter(StrictFilterSet):
         return queryset.filter(owner__in=owners.values("id"))
 
 
+class RateLimitFilter(StrictFilterSet):
+    """Filters of /github/rate_limit/ (a handful of rows: one per token and resource, so no index is needed)."""
+
+    class Meta:
+        model = RateLimit
+        fields = {name: ["exact", "lte", "gte"]
+                  for name in ("rate_limit", "rate_remaining", "rate_reset", "rate_reset_raw")}
+
+
+def descending(field: str) -> bool:
+    """Whether an `ordering` term asks for descending order: exactly one leading `-`."""
+    return field.startswith("-")
+
+
+def ordering_name(field: str) -> str:
+    """The field an `ordering` term names: `-login` names `login`, `--login` names `-login` (no such field)."""
+    return field[1:] if descending(field) else field
+
+
 class StrictOrderingFilter(filters.OrderingFilter):
     """`ordering` that answers 400 for an unknown field and always ends on a unique column (a stable order).
 
@@ -201,29 +251,65 @@ class StrictOrderingFilter(filters.OrderingFilter):
             return self.get_default_ordering(view)
         fields = [param.strip() for param in params.split(",") if param.strip()]
         allowed = {name for name, _label in self.get_valid_fields(queryset, view, {"request": request})}
-        unknown = [field for field in fields if field.lstrip("-") not in allowed]
+        unknown = [field for field in fields if ordering_name(field) not in allowed]
         if unknown or not fields:
             raise ValidationError(
                 {self.ordering_param: [f"Unknown ordering field(s): {', '.join(unknown) or params!r}. "
                                        f"Allowed: {', '.join(sorted(allowed))} (prefix - for descending)."]}
             )
-        if not any(field.lstrip("-") == "github_id" for field in fields):
+        if not any(ordering_name(field) == "github_id" for field in fields):
             fields.append("github_id")
         return [self._order(queryset.model, field) for field in fields]
 
     @staticmethod
     def _order(model, field):
-        name = field.lstrip("-")
+        name = ordering_name(field)
         if not model._meta.get_field(name).null:
             return field
-        return F(name).desc(nulls_last=True) if field.startswith("-") else F(name).asc(nulls_first=True)
+        return F(name).desc(nulls_last=True) if descending(field) else F(name).asc(nulls_first=True)
 
 
 class SafeSearchFilter(filters.SearchFilter):
-    """`search` that answers 400 for a NUL character (PostgreSQL cannot compare with one) instead of a 500."""
+    """`search` that answers 400 for a NUL character (PostgreSQL cannot compare with one) instead of a 500, and
+    for more than SEARCH_MAX_TERMS terms or a term longer than SEARCH_MAX_TERM_LENGTH characters."""
 
     def get_search_terms(self, request):
         value = request.query_params.get(self.search_param, "")
         if "\x00" in value:
             raise ValidationError({self.search_param: ["Null characters are not allowed."]})
-        return super().get_search_terms(request)
+        terms = super().get_search_terms(request)
+        if len(terms) > SEARCH_MAX_TERMS:
+            raise ValidationError({self.search_param: [
+                f"At most {SEARCH_MAX_TERMS} search terms are allowed ({len(terms)} given)."]})
+        if any(len(term) > SEARCH_MAX_TERM_LENGTH for term in terms):
+            raise ValidationError({self.search_param: [
+                f"A search term may be at most {SEARCH_MAX_TERM_LENGTH} characters long."]})
+        return terms
+
+
+def known_parameters(view) -> set[str]:
+    """The query parameters a list view understands: its filters, `ordering`, `search`, the pagination's and
+    `format`, from the filter backends and paginator the view (or its action) actually uses."""
+    names = {api_settings.URL_FORMAT_OVERRIDE}
+    paginator = view.paginator
+    if paginator is not None:
+        names |= {paginator.page_query_param, paginator.page_size_query_param}
+    for backend in view.filter_backends:
+        if issubclass(backend, DjangoFilterBackend):
+            filterset_class = backend().get_filterset_class(view)
+            names |= set(filterset_class.base_filters) if filterset_class else set()
+        elif issubclass(backend, filters.OrderingFilter):
+            names.add(backend.ordering_param)
+        elif issubclass(backend, filters.SearchFilter):
+            names.add(backend.search_param)
+    return names - {None}
+
+
+def refuse_unknown_parameters(request, view):
+    """400 naming each query parameter `view` does not understand (django-filter silently ignores them, so a
+    typo or an old filter name answered the whole table), and listing the ones it does."""
+    allowed = known_parameters(view)
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise ValidationError({name: [f"Unknown query parameter. Allowed: {', '.join(sorted(allowed))}."]
+                               for name in unknown})

@@ -9,6 +9,8 @@ from drf_yasg import openapi
 from drf_yasg.inspectors.base import FilterInspector, NotHandled
 from rest_framework.filters import OrderingFilter, SearchFilter
 
+from github.api.filters import SEARCH_MAX_TERM_LENGTH, SEARCH_MAX_TERMS
+
 # Any text without NUL characters.
 TEXT_PATTERN = "^[^\\x00]*$"
 INT64_BOUNDS = {"minimum": -(2**63), "maximum": 2**63 - 1}
@@ -33,7 +35,8 @@ def filter_parameter_description(name, filter_field):
     if help_text:
         return str(help_text)
     lookup = filter_field.lookup_expr
-    words = {"exact": "equals", "icontains": "contains, any case", "isnull": "is null",
+    words = {"exact": "equals", "icontains": "contains, any case", "contains": "contains, case-sensitive",
+             "isnull": "is null",
              "lt": "less than", "lte": "at most", "gt": "greater than", "gte": "at least"}
     return f"{filter_field.field_name} {words.get(lookup, lookup)}" if lookup else name
 
@@ -75,6 +78,7 @@ class TypedFilterInspector(FilterInspector):
             fields = getattr(self.view, "search_fields", [])
             return [openapi.Parameter(
                 filter_backend.search_param, openapi.IN_QUERY, type=openapi.TYPE_STRING, required=False,
-                description=f"Words to find, any case, in: {', '.join(fields)}",
+                description=f"Words to find, any case, in: {', '.join(fields)} (at most {SEARCH_MAX_TERMS} words "
+                            f"of at most {SEARCH_MAX_TERM_LENGTH} characters)",
             )]
         return NotHandled

@@ -3,6 +3,7 @@
 Triggering spends the owner's GitHub quota, so POST needs the `github.trigger_tasks` permission (or staff) and
 is throttled per user. Input is checked against GitHub's naming rules before anything is queued.
 """
+import ast
 import json
 import uuid
 
@@ -17,10 +18,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
 from github.api.throttling import UserThrottle
-from github.tasks import ACTIONS, POSTPONED
+from github.tasks import ACTIONS, DISCOVERY_MAX_COUNT, POSTPONED
 from github.validators import validate_login, validate_repository_name
-
-PARAMETER_VALIDATORS = {"username": validate_login, "repo_name": validate_repository_name}
 
 
 class TaskRequestSerializer(serializers.Serializer):  # pylint: disable=abstract-method
@@ -31,13 +30,16 @@ class TaskRequestSerializer(serializers.Serializer):  # pylint: disable=abstract
                                      help_text="A GitHub login (full_profile_sync, full_repository_sync)")
     repo_name = serializers.CharField(required=False, max_length=100, validators=[validate_repository_name],
                                       help_text="A repository name without its owner (full_repository_sync)")
+    count = serializers.IntegerField(required=False, min_value=1, max_value=DISCOVERY_MAX_COUNT,
+                                     help_text="How many developers to queue (discovery_scraper; default: the "
+                                               "batch size)")
 
     def validate(self, attrs):
         action = ACTIONS[attrs["name"]]
         missing = {name: ["This field is required for this action."]
                    for name, required in action["parameters"].items() if required and not attrs.get(name)}
         extra = {name: ["This action takes no such parameter."]
-                 for name in PARAMETER_VALIDATORS if name in attrs and name not in action["parameters"]}
+                 for name in attrs if name != "name" and name not in action["parameters"]}
         if missing or extra:
             raise serializers.ValidationError({**missing, **extra})
         return attrs
@@ -49,7 +51,7 @@ class TaskStateSerializer(serializers.Serializer):  # pylint: disable=abstract-m
     task_id = serializers.CharField()
     url = serializers.URLField()
     name = serializers.CharField()
-    arguments = serializers.DictField()
+    arguments = serializers.JSONField(help_text="The action's parameters, an object")
     state = serializers.ChoiceField(choices=[states.PENDING, states.STARTED, POSTPONED, states.RETRY,
                                              states.SUCCESS, states.FAILURE])
     date_created = serializers.DateTimeField(allow_null=True)
@@ -102,6 +104,19 @@ def _json(text, default=None):
         return default
 
 
+def _arguments(record: TaskResult) -> dict:
+    """The task's keyword arguments as an object. Rows stored before the result backend wrote them as JSON
+    (github/results.py) hold Celery's Python repr, "{'username': 'x'}", in a JSON string: literal_eval reads
+    it (literals only, nothing is executed)."""
+    arguments = _json(record.task_kwargs, {})
+    if isinstance(arguments, str):
+        try:
+            arguments = ast.literal_eval(arguments)
+        except (ValueError, SyntaxError):
+            arguments = {}
+    return arguments if isinstance(arguments, dict) else {}
+
+
 def _error_message(result) -> str:
     """"HttpErrorException: API rate limit exceeded" from Celery's stored exception."""
     if not isinstance(result, dict):
@@ -119,7 +134,7 @@ def _state(request, record: TaskResult) -> dict:
         "task_id": record.task_id,
         "url": _task_url(request, record.task_id),
         "name": (record.task_name or "").rsplit(".", 1)[-1],
-        "arguments": _json(record.task_kwargs, {}),
+        "arguments": _arguments(record),
         "state": record.status,
         "date_created": record.date_created,
         "date_done": record.date_done if record.status in states.READY_STATES else None,
@@ -161,7 +176,7 @@ class TaskViewSet(viewsets.ViewSet):
         serializer.is_valid(raise_exception=True)
         name = serializer.validated_data["name"]
         action = ACTIONS[name]
-        arguments = {key: serializer.validated_data[key] for key in action["parameters"]}
+        arguments = {key: value for key, value in serializer.validated_data.items() if key in action["parameters"]}
         task_id = str(uuid.uuid4())
         # Sent before it is recorded: a broker that is down leaves no record behind, and a process that dies in
         # between leaves none either, since the worker stores the task's own record when it starts it

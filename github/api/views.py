@@ -1,11 +1,12 @@
 """Read-only viewsets of /github/. They only read the database: nothing here calls GitHub."""
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_yasg.utils import swagger_auto_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from github import selectors
-from github.api.filters import DeveloperFilter, RepositoryFilter
+from github.api.filters import DeveloperFilter, RateLimitFilter, RepositoryFilter, refuse_unknown_parameters
 from github.api.pagination import CountedQuerySet
 from github.api.schema import NestedListAutoSchema
 from github.api.serializers import DeveloperSerializer, RateLimitSerializer, RepositorySerializer
@@ -21,7 +22,17 @@ REPOSITORY_ORDERING = [
 ]
 
 
-class RelationListViewSet(viewsets.ReadOnlyModelViewSet):
+class KnownParametersViewSet(viewsets.ReadOnlyModelViewSet):
+    """A read-only viewset whose lists (every action but `retrieve`: the list and the nested lists) answer 400
+    to a query parameter they do not understand."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if self.action not in (None, "retrieve"):
+            refuse_unknown_parameters(request, self)
+
+
+class RelationListViewSet(KnownParametersViewSet):
     """Lists and shows objects with the relation ids their serializer shows, in a fixed number of queries."""
 
     @staticmethod
@@ -122,13 +133,14 @@ class RepositoryViewSet(RelationListViewSet):
                           Star.objects.filter(repository=repository).count)
 
 
-class RateLimitViewSet(viewsets.ReadOnlyModelViewSet):
+class RateLimitViewSet(KnownParametersViewSet):
     """The quota ledger: GitHub's rate limit per credential and resource. Id 1 is the core quota in use.
 
-    list: Every ledger row (empty until the service has talked to GitHub).
+    list: Every ledger row (empty until the service has talked to GitHub), with filters.
     retrieve: One ledger row.
     """
 
     queryset = RateLimit.objects.all()
     serializer_class = RateLimitSerializer
-    filter_backends = []
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = RateLimitFilter

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from github.api.filters import DeveloperFilter, RateLimitFilter, RepositoryFilter
 from github.models import RateLimit
 from github.tests.factories import (
     DeveloperFactory,
@@ -146,6 +147,17 @@ def test_page_size_is_capped_at_100(api):
         ("/github/repositories/?owner=not-a-uuid", 400, "owner"),
         ("/github/repositories/?archived=maybe", 400, "archived"),
         ("/github/developers/?search=a%00b", 400, "search"),
+        # Only one leading "-" means descending: the rest is part of the name, which no field has.
+        ("/github/developers/?ordering=--login", 400, "ordering"),
+        ("/github/developers/?ordering=---login", 400, "ordering"),
+        ("/github/developers/?ordering=--github_id", 400, "ordering"),
+        ("/github/repositories/?ordering=--full_name", 400, "ordering"),
+        ("/github/repositories/?ordering=name,--stargazers_count", 400, "ordering"),
+        # Search terms are bounded: each costs the database a pair of ILIKEs to plan.
+        ("/github/developers/?search=" + "+".join(["a"] * 11), 400, "search"),
+        ("/github/repositories/?search=" + "+".join(["a"] * 2000), 400, "search"),
+        ("/github/developers/?search=" + "a" * 101, 400, "search"),
+        ("/github/rate_limit/?rate_remaining__lte=many", 400, "rate_remaining__lte"),
         ("/github/developers/?page=999", 404, None),
         ("/github/developers/?page=abc", 404, None),
         ("/github/developers/not-a-uuid/", 404, None),
@@ -158,6 +170,43 @@ def test_bad_input_answers_4xx_naming_the_field(api, graph, url, status, field):
     assert response.status_code == status
     if field:
         assert field in response.json()
+
+
+def test_search_within_the_bounds_is_served(api, graph):
+    assert api.get("/github/developers/", {"search": " ".join(["a"] * 10)}).status_code == 200
+    assert api.get("/github/developers/", {"search": "a" * 100}).status_code == 200
+
+
+def list_endpoints(graph):
+    """Every list endpoint: the three lists and the five nested ones."""
+    alice, repository = graph["alice"].pk, graph["bobs_repo"].pk
+    return ["/github/developers/", "/github/repositories/", "/github/rate_limit/",
+            *[f"/github/developers/{alice}/{nested}/" for nested in ("followers", "following", "starred",
+                                                                   "repositories")],
+            f"/github/repositories/{repository}/stargazers/"]
+
+
+@pytest.mark.parametrize("parameter", ["name__contain", "zzzzzz", "login__icontains", "page_sizes"])
+def test_an_unknown_query_parameter_answers_400_naming_it_on_every_list(api, graph, parameter):
+    for url in list_endpoints(graph):
+        response = api.get(url, {parameter: "x", "page": "1"})
+        assert response.status_code == 400, url
+        body = response.json()
+        assert list(body) == [parameter], url
+        assert "Allowed: " in body[parameter][0] and "page_size" in body[parameter][0], url
+
+
+def test_the_documented_parameters_pass_on_every_list(api, graph):
+    for url in list_endpoints(graph):
+        assert api.get(url, {"page": "1", "page_size": "5", "format": "json"}).status_code == 200, url
+    assert api.get("/github/developers/", {"ordering": "-login", "search": "a", "login": "alice",
+                                           "name__contains": "A", "synced": "true"}).status_code == 200
+    assert api.get("/github/repositories/", {"ordering": "name", "search": "a", "language": "python",
+                                             "owner_login": "bob"}).status_code == 200
+    assert api.get("/github/rate_limit/", {"rate_remaining__gte": "1"}).status_code == 200
+    # The nested lists take no filter: one is refused, not ignored.
+    nested = api.get(f"/github/developers/{graph['alice'].pk}/followers/", {"login": "bob"})
+    assert nested.status_code == 400 and "login" in nested.json()
 
 
 PROTECTED = ["/github/", "/github/developers/", "/github/repositories/", "/github/rate_limit/", "/github/swagger.json"]
@@ -197,6 +246,23 @@ def test_basic_token_and_session_authentication(user):
     session = APIClient()
     assert session.login(username="reader", password="reader-password-123")
     assert session.get("/github/developers/").status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/github/swagger/", "/github/redoc/"])
+def test_the_docs_pages_answer_basic_token_and_session_clients(user, url):
+    basic = APIClient()
+    basic.credentials(HTTP_AUTHORIZATION=f"Basic {base64.b64encode(b'reader:reader-password-123').decode()}")
+    token = APIClient()
+    token.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    session = APIClient()
+    assert session.login(username="reader", password="reader-password-123")
+    for client in (basic, token, session):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "/static/drf-yasg/" in response.content.decode()
+    wrong = APIClient()
+    wrong.credentials(HTTP_AUTHORIZATION=f"Basic {base64.b64encode(b'reader:wrong').decode()}")
+    assert wrong.get(url).status_code in (401, 403)
 
 
 def test_api_root_lists_the_endpoints(api):
@@ -285,6 +351,20 @@ def test_swagger_documents_every_filter_with_its_type(api):
     assert {"owner_login", "full_name", "language", "description__icontains", "homepage__isnull"} <= set(repositories)
     for nested in ("/developers/{id}/followers/", "/developers/{id}/starred/", "/repositories/{id}/stargazers/"):
         assert {"page", "page_size"} <= set(parameters(nested))
+    assert developers["name__contains"]["type"] == "string" and developers["login__lte"]["type"] == "string"
+    assert repositories["description__isnull"]["type"] == "boolean"
+    rate_limit = parameters("/rate_limit/")
+    assert rate_limit["rate_reset__gte"]["format"] == "date-time"
+    assert rate_limit["rate_remaining__lte"]["type"] == "integer"
+    # Every filter of every list, with the type its filter accepts. (Imported here: drf-yasg imports the
+    # inspectors module from its settings, which must come first.)
+    from github.api.inspectors import filter_parameter_type  # pylint: disable=import-outside-toplevel
+    for path, filterset in (("/developers/", DeveloperFilter), ("/repositories/", RepositoryFilter),
+                            ("/rate_limit/", RateLimitFilter)):
+        documented = parameters(path)
+        for name, filter_field in filterset().filters.items():
+            param_type, param_format = filter_parameter_type(filter_field)
+            assert (documented[name]["type"], documented[name].get("format")) == (param_type, param_format), name
 
 
 def test_docs_pages_render_offline_for_logged_in_users(client, user):

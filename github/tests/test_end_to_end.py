@@ -56,6 +56,7 @@ def test_profile_sync_then_discovery_grows_the_database(start_simulator, worker,
     done = wait_for(operator, trigger(operator, name="full_profile_sync", username="alice"))
     assert done["state"] == "SUCCESS", done
     assert done["result"]["requests"] == 7 and done["date_done"]
+    assert done["arguments"] == {"username": "alice"}  # an object, also once the worker has stored the task
     assert_stored_like_world(world, "alice")
     assert Developer.objects.filter(profile_synced_at__isnull=False).count() == 1
 
@@ -86,6 +87,7 @@ def test_repository_sync_through_the_api(start_simulator, worker, operator):
     assert done["state"] == "SUCCESS", done
     notes = Repository.objects.get(full_name="alice/notes")
     assert notes.subscribers_count is not None
+    assert done["arguments"] == {"username": "alice", "repo_name": "notes"}
     assert logins(notes.stargazers.all()) == ["bob", "carol"]
 
 
@@ -102,6 +104,7 @@ def test_a_task_the_quota_cannot_pay_for_is_postponed_then_completes_by_itself(
     postponed = wait_for(operator, url, states=("POSTPONED", "SUCCESS", "FAILURE"))
     assert postponed["state"] == "POSTPONED", postponed
     assert postponed["result"]["retry_at"]
+    assert postponed["arguments"] == {"username": "alice"}
     done = wait_for(operator, url, timeout=120)
     assert done["state"] == "SUCCESS", done
     assert simulator.stats()["total"]["errors"] == 0

@@ -107,6 +107,9 @@ def test_discovery_picks_stubs_nearest_to_the_seed_within_budget_and_never_twice
     sync.release_claim("bob")
     assert discover() == ["bob"]
     assert sorted(queued) == ["acme", "bob", "bob", "carol"]
+    sync.release_claim("acme")
+    sync.release_claim("bob")
+    assert len(tasks.discovery_scraper.apply(kwargs={"count": 1}).get()["queued"]) == 1  # `count` from the API
 
 
 @pytest.mark.django_db

@@ -2,10 +2,12 @@
 import json
 
 import pytest
+from celery.app.task import Context
 from django.contrib.auth.models import Permission
 from django_celery_results.models import TaskResult
 from rest_framework.test import APIClient
 
+from git_o_matic_9k.celery import app
 from github import tasks
 from github.api.tasks import TaskTriggerThrottle
 
@@ -57,9 +59,13 @@ def test_valid_post_queues_the_task_and_answers_202(trigger, queued, content):
     assert state["arguments"] == {"username": "h3nnn4n", "repo_name": "garapa"}
 
 
-def test_discovery_takes_no_parameters(trigger, queued):
+def test_discovery_takes_an_optional_count(trigger, queued):
     assert trigger.post("/github/tasks/", {"name": "discovery_scraper"}, format="json").status_code == 202
-    assert queued[0][:2] == ("github.tasks.discovery_scraper", {})
+    assert trigger.post("/github/tasks/", {"name": "discovery_scraper", "count": 20}, format="json").status_code == 202
+    assert trigger.post("/github/tasks/", {"name": "discovery_scraper", "count": "100"}).status_code == 202
+    assert [call[:2] for call in queued] == [("github.tasks.discovery_scraper", {}),
+                                             ("github.tasks.discovery_scraper", {"count": 20}),
+                                             ("github.tasks.discovery_scraper", {"count": 100})]
 
 
 BAD_INPUT = [
@@ -87,6 +93,15 @@ BAD_INPUT = [
     ({"name": "full_repository_sync", "username": "octocat", "repo_name": "r" * 101}, "repo_name"),
     ({"name": "full_repository_sync", "username": "octocat", "repo_name": "x@evil.example"}, "repo_name"),
     ({"name": "discovery_scraper", "username": "octocat"}, "username"),
+    ({"name": "discovery_scraper", "count": 0}, "count"),
+    ({"name": "discovery_scraper", "count": -3}, "count"),
+    ({"name": "discovery_scraper", "count": 101}, "count"),
+    ({"name": "discovery_scraper", "count": 2.5}, "count"),
+    ({"name": "discovery_scraper", "count": "five"}, "count"),
+    ({"name": "discovery_scraper", "count": True}, "count"),
+    ({"name": "discovery_scraper", "count": [5]}, "count"),
+    ({"name": "discovery_scraper", "count": 10**30}, "count"),
+    ({"name": "full_profile_sync", "username": "octocat", "count": 5}, "count"),
 ]
 
 
@@ -214,3 +229,27 @@ def test_a_task_the_worker_recorded_first_keeps_its_state(trigger, monkeypatch):
     response = trigger.post("/github/tasks/", {"name": "discovery_scraper"}, format="json")
     assert response.status_code == 202
     assert response.json()["state"] == "STARTED"
+
+
+def stored_by_the_worker(state, result, **kwargs):
+    """A task record as Celery's result backend writes it from a worker: the request carries the arguments as
+    Celery sends them, with their Python repr."""
+    request = Context(id="abc-123", task="github.tasks.full_profile_sync", args=[], kwargs=kwargs,
+                      argsrepr="[]", kwargsrepr=repr(kwargs), hostname="worker@test")
+    app.backend.store_result("abc-123", result, state, request=request)
+
+
+@pytest.mark.parametrize("state", ["STARTED", tasks.POSTPONED, "RETRY", "SUCCESS", "FAILURE"])
+def test_arguments_are_an_object_in_every_state(api, state):
+    result = RuntimeError("boom") if state in ("FAILURE", "RETRY") else {"requests": 7}
+    stored_by_the_worker(state, result, username="octocat")
+    body = api.get("/github/tasks/abc-123/").json()
+    assert body["state"] == state
+    assert body["arguments"] == {"username": "octocat"}
+    assert json.loads(TaskResult.objects.get(task_id="abc-123").task_kwargs) == {"username": "octocat"}
+
+
+def test_arguments_stored_as_a_repr_before_are_read_as_an_object(api):
+    TaskResult.objects.create(task_id="abc-123", task_name="github.tasks.full_profile_sync", status="SUCCESS",
+                              result="{}", task_kwargs=json.dumps(repr({"username": "octocat"})))
+    assert api.get("/github/tasks/abc-123/").json()["arguments"] == {"username": "octocat"}
