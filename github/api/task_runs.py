@@ -9,6 +9,7 @@ from rest_framework import mixins, viewsets
 
 from github.api.filters import StrictFilterSet
 from github.api.tasks import TaskStateSerializer, _state
+from github.api.views import RefusesUnknownParameters
 from github.tasks import ACTIONS, POSTPONED
 from github.validators import LOGIN_PATTERN, validate_login
 
@@ -51,7 +52,7 @@ class TaskRunFilter(StrictFilterSet):
         return queryset.filter(_login_patterns(value))
 
 
-class TaskRunViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class TaskRunViewSet(RefusesUnknownParameters, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Task runs: queued, running, postponed and finished tasks with their arguments, times and outcome.
 
     list: Task runs, newest first; filter by `state`, `action` and `login`. Each links its /github/tasks/{task_id}/.

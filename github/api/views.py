@@ -22,14 +22,18 @@ REPOSITORY_ORDERING = [
 ]
 
 
-class KnownParametersViewSet(viewsets.ReadOnlyModelViewSet):
-    """A read-only viewset whose lists (every action but `retrieve`: the list and the nested lists) answer 400
-    to a query parameter they do not understand."""
+class RefusesUnknownParameters:
+    """A viewset mixin: its lists (every action but `retrieve`: the list and the nested lists) answer 400 to a
+    query parameter they do not understand."""
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if self.action not in (None, "retrieve"):
             refuse_unknown_parameters(request, self)
+
+
+class KnownParametersViewSet(RefusesUnknownParameters, viewsets.ReadOnlyModelViewSet):
+    """A read-only viewset whose lists refuse query parameters they do not understand."""
 
 
 class RelationListViewSet(KnownParametersViewSet):
