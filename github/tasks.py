@@ -5,15 +5,18 @@ Postponing is never an error: a task that the quota cannot pay for now re-enqueu
 arguments for the reset time plus jitter, and shows the state POSTPONED meanwhile. A task that the ledger stops
 part-way raises HttpErrorException("API rate limit exceeded") and ends FAILED: nothing was half-replaced.
 """
+import json
 import random
+import uuid
 from datetime import timedelta
 
-from celery import Task, shared_task
+from celery import Task, shared_task, states
 from celery.exceptions import Ignore, Retry
 from celery.utils.log import get_task_logger
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
+from django_celery_results.models import TaskResult
 
 from github import rank, status, sync, throttle
 from github.client import (
@@ -124,6 +127,22 @@ def full_repository_sync(self, username, repo_name):
     )
 
 
+def enqueue(task, **arguments) -> TaskResult:
+    """Send `task` with these keyword arguments and record it PENDING, so /github/task_runs/ lists it from the
+    moment it is queued, whoever queued it (the API or discovery).
+
+    Sent before it is recorded: a broker that is down raises kombu's OperationalError and leaves no record
+    behind, and a process that dies in between leaves none either, since the worker stores the task's own
+    record when it starts it (get_or_create: it may already have).
+    """
+    task_id = str(uuid.uuid4())
+    task.apply_async(kwargs=arguments, task_id=task_id)
+    record, _ = TaskResult.objects.get_or_create(task_id=task_id, defaults={
+        "task_name": task.name, "status": states.PENDING, "task_args": "[]", "task_kwargs": json.dumps(arguments),
+    })
+    return record
+
+
 @shared_task
 def discovery_scraper(count=None):
     """Queue syncs of whom to crawl next: `count` developers (DISCOVERY_BATCH_SIZE when not given), as many of
@@ -132,7 +151,7 @@ def discovery_scraper(count=None):
     batch = sync.choose_discovery_batch(budget=budget, limit=count or settings.DISCOVERY_BATCH_SIZE)
     logins = [developer.login for developer in batch]
     for login in logins:
-        transaction.on_commit(lambda login=login: full_profile_sync.delay(login))
+        transaction.on_commit(lambda login=login: enqueue(full_profile_sync, username=login))
     logger.info("discovery queued %d developers (allowed budget %d): %s", len(logins), budget, ", ".join(logins))
     return {"queued": logins, "allowed_budget": budget}
 

@@ -1,6 +1,7 @@
 """/github/task_runs/: what is queued, running, postponed and what ran, newest first, in the shape of
 /github/tasks/{task_id}/. Celery's result table (django-celery-results) is the record: a task triggered through the
-API has a row from the moment it is queued, one queued by discovery from the moment a worker starts it."""
+API or queued by discovery has a row from the moment it is queued (github.tasks.enqueue), the follow-up of a sync
+the quota stopped part-way from the moment a worker starts it."""
 import django_filters
 from celery import states
 from django.db.models import Q

@@ -5,7 +5,6 @@ is throttled per user. Input is checked against GitHub's naming rules before any
 """
 import ast
 import json
-import uuid
 
 from celery import states
 from django.urls import reverse
@@ -18,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
 from github.api.throttling import UserThrottle
-from github.tasks import ACTIONS, DISCOVERY_MAX_COUNT, POSTPONED
+from github.tasks import ACTIONS, DISCOVERY_MAX_COUNT, POSTPONED, enqueue
 from github.validators import validate_login, validate_repository_name
 
 
@@ -177,20 +176,12 @@ class TaskViewSet(viewsets.ViewSet):
         name = serializer.validated_data["name"]
         action = ACTIONS[name]
         arguments = {key: value for key, value in serializer.validated_data.items() if key in action["parameters"]}
-        task_id = str(uuid.uuid4())
-        # Sent before it is recorded: a broker that is down leaves no record behind, and a process that dies in
-        # between leaves none either, since the worker stores the task's own record when it starts it
-        # (get_or_create: it may already have).
         try:
-            action["task"].apply_async(kwargs=arguments, task_id=task_id)
+            record = enqueue(action["task"], **arguments)
         except BrokerUnreachable as error:
             raise QueueUnavailable() from error
-        record, _ = TaskResult.objects.get_or_create(task_id=task_id, defaults={
-            "task_name": action["task"].name, "status": states.PENDING,
-            "task_args": "[]", "task_kwargs": json.dumps(arguments),
-        })
         return Response(_state(request, record), status=status.HTTP_202_ACCEPTED,
-                        headers={"Location": _task_url(request, task_id)})
+                        headers={"Location": _task_url(request, record.task_id)})
 
     @swagger_auto_schema(responses={200: TaskStateSerializer})
     def retrieve(self, request, pk=None):

@@ -1,4 +1,5 @@
 """Task policy: quota postponement and mid-task exhaustion, concurrent syncs, discovery, and Celery settings."""
+import json
 import threading
 
 import pytest
@@ -6,6 +7,7 @@ from celery.schedules import crontab
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from django_celery_results.models import TaskResult
 
 from git_o_matic_9k.celery import app
 from github import sync, tasks
@@ -96,7 +98,8 @@ def test_discovery_picks_stubs_nearest_to_the_seed_within_budget_and_never_twice
     run_sync("alice")
     run_sync("dave")  # dave's followings add no one new; alice's stubs are at distance 1
     queued = []
-    monkeypatch.setattr(tasks.full_profile_sync, "delay", queued.append)
+    monkeypatch.setattr(tasks.full_profile_sync, "apply_async",
+                        lambda kwargs, task_id: queued.append(kwargs["username"]))
 
     def discover():
         with django_capture_on_commit_callbacks(execute=True):
@@ -107,6 +110,9 @@ def test_discovery_picks_stubs_nearest_to_the_seed_within_budget_and_never_twice
     sync.release_claim("bob")
     assert discover() == ["bob"]
     assert sorted(queued) == ["acme", "bob", "bob", "carol"]
+    # Recorded PENDING as they are queued, so the task runs list them before a worker starts them.
+    pending = TaskResult.objects.filter(task_name=tasks.full_profile_sync.name, status="PENDING")
+    assert sorted(json.loads(record.task_kwargs)["username"] for record in pending) == sorted(queued)
     sync.release_claim("acme")
     sync.release_claim("bob")
     assert len(tasks.discovery_scraper.apply(kwargs={"count": 1}).get()["queued"]) == 1  # `count` from the API
