@@ -6,7 +6,7 @@ import django_filters
 from celery import states
 from django.db.models import Q
 from django_celery_results.models import TaskResult
-from rest_framework import mixins, viewsets
+from rest_framework import mixins
 
 from github.api.filters import StrictFilterSet
 from github.api.tasks import TaskStateSerializer, _state
@@ -53,7 +53,7 @@ class TaskRunFilter(StrictFilterSet):
         return queryset.filter(_login_patterns(value))
 
 
-class TaskRunViewSet(RefusesUnknownParameters, mixins.ListModelMixin, viewsets.GenericViewSet):
+class TaskRunViewSet(mixins.ListModelMixin, RefusesUnknownParameters):
     """Task runs: queued, running, postponed and finished tasks with their arguments, times and outcome.
 
     list: Task runs, newest first; filter by `state`, `action` and `login`. Each links its /github/tasks/{task_id}/.

@@ -22,11 +22,12 @@ REPOSITORY_ORDERING = [
 ]
 
 
-class RefusesUnknownParameters:
-    """A viewset mixin: its lists (every action but `retrieve`: the list and the nested lists) answer 400 to a
-    query parameter they do not understand."""
+class RefusesUnknownParameters(viewsets.GenericViewSet):
+    """A viewset whose lists (every action but `retrieve`: the list and the nested lists) answer 400 to a query
+    parameter they do not understand."""
 
     def initial(self, request, *args, **kwargs):
+        """DRF's checks (authentication, permissions, throttles), then the query parameters'."""
         super().initial(request, *args, **kwargs)
         if self.action not in (None, "retrieve"):
             refuse_unknown_parameters(request, self)
