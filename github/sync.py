@@ -1,4 +1,4 @@
-"""Sync services: GitHub payloads in, rows out (../shared/design.md section 3).
+"""Sync services: GitHub payloads in, rows out.
 
 Every list item is stored from the list payload itself (followers, following and stargazers as stub
 developers, starred repositories whole with their owners as stubs): never one GET per item. A list is held
