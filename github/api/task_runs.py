@@ -2,18 +2,15 @@
 /github/tasks/{task_id}/. Celery's result table (django-celery-results) is the record: a task triggered through the
 API has a row from the moment it is queued, one queued by discovery from the moment a worker starts it."""
 import django_filters
-from celery import states
 from django.db.models import Q
 from django_celery_results.models import TaskResult
 from rest_framework import mixins, viewsets
 
 from github.api.filters import StrictFilterSet
-from github.api.tasks import TaskStateSerializer, _state
+from github.api.tasks import STATES, TaskStateSerializer, _state
 from github.api.views import RefusesUnknownParameters
-from github.tasks import ACTIONS, POSTPONED
+from github.tasks import ACTIONS
 from github.validators import LOGIN_PATTERN, validate_login
-
-STATES = [states.PENDING, states.STARTED, POSTPONED, states.RETRY, states.SUCCESS, states.FAILURE]
 
 
 def _login_patterns(login: str) -> Q:
