@@ -20,7 +20,7 @@ from django_celery_results.models import TaskResult
 
 from github import throttle
 from github.models import CrawlSnapshot, Developer, Follow, RateLimit, Repository, Star
-from github.sync import STUB_COST
+from github.sync import STUB_COST, resync_before
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +48,6 @@ def table_total(model) -> int:
         if estimate >= EXACT_COUNT_BELOW:
             return estimate
     return model.objects.count()
-
-
-def resync_before() -> datetime:
-    """Synced developers last synced before this are due for a resync (DISCOVERY_RESYNC_HOURS)."""
-    return timezone.now() - timedelta(hours=settings.DISCOVERY_RESYNC_HOURS)
 
 
 def graph_counts() -> dict:
