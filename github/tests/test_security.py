@@ -376,7 +376,11 @@ def test_the_token_appears_in_no_log_result_response_admin_page_or_error_page(
     seen = {"logs": caplog.text, **_stored_text(), **_admin_pages(staff)}
     ledger = [f"/github/rate_limit/{pk}/" for pk in RateLimit.objects.values_list("pk", flat=True)]
     seen.update(_pages_of(api, ledger + ["/github/", "/github/rate_limit/", "/github/tasks/", done["url"],
-                                         refused["url"], "/github/swagger.json", "/github/developers/"]))
+                                         refused["url"], "/github/task_runs/", "/metrics", "/github/swagger.json",
+                                         "/github/developers/"]))
+    browser = Client()
+    browser.force_login(staff)
+    seen.update(_pages_of(browser, ["/github/dashboard/"]))  # a plain Django view: a session, not DRF's auth
     seen.update(_error_pages(staff, settings, monkeypatch))  # last: it breaks the developer list
     assert [where for where, text in seen.items() if not text] == []
     assert [where for where, text in seen.items() if KNOWN_TOKEN in text] == []
