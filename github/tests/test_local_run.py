@@ -120,7 +120,7 @@ def one_line_error(done):
     return lines[0]
 
 
-@pytest.mark.parametrize("command", ["sync_user octocat", "crawl --seed octocat"])
+@pytest.mark.parametrize("command", ["sync_user octocat", "crawl --seed octocat", "rank", "export_graph -o -"])
 def test_a_database_never_migrated_is_one_line(tmp_path, command):
     key = tmp_path / "secret_key"
     key.write_text("k" * 50)
