@@ -111,7 +111,7 @@ class RateLimitAdmin(admin.ModelAdmin):
 
     list_display = ["id", "credential", "resource", "rate_limit", "rate_remaining", "rate_reset", "updated"]
     readonly_fields = ["credential", "resource", "rate_limit", "rate_remaining", "rate_reset_raw", "rate_reset",
-                       "updated"]
+                       "read_at", "updated"]
 
     def has_add_permission(self, request):
         return False

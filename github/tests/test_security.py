@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 from django_celery_results.models import TaskResult
 from rest_framework.test import APIClient
 
@@ -145,6 +146,15 @@ def test_the_admin_is_for_staff_only(client, user, graph):
     user.save()
     for page in pages:
         assert client.get(page).status_code == 200, page
+
+
+def test_the_quota_ledger_is_read_only_in_the_admin(admin_client):
+    """Every column, those added later included: a staff user cannot edit what GitHub's headers wrote."""
+    row = RateLimit.objects.create(credential="token-x", resource="core", rate_limit=5000, rate_remaining=10,
+                                   rate_reset_raw=2_000_000_000, rate_reset=timezone.now())
+    response = admin_client.get(f"/admin/github/ratelimit/{row.pk}/change/")
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.fields) == []
 
 
 # Password guessing.
