@@ -148,13 +148,15 @@ def test_the_admin_is_for_staff_only(client, user, graph):
         assert client.get(page).status_code == 200, page
 
 
-def test_the_quota_ledger_is_read_only_in_the_admin(admin_client):
-    """Every column, those added later included: a staff user cannot edit what GitHub's headers wrote."""
+def test_the_crawled_rows_are_read_only_in_the_admin(admin_client, graph):
+    """Every column, those added later included: a staff user cannot edit what GitHub or the crawl wrote."""
     row = RateLimit.objects.create(credential="token-x", resource="core", rate_limit=5000, rate_remaining=10,
                                    rate_reset_raw=2_000_000_000, rate_reset=timezone.now())
-    response = admin_client.get(f"/admin/github/ratelimit/{row.pk}/change/")
-    assert response.status_code == 200
-    assert list(response.context["adminform"].form.fields) == []
+    for url in (f"/admin/github/ratelimit/{row.pk}/change/", f"/admin/github/developer/{graph['developer'].pk}/change/",
+                f"/admin/github/repository/{graph['repository'].pk}/change/"):
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        assert list(response.context["adminform"].form.fields) == [], url
 
 
 # Password guessing.
