@@ -27,7 +27,6 @@ import platform
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -38,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from benchmarks.perf_common import BASE_DIR, BENCHMARKS_FILE, write_section
+from benchmarks.perf_common import BASE_DIR, BENCHMARKS_FILE, free_port, write_section
 from benchmarks.seed_database import NAME_SEARCH_TERM, seed
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/gom9k_bench"
@@ -298,13 +297,6 @@ class HttpTransport:
     def close(self):
         """Close the session's connections."""
         self.session.close()
-
-
-def free_port():
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until_healthy(base_url, process=None, timeout=60):

@@ -1,5 +1,6 @@
 """What the crawl performance benchmarks share: their own PostgreSQL databases, Django set up before use, a line
-describing the machine, and their sections of BENCHMARKS.md.
+describing the machine, their sections of BENCHMARKS.md, and a free port for the servers they start (the
+reliability runs and the local-run tests use it too).
 
 Each benchmark runs against a database of its own (`gom9k_perf_*` on this machine's PostgreSQL), created when
 missing, so that it never touches anybody's data nor the test databases other runs create on the same server.
@@ -10,6 +11,7 @@ import os
 import platform
 import re
 import secrets
+import socket
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +26,13 @@ Measured figures of git-o-matic-9k, one section per benchmark. Each section says
 the machine and the date; the part between a section's BEGIN/END markers is rewritten by its script, the text
 after it is written by hand. The scripts live in `benchmarks/`.
 """
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def database_url(name: str) -> str:

@@ -1,4 +1,4 @@
-"""Quota efficiency: GitHub requests a crawl spends, against the least any crawler could (design.md section 3).
+"""Quota efficiency: GitHub requests a crawl spends, against the least any crawler could.
 
     python -m benchmarks.quota_efficiency             # 20,000-user world, 2,000 developers synced
     python -m benchmarks.quota_efficiency --quick     # 5,000-user world, 300 developers
@@ -44,7 +44,8 @@ def pages(count: int, cap: int | None = None) -> int:
 
 
 def lower_bound(world, login: str) -> int:
-    """design.md section 3's least number of requests of a cold sync of `login`, from the world's truth."""
+    """The least number of requests of a cold sync of `login`, from the world's truth: the profile, a page per
+    100 of each of its four lists and of each owned repository's stargazers (an empty list still costs its page)."""
     return (1 + pages(len(world.followers_of(login))) + pages(len(world.following_of(login)))
             + pages(len(world.starred_by(login))) + pages(len(world.repos_of(login)))
             + sum(pages(len(world.stargazers_of(name)), STARGAZER_PAGE_CAP) for name in world.repos_of(login)))

@@ -265,14 +265,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_number("CELERY_TASK_SOFT_TIME_LIMIT", 30 * 60)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Two queues named after this service (not Celery's `celery`: deployments sharing a broker set names of their own):
-# the syncs, and the heart beat and discovery on one of their own, so that they never wait behind a backlog of
-# queued syncs. A worker consumes every queue listed here (no -Q needed).
+# the syncs, and every task beat schedules on one of its own (CELERY_TASK_ROUTES below), so that none waits
+# behind a backlog of queued syncs. A worker consumes every queue listed here (no -Q needed).
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "git-o-matic-9k")
 PERIODIC_QUEUE = os.environ.get("CELERY_PERIODIC_QUEUE", "git-o-matic-9k-periodic")
 # Each bound by its own name: one routing key for both would deliver every message to both queues.
 CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in (CELERY_TASK_DEFAULT_QUEUE, PERIODIC_QUEUE)]
-CELERY_TASK_ROUTES = {name: {"queue": PERIODIC_QUEUE}
-                      for name in ("github.tasks.heart_beat_task", "github.tasks.discovery_scraper")}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "discovery-scraper": {
@@ -289,6 +287,7 @@ CELERY_BEAT_SCHEDULE = {
                             hour=os.environ.get("RANK_SCHEDULE_HOUR", "3")),
     },
 }
+CELERY_TASK_ROUTES = {entry["task"]: {"queue": PERIODIC_QUEUE} for entry in CELERY_BEAT_SCHEDULE.values()}
 # The dashboard's history (github/status.py): snapshots older than this are deleted by the snapshot task.
 SNAPSHOT_KEEP_DAYS = env_number("SNAPSHOT_KEEP_DAYS", 30.0, float)
 # /metrics answers without a login when on (a Prometheus on a private network); otherwise it is protected like

@@ -57,13 +57,14 @@ class DeveloperAdmin(ReadOnlyGitHubAdmin):
     readonly_fields = [*DEVELOPER_GITHUB_FIELDS, "stored_followers", "stored_following", "stored_starred",
                        "stored_repositories", "discovered_at", "seed_distance", "profile_synced_at",
                        "followers_synced_at", "following_synced_at", "starred_synced_at",
-                       "repositories_synced_at", "gone_at"]
+                       "repositories_synced_at", "gone_at", "rank", "rank_computed_at"]
     fieldsets = [
         ("GitHub", {"fields": DEVELOPER_GITHUB_FIELDS}),
         ("Stored relations", {"fields": ["stored_followers", "stored_following", "stored_starred",
                                          "stored_repositories"]}),
         ("Crawl", {"fields": ["discovered_at", "seed_distance", "profile_synced_at", "followers_synced_at",
-                              "following_synced_at", "starred_synced_at", "repositories_synced_at", "gone_at"]}),
+                              "following_synced_at", "starred_synced_at", "repositories_synced_at", "gone_at",
+                              "rank", "rank_computed_at"]}),
     ]
 
     @admin.display(description="followers stored")
@@ -97,7 +98,7 @@ class RepositoryAdmin(ReadOnlyGitHubAdmin):
     search_fields = ["full_name", "=github_id"]
     ordering = ["github_id"]
     readonly_fields = [*REPOSITORY_GITHUB_FIELDS, "stored_stargazers", "discovered_at", "synced_at",
-                       "stargazers_synced_at", "gone_at"]
+                       "stargazers_synced_at", "gone_at", "rank", "rank_computed_at"]
 
     @admin.display(description="stargazers stored")
     def stored_stargazers(self, repository):
@@ -111,7 +112,7 @@ class RateLimitAdmin(admin.ModelAdmin):
 
     list_display = ["id", "credential", "resource", "rate_limit", "rate_remaining", "rate_reset", "updated"]
     readonly_fields = ["credential", "resource", "rate_limit", "rate_remaining", "rate_reset_raw", "rate_reset",
-                       "updated"]
+                       "read_at", "updated"]
 
     def has_add_permission(self, request):
         return False

@@ -5,7 +5,8 @@ Every statement is cheap on a big database: developer counts use the partial ind
 resync queue, synced profiles), task counts use django-celery-results' index on `status`, and the totals of the
 big tables come from PostgreSQL's statistics once they are large (see `table_total`). The one statement that
 reads the developer table whole is `fully_synced` (five nullable columns no index covers); it runs in the
-snapshot beat task every few minutes, not on a page view.
+snapshot beat task every few minutes, on a page view only when beat has not taken a snapshot for two
+intervals, and on each progress line of `crawl` and `demo_seed` (ProgressReport).
 """
 import logging
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from django_celery_results.models import TaskResult
 
 from github import throttle
 from github.models import CrawlSnapshot, Developer, Follow, RateLimit, Repository, Star
-from github.sync import STUB_COST
+from github.sync import STUB_COST, resync_before
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +49,6 @@ def table_total(model) -> int:
         if estimate >= EXACT_COUNT_BELOW:
             return estimate
     return model.objects.count()
-
-
-def resync_before() -> datetime:
-    """Synced developers last synced before this are due for a resync (DISCOVERY_RESYNC_HOURS)."""
-    return timezone.now() - timedelta(hours=settings.DISCOVERY_RESYNC_HOURS)
 
 
 def graph_counts() -> dict:

@@ -1,4 +1,4 @@
-"""Sync services: GitHub payloads in, rows out (../shared/design.md section 3).
+"""Sync services: GitHub payloads in, rows out.
 
 Every list item is stored from the list payload itself (followers, following and stargazers as stub
 developers, starred repositories whole with their owners as stubs): never one GET per item. A list is held
@@ -20,7 +20,7 @@ import math
 import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 from urllib.parse import quote
 
@@ -558,6 +558,11 @@ def choose_discovery_batch(*, budget: int, limit: int) -> list[Developer]:
     return chosen
 
 
+def resync_before() -> datetime:
+    """Synced developers last synced before this are due for a resync (DISCOVERY_RESYNC_HOURS)."""
+    return timezone.now() - timedelta(hours=settings.DISCOVERY_RESYNC_HOURS)
+
+
 def discovery_queues():
     """Discovery's two queues in its order: (never-synced stubs, developers due for a resync), unclaimed ones.
 
@@ -569,8 +574,7 @@ def discovery_queues():
     alive = Developer.objects.filter(unclaimed, gone_at__isnull=True)
     stubs = alive.filter(profile_synced_at__isnull=True).order_by(F("seed_distance").asc(nulls_last=True),
                                                                     "github_id")
-    resync_before = timezone.now() - timedelta(hours=settings.DISCOVERY_RESYNC_HOURS)
-    synced = alive.filter(profile_synced_at__lt=resync_before).order_by("profile_synced_at", "github_id")
+    synced = alive.filter(profile_synced_at__lt=resync_before()).order_by("profile_synced_at", "github_id")
     return stubs, synced
 
 

@@ -20,7 +20,7 @@ def _database():
 
 
 def _cache():
-    cache.get("health")  # the cache table: missing when `createcachetable` never ran
+    cache.get("health")  # the cache table: missing until `migrate` has run (github/migrations/0012_cache_table.py)
 
 
 def _broker():

@@ -25,17 +25,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.perf_common import free_port
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/gom9k_rel_load"
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 QUEUE = "gom9k-rel-load"
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _log(message):
@@ -187,7 +183,7 @@ def main(argv=None):
 
     from git_o_matic_9k.celery import app  # pylint: disable=import-outside-toplevel
 
-    port = _free_port()
+    port = free_port()
     server = start_gunicorn(args.web_workers, port)
     report = {"started": datetime.now(UTC).isoformat(),
               "machine": f"{platform.node()} {platform.platform()}, {os.cpu_count()} CPUs, "

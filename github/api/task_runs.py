@@ -3,18 +3,15 @@
 API or queued by discovery has a row from the moment it is queued (github.tasks.enqueue), the follow-up of a sync
 the quota stopped part-way from the moment a worker starts it."""
 import django_filters
-from celery import states
 from django.db.models import Q
 from django_celery_results.models import TaskResult
 from rest_framework import mixins
 
 from github.api.filters import StrictFilterSet
-from github.api.tasks import TaskStateSerializer, _state
+from github.api.tasks import STATES, TaskStateSerializer, _state
 from github.api.views import RefusesUnknownParameters
-from github.tasks import ACTIONS, POSTPONED
+from github.tasks import ACTIONS
 from github.validators import LOGIN_PATTERN, validate_login
-
-STATES = [states.PENDING, states.STARTED, POSTPONED, states.RETRY, states.SUCCESS, states.FAILURE]
 
 
 def _login_patterns(login: str) -> Q:

@@ -20,6 +20,9 @@ from github.api.throttling import UserThrottle
 from github.tasks import ACTIONS, DISCOVERY_MAX_COUNT, POSTPONED, enqueue
 from github.validators import validate_login, validate_repository_name
 
+# The states a task shows here and in /github/task_runs/, in the order it goes through them.
+STATES = [states.PENDING, states.STARTED, POSTPONED, states.RETRY, states.SUCCESS, states.FAILURE]
+
 
 class TaskRequestSerializer(serializers.Serializer):  # pylint: disable=abstract-method
     """What to run: an action name and the parameters it needs (GitHub's naming rules apply)."""
@@ -51,8 +54,7 @@ class TaskStateSerializer(serializers.Serializer):  # pylint: disable=abstract-m
     url = serializers.URLField()
     name = serializers.CharField()
     arguments = serializers.JSONField(help_text="The action's parameters, an object")
-    state = serializers.ChoiceField(choices=[states.PENDING, states.STARTED, POSTPONED, states.RETRY,
-                                             states.SUCCESS, states.FAILURE])
+    state = serializers.ChoiceField(choices=STATES)
     date_created = serializers.DateTimeField(allow_null=True)
     date_done = serializers.DateTimeField(allow_null=True)
     result = serializers.JSONField(allow_null=True, help_text="Requests spent, 304s and records written; or the "

@@ -1,8 +1,9 @@
 """Quota efficiency and per-request cost, asserted exactly so they cannot regress (benchmarks/ measures them big).
 
 A small generated world stands in for benchmarks/quota_efficiency.py: a cold sync of each developer costs
-exactly design.md §3's lower bound, an unchanged re-sync costs no quota, and a change costs only the lists it
-touches. The SQL the quota ledger and the client spend per GitHub request is counted too.
+exactly its lower bound (benchmarks.quota_efficiency.lower_bound), an unchanged re-sync costs no quota, and a
+change costs only the lists it touches. The SQL the quota ledger and the client spend per GitHub request is
+counted too.
 """
 import pytest
 from django.db import connection

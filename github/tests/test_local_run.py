@@ -9,7 +9,6 @@ import pty
 import re
 import select
 import shlex
-import socket
 import stat
 import subprocess
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.perf_common import free_port
 from github_simulator import Simulator, World
 
 # ruff: noqa: S602, S603, S606, S607  (the README's own commands, run through a shell as a user types them; make)
@@ -120,7 +120,7 @@ def one_line_error(done):
     return lines[0]
 
 
-@pytest.mark.parametrize("command", ["sync_user octocat", "crawl --seed octocat"])
+@pytest.mark.parametrize("command", ["sync_user octocat", "crawl --seed octocat", "rank", "export_graph -o -"])
 def test_a_database_never_migrated_is_one_line(tmp_path, command):
     key = tmp_path / "secret_key"
     key.write_text("k" * 50)
@@ -141,13 +141,6 @@ def test_an_unreachable_broker_is_one_line(var_dir, simulator):
                                     CELERY_BROKER_URL=f"amqp://guest:guest@127.0.0.1:{free_port()}//")
     done = run(".venv/bin/python manage.py demo_seed --login octocat --once", environment)
     assert "CELERY_BROKER_URL) is not reachable" in one_line_error(done)
-
-
-def free_port():
-    """A port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_make_run_ends_with_the_login_block_and_ctrl_c_stops_it_cleanly(var_dir):

@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 from django_celery_results.models import TaskResult
 from rest_framework.test import APIClient
 
@@ -145,6 +146,17 @@ def test_the_admin_is_for_staff_only(client, user, graph):
     user.save()
     for page in pages:
         assert client.get(page).status_code == 200, page
+
+
+def test_the_crawled_rows_are_read_only_in_the_admin(admin_client, graph):
+    """Every column, those added later included: a staff user cannot edit what GitHub or the crawl wrote."""
+    row = RateLimit.objects.create(credential="token-x", resource="core", rate_limit=5000, rate_remaining=10,
+                                   rate_reset_raw=2_000_000_000, rate_reset=timezone.now())
+    for url in (f"/admin/github/ratelimit/{row.pk}/change/", f"/admin/github/developer/{graph['developer'].pk}/change/",
+                f"/admin/github/repository/{graph['repository'].pk}/change/"):
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        assert list(response.context["adminform"].form.fields) == [], url
 
 
 # Password guessing.
@@ -376,7 +388,11 @@ def test_the_token_appears_in_no_log_result_response_admin_page_or_error_page(
     seen = {"logs": caplog.text, **_stored_text(), **_admin_pages(staff)}
     ledger = [f"/github/rate_limit/{pk}/" for pk in RateLimit.objects.values_list("pk", flat=True)]
     seen.update(_pages_of(api, ledger + ["/github/", "/github/rate_limit/", "/github/tasks/", done["url"],
-                                         refused["url"], "/github/swagger.json", "/github/developers/"]))
+                                         refused["url"], "/github/task_runs/", "/metrics", "/github/swagger.json",
+                                         "/github/developers/"]))
+    browser = Client()
+    browser.force_login(staff)
+    seen.update(_pages_of(browser, ["/github/dashboard/"]))  # a plain Django view: a session, not DRF's auth
     seen.update(_error_pages(staff, settings, monkeypatch))  # last: it breaks the developer list
     assert [where for where, text in seen.items() if not text] == []
     assert [where for where, text in seen.items() if KNOWN_TOKEN in text] == []

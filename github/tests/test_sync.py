@@ -3,6 +3,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from benchmarks.quota_efficiency import lower_bound
 from github import sync
 from github.client import GitHubClient
 from github.models import Developer, Follow, Repository, Star
@@ -27,15 +28,6 @@ TINY_WORLD = {
     "follows": [["alice", "bob"], ["alice", "carol"], ["dave", "alice"]],
     "stars": [["alice", "bob/tool"], ["alice", "acme/site"], ["bob", "alice/notes"], ["carol", "alice/notes"]],
 }
-
-
-def lower_bound(world, login):
-    """design.md section 3: 1 + a page per 100 of each list (an empty list still costs its page)."""
-    def pages(items):
-        return max(1, -(-len(items) // 100))
-    return (1 + pages(world.followers_of(login)) + pages(world.following_of(login))
-            + pages(world.starred_by(login)) + pages(world.repos_of(login))
-            + sum(pages(world.stargazers_of(name)) for name in world.repos_of(login)))
 
 
 PROFILE_FIELDS = {

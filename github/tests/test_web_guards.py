@@ -161,11 +161,13 @@ def test_workers_and_migrations_do_not_get_the_web_timeout(api):
 # Celery's queues.
 
 def test_tasks_are_routed_to_the_service_queues_by_default():
-    """Without the variables: names of this service, the heart beat and discovery on a queue of their own."""
+    """Without the variables: names of this service, every task beat schedules (heart beat, discovery, snapshot,
+    rank) on a queue of its own."""
     script = (
         "import django; django.setup()\n"
         "from git_o_matic_9k.celery import app\n"
-        "names = ['full_profile_sync', 'full_repository_sync', 'discovery_scraper', 'heart_beat_task']\n"
+        "names = ['full_profile_sync', 'full_repository_sync', 'discovery_scraper', 'heart_beat_task',"
+        " 'crawl_snapshot', 'rank_graph']\n"
         "print({name: app.amqp.router.route({}, 'github.tasks.' + name)['queue'].name for name in names})\n"
         "print(sorted(app.amqp.queues))\n"
     )
@@ -175,6 +177,7 @@ def test_tasks_are_routed_to_the_service_queues_by_default():
                                     capture_output=True).stdout.splitlines()
     assert routes == str({"full_profile_sync": "git-o-matic-9k", "full_repository_sync": "git-o-matic-9k",
                           "discovery_scraper": "git-o-matic-9k-periodic",
-                          "heart_beat_task": "git-o-matic-9k-periodic"})
+                          "heart_beat_task": "git-o-matic-9k-periodic", "crawl_snapshot": "git-o-matic-9k-periodic",
+                          "rank_graph": "git-o-matic-9k-periodic"})
     # A worker consumes every queue of task_queues: both.
     assert queues == str(["git-o-matic-9k", "git-o-matic-9k-periodic"])

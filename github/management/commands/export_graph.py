@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from github import export
+from github.management.errors import one_line_errors
 
 
 class Command(BaseCommand):
@@ -47,7 +48,7 @@ class Command(BaseCommand):
                                          for name, messages in error.errors.items())) from error
         path = options["output"] or chosen.filename
         interactive = self.stderr.isatty()
-        with (nullcontext(sys.stdout.buffer) if path == "-" else open(path, "wb")) as file, \
+        with one_line_errors(), (nullcontext(sys.stdout.buffer) if path == "-" else open(path, "wb")) as file, \
                 tqdm(total=sum(chosen.counts()) if interactive else None, disable=not interactive, unit=" rows",
                      unit_scale=True, desc=path, file=self.stderr._out) as progress:  # pylint: disable=protected-access
             for chunk in chosen.chunks(progress=progress.update):

@@ -2,6 +2,7 @@
 from django.core.management.base import BaseCommand
 
 from github import rank
+from github.management.errors import one_line_errors
 
 
 class Command(BaseCommand):
@@ -11,4 +12,5 @@ class Command(BaseCommand):
     help = "Compute the PageRank of every developer in the follow graph and every repository's score now."
 
     def handle(self, *args, **options):
-        self.stdout.write(str(rank.compute_and_store()))
+        with one_line_errors():
+            self.stdout.write(str(rank.compute_and_store()))
