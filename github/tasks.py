@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from github import sync, throttle
+from github import graphql_sync, sync, throttle
 from github.client import GitHubClient, HttpErrorException, RateLimitExhausted, SecondaryRateLimit, TransientError
 
 logger = get_task_logger(__name__)
@@ -50,15 +50,17 @@ class GitHubTask(Task):  # pylint: disable=abstract-method  # a base: each task'
         raise Ignore()
 
     def run_sync(self, estimate_cost, work):
-        """Run `work(client)` if the quota allows `estimate_cost()` now; postpone or retry as GitHub requires.
+        """Run `work(client)` if the quota allows `estimate_cost()` ({bucket: units}) now; postpone or retry as
+        GitHub requires.
 
         The estimate and the quota check read the database too, so they sit inside the retry policy: a worker
         starting a task while PostgreSQL restarts retries it instead of failing it for good.
         """
         try:
-            decision = throttle.can_start(estimate_cost())
-            if not decision.can_start:
-                self.postpone(decision.retry_at)
+            for resource, cost in estimate_cost().items():
+                decision = throttle.can_start(cost, resource=resource)
+                if not decision.can_start:
+                    self.postpone(decision.retry_at)
             with GitHubClient.from_settings() as client:
                 return work(client).as_dict()
         except RateLimitExhausted as error:
@@ -77,8 +79,8 @@ def full_profile_sync(self, username):
     """Sync a developer: profile, followers, following, starred and owned repositories, their stargazers."""
     try:
         outcome = self.run_sync(
-            lambda: sync.estimate_profile_cost(username),
-            lambda client: sync.full_profile_sync(client=client, login=username),
+            lambda: graphql_sync.estimate_profile_costs(username),
+            lambda client: graphql_sync.full_profile_sync(client=client, login=username),
         )
     except (Retry, Ignore):
         raise  # retried or postponed: still queued, so discovery must not queue it again
@@ -103,7 +105,7 @@ def full_profile_sync(self, username):
 def full_repository_sync(self, username, repo_name):
     """Sync a repository (full payload), its owner and its stargazers."""
     return self.run_sync(
-        lambda: sync.estimate_repository_cost(username, repo_name),
+        lambda: {throttle.CORE: sync.estimate_repository_cost(username, repo_name)},
         lambda client: sync.full_repository_sync(client=client, owner=username, name=repo_name),
     )
 

@@ -4,7 +4,7 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from github import sync, throttle
+from github import graphql_sync, sync, throttle
 from github.client import GitHubClient
 from github.management.progress import Progress
 from github.validators import validate_login
@@ -26,8 +26,9 @@ class Command(BaseCommand):
         progress = Progress(self.stderr, total=1)
         with GitHubClient() as client:
             progress.update(0, 0, throttle.allowed_budget(client=client), note=f"syncing {login}")
-            result = sync.full_profile_sync(client=client, login=login)
+            result = graphql_sync.full_profile_sync(client=client, login=login)
             sync.release_claim(login)
-            progress.update(1, result.requests, throttle.allowed_budget(client=client))
+            progress.update(1, result.requests, throttle.allowed_budget(client=client),
+                            note=f"graphql {result.graphql_points} points")
         progress.finish()
         self.stdout.write(json.dumps(result.as_dict(), indent=2))
