@@ -298,8 +298,9 @@ def user_payload(user: dict, lists: dict[str, ListState], gists: int) -> dict:
 
 
 def member_payload(user: dict) -> dict:
-    """A REST simple-user payload from a list member."""
-    return {"id": user["databaseId"], "node_id": user["id"], "login": user["login"], "type": "User"}
+    """A REST simple-user payload from a list member. Its type is left unknown: GitHub's UserConnection types
+    every member User, yet lists organisations a user follows among them (REST says Organization)."""
+    return {"id": user["databaseId"], "node_id": user["id"], "login": user["login"], "type": None}
 
 
 def repository_payload(repository: dict) -> dict:

@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -157,8 +157,11 @@ def _stub(user):
 
 @functools.cache
 def _stub_upsert() -> Upsert:
+    # A GraphQL list member's type is unknown (None: a UserConnection may list organisations): the stored one stays.
+    table = connection.ops.quote_name(Developer._meta.db_table)
     return Upsert(Developer, ("id", "github_id", "login", "type", "seed_distance", "discovered_at"), name="login",
-                  assignments={"seed_distance": seed_distance_lowered(Developer._meta.db_table)})
+                  assignments={"seed_distance": seed_distance_lowered(Developer._meta.db_table),
+                               "type": f"COALESCE(excluded.type, {table}.type)"})
 
 
 @functools.cache
