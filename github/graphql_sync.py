@@ -39,7 +39,7 @@ from github.graphql_client import (
     QueryTimeout,
     api_mode,
 )
-from github.models import Repository
+from github.models import Developer, Repository
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,9 @@ REQUESTS_PER_QUERY = 149
 # A developer's query: followers, following, starred and owned repositories (a page each), gists (a count).
 DEVELOPER_REQUESTS = 5
 DEVELOPERS_PER_QUERY = REQUESTS_PER_QUERY // DEVELOPER_REQUESTS
+# A list member's profile: its four counts (followers, following, public repositories, public gists).
+PROFILE_REQUESTS = 4
+PROFILES_PER_QUERY = REQUESTS_PER_QUERY // PROFILE_REQUESTS
 # GitHub serves at most this many stargazers of a repository through REST (400 pages): the same here.
 STARGAZERS_SHOWN = sync.STARGAZERS_SHOWN
 # Repository columns a GraphQL read does not give (each would cost a connection per repository): left as stored.
@@ -57,11 +60,13 @@ NO_VALIDATORS = GitHubResponse(200, None, "")
 
 MEMBER = "fragment Member on User { id databaseId login }"
 REPOSITORY = ("fragment Repo on Repository { id databaseId name nameWithOwner "
-              "owner { __typename login ... on User { databaseId } ... on Organization { databaseId } } "
+              "owner { __typename id login ... on User { databaseId } ... on Organization { databaseId } } "
               "description homepageUrl primaryLanguage { name } createdAt updatedAt pushedAt licenseInfo { spdxId } "
               "hasIssuesEnabled hasProjectsEnabled hasWikiEnabled isPrivate isArchived isDisabled isFork "
               "stargazerCount forkCount }")
 PROFILE = "id databaseId login name location company email websiteUrl twitterUsername bio createdAt updatedAt"
+COUNTS = ("followers { totalCount } following { totalCount } repositories(ownerAffiliations: [OWNER], "
+          "privacy: PUBLIC) { totalCount } gists(privacy: PUBLIC) { totalCount }")
 
 
 @dataclass(frozen=True)
@@ -175,9 +180,11 @@ class ColdSync:
         self.graphql = graphql
         self.developer_batches = Batches(DEVELOPERS_PER_QUERY)
         self.page_batches = Batches(REQUESTS_PER_QUERY)
+        self.profile_batches = Batches(PROFILES_PER_QUERY)
 
     def run(self, logins: Sequence[str]) -> tuple[list[sync.SyncResult], list[str]]:
-        """Read and store the developers; returns (their results, the logins left to REST)."""
+        """Read and store the developers, then profile the developers their lists named; returns (their
+        results, the logins left to REST)."""
         reads = [DeveloperRead(login) for login in dict.fromkeys(logins)]
         results = []
         try:
@@ -189,7 +196,34 @@ class ColdSync:
         finally:
             # Whoever was read whole is stored, even when the quota stopped the rest.
             results = [self._store(read) for read in reads if read.whole]
+        self.profile_members([read for read in reads if read.whole])
         return results, [read.login for read in reads if not read.whole]
+
+    def profile_members(self, reads: Sequence[DeveloperRead]) -> None:
+        """Profile (counts included) every developer the reads' lists named that has no profile yet, by node id
+        through nodes(ids:): the lists carry node ids, not counts. Their lists stay unread (still due for
+        discovery, whose estimates can use the counts)."""
+        node_ids = {}
+        for read in reads:
+            for state in read.states():
+                for node in state.items:
+                    user = node if state.kind in ("followers", "following", "stargazers") else node["owner"]
+                    if user.get("__typename", "User") == "User":
+                        node_ids[user["databaseId"]] = user["id"]
+        unprofiled = Developer.objects.filter(github_id__in=node_ids, followers_count__isnull=True,
+                                              gone_at__isnull=True).order_by("github_id")
+        ids = [node_ids[github_id] for github_id in unprofiled.values_list("github_id", flat=True)]
+        self.profile_batches.run(ids, self._read_profiles)
+
+    def _read_profiles(self, ids: Sequence[str]) -> None:
+        query = Query(f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ __typename ... on User {{ {PROFILE} {COUNTS} }} "
+                      f"... on Organization {{ databaseId login }} }} {RATE_LIMIT_FIELD} }}", {"ids": list(ids)},
+                      requests=PROFILE_REQUESTS * len(ids))
+        nodes = [node for node in self.graphql.query(query).data["nodes"] if node is not None]  # null: gone since
+        sync.upsert_listed_profiles([user_payload(node, _counts(node)) for node in nodes
+                                     if node["__typename"] == "User"])
+        sync.upsert_stub_developers([(node["databaseId"], node["login"], node["__typename"]) for node in nodes
+                                     if node["__typename"] != "User"], distance=None)
 
     # Reading.
 
@@ -249,7 +283,9 @@ class ColdSync:
 
     def _store(self, read: DeveloperRead) -> sync.SyncResult:
         lists = read.lists
-        developer = sync.upsert_profile(user_payload(read.profile, lists, read.gists))
+        counts = {"followers": lists["followers"].total, "following": lists["following"].total,
+                  "public_repos": lists["repositories"].total, "public_gists": read.gists}
+        developer = sync.upsert_profile(user_payload(read.profile, counts))
         result = sync.SyncResult(login=developer.login, developers_written=1)
         distance = (developer.seed_distance or 0) + 1
         for kind, relation in (("followers", sync.FOLLOWERS), ("following", sync.FOLLOWING)):
@@ -285,15 +321,20 @@ def _whole(state: ListState, payload: Callable[[dict], dict]) -> sync.ListRead:
 
 # GraphQL -> REST payload shapes (GraphQL's nullability mapped to REST's: "" email -> null, null website -> "").
 
-def user_payload(user: dict, lists: dict[str, ListState], gists: int) -> dict:
-    """A REST public-user payload from a GraphQL User and the totals of its lists."""
+def _counts(user: dict) -> dict:
+    """A profile's counts, REST-named, from a User's count-only connections (COUNTS)."""
+    return {"followers": user["followers"]["totalCount"], "following": user["following"]["totalCount"],
+            "public_repos": user["repositories"]["totalCount"], "public_gists": user["gists"]["totalCount"]}
+
+
+def user_payload(user: dict, counts: dict) -> dict:
+    """A REST public-user payload from a GraphQL User and its counts (REST's names: followers, following,
+    public_repos, public_gists)."""
     return {
         "id": user["databaseId"], "node_id": user["id"], "login": user["login"], "type": "User",
         "name": user["name"], "location": user["location"], "company": user["company"],
         "email": user["email"] or None, "blog": user["websiteUrl"] or "", "twitter_username": user["twitterUsername"],
-        "bio": user["bio"], "created_at": user["createdAt"], "updated_at": user["updatedAt"],
-        "followers": lists["followers"].total, "following": lists["following"].total,
-        "public_repos": lists["repositories"].total, "public_gists": gists,
+        "bio": user["bio"], "created_at": user["createdAt"], "updated_at": user["updatedAt"], **counts,
     }
 
 

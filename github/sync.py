@@ -194,6 +194,19 @@ def upsert_profile(payload, *, seed_distance_if_new=0) -> Developer:
     return Developer.objects.get(github_id=payload["id"])
 
 
+def upsert_listed_profiles(payloads) -> None:
+    """Insert or update developers' profiles (counts included) read without their lists: unlike upsert_profile,
+    not marked synced, so discovery still syncs them (and its estimates can use the counts)."""
+    now = timezone.now()
+    rows, columns = [], None
+    for payload in {payload["id"]: payload for payload in payloads}.values():
+        fields = profile_fields(payload)
+        columns = columns or ("id", "github_id", "seed_distance", "discovered_at", *fields)
+        rows.append((uuid.uuid4(), payload["id"], None, now, *fields.values()))
+    if rows:
+        _profile_upsert(columns)(rows)
+
+
 def upsert_repositories(payloads, *, owner_distance: int | None, full=False, lacking=()) -> dict[int, object]:
     """Insert or update repositories (and their owners as stubs); return {github_id: pk as the database gives it}.
 

@@ -107,8 +107,9 @@ def test_a_hybrid_crawl_stores_what_a_rest_crawl_stores(generated_world, start_s
     assert comparable(hybrid) == comparable(rest)
     assert len(rest["synced"]) == len(logins) - 1 and len(rest["follows"]) > 500 and len(rest["stars"]) > 500
     assert [result.gone for result in results].count(True) == 1  # the missing login, through REST
-    # GraphQL read the 40 users; REST only the organisations (at REST's lower bound) and the missing login's 404.
-    assert stats["points"] <= 6 < rest_requests / 20
+    # GraphQL read the 40 users and profiled the developers their lists name; REST only the organisations (at
+    # REST's lower bound) and the missing login's 404.
+    assert stats["points"] < rest_requests / 20
     organisations = logins[40:42]
     assert rest_stats["quota_requests"] == sum(lower_bound(generated_world, login) for login in organisations) + 1
 
@@ -185,7 +186,7 @@ def test_timeouts_split_the_batch_and_lose_or_double_nothing(generated_world, st
         graphql_sync.sync_developers(client, logins, cold=cold)
     assert canonical_dump() == untimed
     stats = cold.graphql.stats
-    assert stats["timeouts"] > 0 and stats["wasted_points"] == stats["timeouts"]  # each a 1-point query
+    assert stats["wasted_points"] == stats["timeouts"] > 0  # each a 1-point query
     assert simulator.stats()["total"]["graphql_points"] == stats["points"]
     assert min(cold.developer_batches.used) < graphql_sync.DEVELOPERS_PER_QUERY
 
@@ -221,3 +222,22 @@ def test_modes_and_endpoints(settings):
         settings.GITHUB_API_MODE, settings.GITHUB_API_KEY = configured, token
         assert api_mode() == mode
     assert [points(n) for n in (0, 1, 49, 50, 149, 150, 5101)] == [1, 1, 1, 1, 1, 2, 51]
+
+
+def test_a_hybrid_crawl_profiles_every_developer_its_lists_name(generated_world, start_simulator, hybrid, sent):
+    start_simulator(generated_world)
+    crawl(crawl_logins(generated_world)[:40])
+    stubs = Developer.objects.filter(profile_synced_at__isnull=True)
+    assert stubs.count() > 100
+    assert not stubs.filter(type__isnull=True).exists()
+    users = stubs.filter(type="User")
+    assert not users.filter(followers_count__isnull=True).exists()  # every one profiled, counts included
+    for developer in users:
+        assert (developer.followers_count, developer.following_count, developer.public_repos) == (
+            len(generated_world.followers_of(developer.login)), len(generated_world.following_of(developer.login)),
+            len(generated_world.repos_of(developer.login))), developer.login
+        assert developer.name == generated_world.user(developer.login)["name"]
+    # Stubs are still due for discovery: their lists were not read.
+    assert set(sync.discovery_queues()[0].values_list("pk", flat=True)) >= set(users.values_list("pk", flat=True))
+    profile_queries = [query for query in sent if query.text.startswith("query($ids")]
+    assert 0 < len(profile_queries) <= -(-users.count() // graphql_sync.PROFILES_PER_QUERY) + 1

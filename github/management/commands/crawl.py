@@ -17,6 +17,7 @@ class Command(BaseCommand):
     """Sync the seed, then whom discovery chooses, until N developers are synced; waits out quota resets."""
 
     help = "Crawl from a seed login until --max-developers developers are synced, showing progress."
+    cold: graphql_sync.ColdSync | None = None  # the GraphQL planner of a run: its stats and batch sizes
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", required=True, help="GitHub login to start from")
