@@ -1,25 +1,26 @@
-"""Quota efficiency: GitHub requests a crawl spends, against the least any crawler could (design.md section 3).
+"""Quota efficiency of the three API modes side by side: what a crawl spends in REST requests and GraphQL points.
 
     python -m benchmarks.quota_efficiency             # 20,000-user world, 2,000 developers synced
-    python -m benchmarks.quota_efficiency --quick     # 5,000-user world, 300 developers
+    python -m benchmarks.quota_efficiency --quick     # 5,000-user world, 300 developers (BENCHMARKS.md untouched)
+    python -m benchmarks.quota_efficiency --modes rest  # one mode only
 
-A generated simulator world (`World.generate`, seed 42) is served by the project's GitHub simulator with one
-token, no latency and a quota too large to run out: the benchmark counts requests, it does not wait for resets.
-The crawl is the foreground `manage.py crawl` machinery (`call_command("crawl")`): the most-followed of the
-world's first hundred accounts is the seed, then discovery chooses, until the number of developers asked for
-is synced. Measured against the simulator's own count of quota-counted requests (free 304s and /rate_limit
-excluded) and the ground truth of the world:
+For each of GITHUB_API_MODE rest, hybrid and graphql, on a fresh database and a freshly generated world
+(`World.generate`, seed 42) served by the project's GitHub simulator with one token, no latency and quotas too
+large to run out (the benchmark counts units, it does not wait for resets) and GraphQL's default node-time
+model: the foreground `manage.py crawl` (the most-followed of the world's first hundred accounts is the seed,
+then discovery chooses) until the number of developers asked for is synced. Quota units = REST quota-counted
+requests (free 304s and /rate_limit excluded) + GraphQL points charged, as the simulator counts them:
 
-1. Cold crawl: quota-counted requests / the sum, over the developers synced, of the lower bound
+1. Cold crawl: units; fully synced developers (profile and every list read whole) and developers stored with a
+   full profile (counts included) per 1,000 units; token-hours (the larger bucket over 5,000); in REST mode,
+   requests / the sum over the synced developers of design.md section 3's lower bound
    `1 + ceil(F/100) + ceil(G/100) + ceil(S/100) + ceil(R/100) + sum over owned public repositories of
-   ceil(K_r/100)` (every list at least one page; stargazers capped at GitHub's 400 pages), with list sizes
-   taken from the world when each developer was synced. Also developers, edges and repositories stored per
-   1,000 quota units.
-2. Unchanged re-sync: the same developers synced again (`sync.full_profile_sync`, in the crawl's order) with the
-   world unchanged and within GITHUB_FULL_READ_DAYS: quota spent relative to the cold crawl.
+   ceil(K_r/100)` (stargazers capped at GitHub's 400 pages).
+2. Two re-syncs of the same developers, in the crawl's order, with the world unchanged (hybrid: through REST;
+   the first pays once for the validators a GraphQL read does not give).
 3. 5%-changed re-sync: 5% of those developers each do one thing (follow or unfollow somebody, star or unstar a
-   repository, edit their profile), then all are synced again: quota relative to the cold crawl, and how much
-   of it the changes force (each changed list read whole, per the lower bound).
+   repository, edit their profile), then all are synced again.
+4. GraphQL points wasted on timeouts (502s) and the batch sizes the planner sent.
 
 Database: its own PostgreSQL database `gom9k_perf_quota`, recreated each run (`--database-url` for another).
 """
@@ -156,7 +157,7 @@ def run_mode(mode: str, args) -> dict:
         figures["seconds"], synced, figures["bound"], cold = crawl(world, args.developers)
         figures["cold"], figures["rows"] = quota(simulator), stored()
         figures["timeouts"], figures["wasted"] = cold.graphql.stats["timeouts"], cold.graphql.stats["wasted_points"]
-        figures["batches"] = (cold.developer_batches.used, cold.page_batches.used)
+        figures["batches"] = (cold.developer_batches.used, cold.page_batches.used, cold.profile_batches.used)
         spent = figures["cold"]
         for name in ("resync_1", "resync_2", "changed"):
             if name == "changed":
@@ -196,30 +197,29 @@ def mode_table(results: list[dict]) -> str:
         return lambda figures: (f"{min(figures['batches'][index])}-{max(figures['batches'][index])}"
                                 if figures["batches"][index] else "-")
 
-    return (
-        "| measure | " + " | ".join(f"`{figures['mode']}`" for figures in results) + " |\n"
-        + "| --- |" + " ---: |" * len(results) + "\n"
-        + row("cold crawl: REST requests + GraphQL points", quota_pair("cold"))
-        + row("cold crawl: quota units", lambda figures: f"{units(figures['cold']):,}")
-        + row("fully synced developers (profile and every list read whole)", count("fully_synced"))
-        + row("**fully synced developers per 1,000 units** (target >= 1,000 in hybrid)", per_thousand("fully_synced"))
-        + row("developers stored with a full profile (counts included)", count("profiled"))
-        + row("developers stored (all)", count("developers"))
-        + row("**profiled developers per 1,000 units** (target >= 10,000)", per_thousand("profiled"))
-        + row("edges per 1,000 units", per_thousand("edges"))
-        + row("token-hours (larger bucket / 5,000)",
-              lambda figures: f"{max(figures['cold']) / TOKEN_HOUR:.2f}")
-        + row("first re-sync, world unchanged (requests + points)", quota_pair("resync_1"))
-        + row("second re-sync, world unchanged (requests + points)", quota_pair("resync_2"))
-        + row("unchanged re-sync / REST cold crawl (target 0)", share("resync_2"))
-        + row("5%-changed re-sync (requests + points)", quota_pair("changed"))
-        + row("5%-changed re-sync / REST cold crawl (target <= 10%)", share("changed"))
-        + row("GraphQL points wasted on timeouts (502s)",
-              lambda figures: f"{figures['wasted']} ({figures['timeouts']})")
-        + row("batch sizes: developers per query", sizes(0))
-        + row("batch sizes: pages per query", sizes(1))
-        + row("cold crawl seconds", lambda figures: f"{figures['seconds']:.0f}")
-    )
+    rows = [
+        ("cold crawl: REST requests + GraphQL points", quota_pair("cold")),
+        ("cold crawl: quota units", lambda figures: f"{units(figures['cold']):,}"),
+        ("fully synced developers (profile and every list read whole)", count("fully_synced")),
+        ("**fully synced developers per 1,000 units** (target >= 1,000 in hybrid)", per_thousand("fully_synced")),
+        ("developers stored with a full profile (counts included)", count("profiled")),
+        ("developers stored (all)", count("developers")),
+        ("**profiled developers per 1,000 units** (target >= 10,000)", per_thousand("profiled")),
+        ("edges per 1,000 units", per_thousand("edges")),
+        ("token-hours (larger bucket / 5,000)", lambda figures: f"{max(figures['cold']) / TOKEN_HOUR:.2f}"),
+        ("first re-sync, world unchanged (requests + points)", quota_pair("resync_1")),
+        ("second re-sync, world unchanged (requests + points)", quota_pair("resync_2")),
+        ("unchanged re-sync / REST cold crawl (target 0)", share("resync_2")),
+        ("5%-changed re-sync (requests + points)", quota_pair("changed")),
+        ("5%-changed re-sync / REST cold crawl (target <= 10%)", share("changed")),
+        ("GraphQL points wasted on timeouts (502s)", lambda figures: f"{figures['wasted']} ({figures['timeouts']})"),
+        ("batch sizes: developers per query", sizes(0)),
+        ("batch sizes: pages per query", sizes(1)),
+        ("batch sizes: profiles per query", sizes(2)),
+        ("cold crawl seconds", lambda figures: f"{figures['seconds']:.0f}"),
+    ]
+    return ("| measure | " + " | ".join(f"`{figures['mode']}`" for figures in results) + " |\n"
+            + "| --- |" + " ---: |" * len(results) + "\n" + "".join(row(label, value) for label, value in rows))
 
 
 def main(argv=None):

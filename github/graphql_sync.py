@@ -289,25 +289,26 @@ class ColdSync:
         result = sync.SyncResult(login=developer.login, developers_written=1)
         distance = (developer.seed_distance or 0) + 1
         for kind, relation in (("followers", sync.FOLLOWERS), ("following", sync.FOLLOWING)):
-            written, added, removed = sync.store_members(self.client, _whole(lists[kind], member_payload),
-                                                         relation, developer, distance=distance)
-            result.developers_written += written
-            result.edges_added, result.edges_removed = result.edges_added + added, result.edges_removed + removed
+            _count(result, *sync.store_members(self.client, _whole(lists[kind], member_payload), relation,
+                                               developer, distance=distance))
         starred = _whole(lists["starred"], repository_payload)
         ids = sync.upsert_repositories(starred.items, owner_distance=distance, lacking=LACKING)
-        added, removed = sync.store_list(self.client, starred, sync.STARRED, developer, ids.values())
         result.repositories_written += len(ids)
-        result.edges_added, result.edges_removed = result.edges_added + added, result.edges_removed + removed
+        _count(result, 0, *sync.store_list(self.client, starred, sync.STARRED, developer, ids.values()))
         owned, _ = sync.store_owned_repositories(self.client, _whole(lists["repositories"], repository_payload),
                                                  developer)
         result.repositories_written += len(owned)
         for repository in Repository.objects.filter(github_id__in=owned).order_by("github_id"):
-            written, added, removed = sync.store_members(
-                self.client, _whole(read.stargazers[repository.github_id], member_payload), sync.STARGAZERS,
-                repository, distance=distance)
-            result.developers_written += written
-            result.edges_added, result.edges_removed = result.edges_added + added, result.edges_removed + removed
+            _count(result, *sync.store_members(self.client, _whole(read.stargazers[repository.github_id],
+                                                                   member_payload),
+                                               sync.STARGAZERS, repository, distance=distance))
         return result
+
+
+def _count(result: sync.SyncResult, developers: int, added: int, removed: int) -> None:
+    result.developers_written += developers
+    result.edges_added += added
+    result.edges_removed += removed
 
 
 def _failed_aliases(answer: Answer) -> set[str]:
