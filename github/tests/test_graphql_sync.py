@@ -91,6 +91,19 @@ def test_every_query_validates_and_costs_what_github_charges(generated_world, st
     charged = simulator.stats()["total"]["graphql_points"]
     assert charged == stats["points"] == stats["predicted_points"] == sum(query.cost for query in sent)
     assert stats["timeouts"] == 0
+    # The ledger's graphql row (one per token, beside core) follows what GitHub charged.
+    row = RateLimit.objects.get(resource=throttle.GRAPHQL)
+    assert (row.rate_limit, row.rate_remaining) == (5000, 5000 - charged)
+    assert RateLimit.objects.filter(resource=throttle.CORE).count() == 1
+
+
+def test_the_quota_fraction_applies_to_each_bucket(generated_world, start_simulator, settings):
+    start_simulator(generated_world, rate_limit=100, graphql_limit=10)
+    settings.GITHUB_QUOTA_FRACTION = 0.5
+    with GitHubClient() as client:
+        assert throttle.allowed_budget(client=client, resource=throttle.GRAPHQL) == 5
+        assert throttle.allowed_budget(client=client) == 50
+        assert throttle.can_start(5, client=client, resource=throttle.GRAPHQL).can_start
 
 
 def test_a_hybrid_crawl_stores_what_a_rest_crawl_stores(generated_world, start_simulator, settings, sent):
