@@ -254,3 +254,20 @@ def test_a_hybrid_crawl_profiles_every_developer_its_lists_name(generated_world,
     assert set(sync.discovery_queues()[0].values_list("pk", flat=True)) >= set(users.values_list("pk", flat=True))
     profile_queries = [query for query in sent if query.text.startswith("query($ids")]
     assert 0 < len(profile_queries) <= -(-users.count() // graphql_sync.PROFILES_PER_QUERY) + 1
+
+
+def test_not_found_for_one_alias_keeps_the_rest_and_rest_finds_renames_and_the_gone(start_simulator, hybrid):
+    world = World.from_dict({"users": [{"login": login, "id": number} for number, login in
+                                       enumerate(["alice", "bob", "carol", "dave"], start=1)],
+                             "follows": [["bob", "alice"], ["carol", "alice"], ["alice", "dave"]]})
+    start_simulator(world)
+    crawl(["alice"])
+    assert set(Developer.objects.values_list("login", flat=True)) == {"alice", "bob", "carol", "dave"}
+    world.rename_user("bob", "robert")
+    world.delete_user("carol")
+    results, rest, graphql = crawl(["bob", "carol", "dave"])
+    assert [result.gone for result in results] == [False, True, False]
+    assert Developer.objects.get(github_id=2).login == "robert"  # found again by id (REST)
+    assert Developer.objects.get(github_id=3).gone_at is not None
+    assert Developer.objects.get(login="dave").following_synced_at is not None  # through GraphQL, in the same query
+    assert graphql["queries"] >= 1 and rest["quota_requests"] >= 4
