@@ -14,6 +14,7 @@ caller answers by splitting the work smaller. Errors about one alias (NOT_FOUND)
 import functools
 import logging
 import math
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -115,7 +116,24 @@ class GraphQLClient:
         self.stats = {"queries": 0, "points": 0, "predicted_points": 0, "timeouts": 0, "wasted_points": 0}
 
     def query(self, query: Query) -> Answer:
-        """Send `query` on the token with the most `graphql` budget; its answer, or the error a task acts on."""
+        """Send `query` on the token with the most `graphql` budget; its answer, or the error a task acts on.
+
+        A 5xx other than a timeout, or a failed connection, is sent again after each of
+        GITHUB_TRANSIENT_RETRY_DELAYS, as the REST client does; a timeout is the caller's to split.
+        """
+        delays = list(settings.GITHUB_TRANSIENT_RETRY_DELAYS)
+        while True:
+            try:
+                return self._send(query)
+            except QueryTimeout:
+                raise
+            except TransientError:
+                if not delays:
+                    raise
+            logger.info("POST %s failed, sending it again in %.1f s", self.url, delays[0])
+            time.sleep(delays.pop(0))
+
+    def _send(self, query: Query) -> Answer:
         if query.nodes > MAX_NODES:
             raise ValueError(f"a query of {query.nodes} nodes exceeds GitHub's {MAX_NODES}")
         cost = query.cost
@@ -159,15 +177,18 @@ class GraphQLClient:
         """Settle the reservation with what GitHub charged, and turn the response into an Answer or an error."""
         status = response.status_code
         state = _rate_state(response)
-        body = self._body(response) if status in {200, 502} else {}
+        body = _body(response) if status in {200, 502} else {}
+        unreadable, body = body is None, body or {}
         errors = body.get("errors") or []
-        charged = 0
+        charged, timed_out = 0, False
         if status == 200 and isinstance(body.get("data"), dict):
             rate_limit = body["data"].get("rateLimit") or {}
             charged = rate_limit.get("cost", query.cost)
             state = state or _state_of(rate_limit, _observed_at(response))
-        elif status == 502:
+        elif timed_out := status == 502 and any("timeout" in str(error.get("message")) for error in errors):
             charged = query.cost  # GitHub charges a query that timed out
+        elif status == 200 and unreadable:
+            charged = query.cost  # what it cost is unknown: the conservative reading
         elif status == 200 and not any(error.get("type") == "RATE_LIMITED" for error in errors):
             charged = 1  # a refused query (GitHub does not document its cost; the conservative reading)
         throttle.refund(reservation, reservation.units - charged)
@@ -178,12 +199,12 @@ class GraphQLClient:
         text = self.rest._scrub(f"GitHub answered {status} for POST {self.url}")  # pylint: disable=protected-access
         if status in {403, 429}:
             raise _quota_error(text, _message(response), self.url, response)
-        if status == 502:
+        if timed_out:
             self.stats["timeouts"] += 1
             self.stats["wasted_points"] += charged
             raise QueryTimeout(f"{text}: the query timed out", status=status, url=self.url)
-        if status >= 500:
-            raise TransientError(text, status=status, url=self.url)
+        if status >= 500 or unreadable:
+            raise TransientError(f"{text}{' with invalid JSON' if unreadable else ''}", status=status, url=self.url)
         if status != 200:
             raise GitHubError(f"{text}: {_message(response)}", status=status, url=self.url)
         if any(error.get("type") == "RATE_LIMITED" for error in errors):
@@ -194,13 +215,14 @@ class GraphQLClient:
                               url=self.url)
         return Answer(body["data"], errors, charged)
 
-    def _body(self, response: requests.Response) -> dict:
-        try:
-            body = response.json()
-        except ValueError:
-            raise TransientError(f"POST {self.url} answered {response.status_code} with invalid JSON",
-                                 status=response.status_code, url=self.url) from None
-        return body if isinstance(body, dict) else {}
+
+def _body(response: requests.Response) -> dict | None:
+    """The JSON object of a response; None when it is not JSON (a proxy's HTML page)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else {}
 
 
 def _state_of(rate_limit: Any, observed_at: datetime) -> throttle.RateState | None:

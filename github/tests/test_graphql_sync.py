@@ -271,3 +271,16 @@ def test_not_found_for_one_alias_keeps_the_rest_and_rest_finds_renames_and_the_g
     assert Developer.objects.get(github_id=3).gone_at is not None
     assert Developer.objects.get(login="dave").following_synced_at is not None  # through GraphQL, in the same query
     assert graphql["queries"] >= 1 and rest["quota_requests"] >= 4
+
+
+def test_injected_faults_are_retried_and_change_nothing(generated_world, start_simulator, hybrid, settings):
+    logins = crawl_logins(generated_world)[:30]
+    start_simulator(generated_world)
+    crawl(logins)
+    calm = canonical_dump()
+    forget_everything()
+    settings.GITHUB_TRANSIENT_RETRY_DELAYS = [0.01] * 20
+    simulator = start_simulator(generated_world, fault_rate=0.5, fault_kinds=("502", "503", "drop"), seed=3)
+    _, _, stats = crawl(logins)
+    assert canonical_dump() == calm
+    assert simulator.stats()["total"]["errors"] > 0 and stats["timeouts"] == 0  # a gateway's 502 is no timeout
