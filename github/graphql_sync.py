@@ -51,6 +51,8 @@ DEVELOPERS_PER_QUERY = REQUESTS_PER_QUERY // DEVELOPER_REQUESTS
 # A list member's profile: its four counts (followers, following, public repositories, public gists).
 PROFILE_REQUESTS = 4
 PROFILES_PER_QUERY = REQUESTS_PER_QUERY // PROFILE_REQUESTS
+# Ids per SELECT ... IN: within SQLite's 999 parameters of a statement.
+IDS_PER_STATEMENT = 900
 # GitHub serves at most this many stargazers of a repository through REST (400 pages): the same here.
 STARGAZERS_SHOWN = sync.STARGAZERS_SHOWN
 # Repository columns a GraphQL read does not give (each would cost a connection per repository): left as stored.
@@ -210,9 +212,11 @@ class ColdSync:
                     user = node if state.kind in ("followers", "following", "stargazers") else node["owner"]
                     if user.get("__typename", "User") == "User":
                         node_ids[user["databaseId"]] = user["id"]
-        unprofiled = Developer.objects.filter(github_id__in=node_ids, followers_count__isnull=True,
-                                              gone_at__isnull=True).order_by("github_id")
-        ids = [node_ids[github_id] for github_id in unprofiled.values_list("github_id", flat=True)]
+        known = sorted(node_ids)
+        ids = [node_ids[github_id] for start in range(0, len(known), IDS_PER_STATEMENT)
+               for github_id in Developer.objects.filter(
+                   github_id__in=known[start:start + IDS_PER_STATEMENT], followers_count__isnull=True,
+                   gone_at__isnull=True).order_by("github_id").values_list("github_id", flat=True)]
         self.profile_batches.run(ids, self._read_profiles)
 
     def _read_profiles(self, ids: Sequence[str]) -> None:
