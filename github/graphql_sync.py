@@ -16,6 +16,9 @@ at least 1, so up to 149 requests cost 1 point):
    (an organisation, a renamed or gone login: NOT_FOUND for its alias) or whose read failed part-way is synced
    through REST instead, which finds renames by id and marks the gone; a read stopped by the quota stores the
    developers already read whole and none of the rest (their relation sets are left as they were).
+4. Profile queries: every developer those lists name that has no profile yet, counts included, by the node
+   ids the lists carry (`nodes(ids:)`, four count-only connections each: 37 a point), and every repository
+   they name without a subscribers_count (`watchers { totalCount }`: 100 a point). Their lists stay unread.
 
 A query that times out (502) is sent again split in halves, and the batch size grows back by a quarter after
 each success (`Batches`). Its cost is computed from what the planner put in it (`Query.requests`) and
@@ -30,6 +33,7 @@ from github.client import GitHubClient, GitHubResponse
 from github.graphql_client import (
     GRAPHQL,
     HYBRID,
+    MAX_NODE_IDS,
     MAX_PAGE,
     RATE_LIMIT_FIELD,
     REST,
@@ -183,6 +187,7 @@ class ColdSync:
         self.developer_batches = Batches(DEVELOPERS_PER_QUERY)
         self.page_batches = Batches(REQUESTS_PER_QUERY)
         self.profile_batches = Batches(PROFILES_PER_QUERY)
+        self.watcher_batches = Batches(MAX_NODE_IDS)
 
     def run(self, logins: Sequence[str]) -> tuple[list[sync.SyncResult], list[str]]:
         """Read and store the developers, then profile the developers their lists named; returns (their
@@ -202,22 +207,28 @@ class ColdSync:
         return results, [read.login for read in reads if not read.whole]
 
     def profile_members(self, reads: Sequence[DeveloperRead]) -> None:
-        """Profile (counts included) every developer the reads' lists named that has no profile yet, by node id
-        through nodes(ids:): the lists carry node ids, not counts. Their lists stay unread (still due for
-        discovery, whose estimates can use the counts)."""
-        node_ids = {}
+        """Profile (counts included) every developer the reads' lists named that has no profile yet, and count
+        the watchers of every repository they named that has no subscribers_count, by node id through
+        nodes(ids:): the lists carry node ids, not counts. The developers' lists stay unread (they are still
+        due for discovery)."""
+        users, repositories = {}, {}
         for read in reads:
             for state in read.states():
                 for node in state.items:
-                    user = node if state.kind in ("followers", "following", "stargazers") else node["owner"]
-                    if user.get("__typename", "User") == "User":
-                        node_ids[user["databaseId"]] = user["id"]
-        known = sorted(node_ids)
-        ids = [node_ids[github_id] for start in range(0, len(known), IDS_PER_STATEMENT)
-               for github_id in Developer.objects.filter(
-                   github_id__in=known[start:start + IDS_PER_STATEMENT], followers_count__isnull=True,
-                   gone_at__isnull=True).order_by("github_id").values_list("github_id", flat=True)]
-        self.profile_batches.run(ids, self._read_profiles)
+                    if KINDS[state.kind].fragment == MEMBER:
+                        users[node["databaseId"]] = node["id"]
+                        continue
+                    repositories[node["databaseId"]] = node["id"]
+                    if node["owner"]["__typename"] == "User":
+                        users[node["owner"]["databaseId"]] = node["owner"]["id"]
+        self.profile_batches.run(_missing(Developer, "followers_count", users), self._read_profiles)
+        self.watcher_batches.run(_missing(Repository, "subscribers_count", repositories), self._read_watchers)
+
+    def _read_watchers(self, ids: Sequence[str]) -> None:
+        query = Query(f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Repository {{ databaseId "
+                      f"watchers {{ totalCount }} }} }} {RATE_LIMIT_FIELD} }}", {"ids": list(ids)}, requests=len(ids))
+        sync.set_subscribers_counts({node["databaseId"]: node["watchers"]["totalCount"]
+                                     for node in self.graphql.query(query).data["nodes"] if node is not None})
 
     def _read_profiles(self, ids: Sequence[str]) -> None:
         query = Query(f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ __typename ... on User {{ {PROFILE} {COUNTS} }} "
@@ -313,6 +324,15 @@ def _count(result: sync.SyncResult, developers: int, added: int, removed: int) -
     result.developers_written += developers
     result.edges_added += added
     result.edges_removed += removed
+
+
+def _missing(model, column: str, node_ids: dict[int, str]) -> list[str]:
+    """The node ids of the rows (by github_id) of `model` not gone and with no `column` yet."""
+    known = sorted(node_ids)
+    return [node_ids[github_id] for start in range(0, len(known), IDS_PER_STATEMENT)
+            for github_id in model.objects.filter(github_id__in=known[start:start + IDS_PER_STATEMENT],
+                                                  gone_at__isnull=True, **{f"{column}__isnull": True})
+            .order_by("github_id").values_list("github_id", flat=True)]
 
 
 def _failed_aliases(answer: Answer) -> set[str]:

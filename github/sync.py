@@ -207,6 +207,15 @@ def upsert_listed_profiles(payloads) -> None:
         _profile_upsert(columns)(rows)
 
 
+def set_subscribers_counts(counts: dict[int, int]) -> None:
+    """Store repositories' subscribers_count ({github_id: count}) read without their full payload (so not
+    marked synced)."""
+    rows = list(Repository.objects.filter(github_id__in=counts).only("pk", "github_id"))
+    for row in rows:
+        row.subscribers_count = counts[row.github_id]
+    Repository.objects.bulk_update(rows, ["subscribers_count"], batch_size=500)
+
+
 def upsert_repositories(payloads, *, owner_distance: int | None, full=False, lacking=()) -> dict[int, object]:
     """Insert or update repositories (and their owners as stubs); return {github_id: pk as the database gives it}.
 

@@ -250,10 +250,16 @@ def test_a_hybrid_crawl_profiles_every_developer_its_lists_name(generated_world,
             len(generated_world.followers_of(developer.login)), len(generated_world.following_of(developer.login)),
             len(generated_world.repos_of(developer.login))), developer.login
         assert developer.name == generated_world.user(developer.login)["name"]
+    repositories = Repository.objects.all()
+    assert repositories.count() > 100 and not repositories.filter(subscribers_count__isnull=True).exists()
+    for repository in repositories:
+        assert repository.subscribers_count == generated_world.repo(repository.full_name)["subscribers_count"]
     # Stubs are still due for discovery: their lists were not read.
     assert set(sync.discovery_queues()[0].values_list("pk", flat=True)) >= set(users.values_list("pk", flat=True))
-    profile_queries = [query for query in sent if query.text.startswith("query($ids")]
+    profile_queries = [query for query in sent if "... on User { id" in query.text]
     assert 0 < len(profile_queries) <= -(-users.count() // graphql_sync.PROFILES_PER_QUERY) + 1
+    watcher_queries = [query for query in sent if "watchers" in query.text]
+    assert len(watcher_queries) == -(-repositories.count() // 100)  # 100 ids a query, 1 point each
 
 
 def test_not_found_for_one_alias_keeps_the_rest_and_rest_finds_renames_and_the_gone(start_simulator, hybrid):
