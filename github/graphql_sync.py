@@ -300,7 +300,13 @@ class ColdSync:
         lists = read.lists
         counts = {"followers": lists["followers"].total, "following": lists["following"].total,
                   "public_repos": lists["repositories"].total, "public_gists": read.gists}
-        developer = sync.upsert_profile(user_payload(read.profile, counts))
+        profile = user_payload(read.profile, counts)
+        # The profile is written last, as the mark that the sync is done: a sync stopped part-way (a killed
+        # worker) leaves the developer never-synced, and it is read through GraphQL again, not re-synced through
+        # REST. Until then a new developer is a stub at distance 0, as upsert_profile would make it.
+        if not Developer.objects.filter(github_id=profile["id"]).exists():
+            sync.upsert_stub_developers([(profile["id"], profile["login"], "User")], distance=0)
+        developer = Developer.objects.get(github_id=profile["id"])
         result = sync.SyncResult(login=developer.login, developers_written=1)
         distance = (developer.seed_distance or 0) + 1
         for kind, relation in (("followers", sync.FOLLOWERS), ("following", sync.FOLLOWING)):
@@ -317,6 +323,7 @@ class ColdSync:
             _count(result, *sync.store_members(self.client, _whole(read.stargazers[repository.github_id],
                                                                    member_payload),
                                                sync.STARGAZERS, repository, distance=distance))
+        sync.upsert_profile(profile)
         return result
 
 
