@@ -17,6 +17,9 @@ from git_o_matic_9k.settings import *  # noqa: E402,F403  pylint: disable=wildca
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The client sends a failed GitHub request again after these pauses: no need to wait in tests.
 GITHUB_TRANSIENT_RETRY_DELAYS = [0.01, 0.01]
+# The suite's tests of the crawl describe REST's requests (their counts are exact); the GraphQL and hybrid
+# crawls' tests (github/tests/test_graphql_sync.py) set GITHUB_API_MODE themselves.
+GITHUB_API_MODE = os.environ.get("GITHUB_API_MODE", "rest")
 
 # SQLite: a test database file (one per test process) instead of Django's shared-cache in-memory database.
 # Threads in transactional tests (the quota ledger's concurrency tests, a Celery worker started in-process)

@@ -298,6 +298,12 @@ METRICS_PUBLIC = env_bool("METRICS_PUBLIC")
 GITHUB_API_URL = os.environ.get("GITHUB_API_URL", "https://api.github.com").rstrip("/")
 GITHUB_API_KEY = os.environ.get("GITHUB_API_KEY", "")
 GITHUB_API_USER = os.environ.get("GITHUB_API_USER", "")
+# rest, graphql or hybrid; unset: hybrid with a token, rest without (github/graphql_client.py's api_mode).
+GITHUB_API_MODE = os.environ.get("GITHUB_API_MODE", "").strip().lower()
+if GITHUB_API_MODE not in {"", "rest", "graphql", "hybrid"}:
+    raise ImproperlyConfigured(f"GITHUB_API_MODE must be rest, graphql or hybrid, got {GITHUB_API_MODE!r}")
+# Unset: the GraphQL endpoint next to GITHUB_API_URL, read when a client is made (graphql_client.graphql_url).
+GITHUB_GRAPHQL_URL = os.environ.get("GITHUB_GRAPHQL_URL", "").strip().rstrip("/")
 GITHUB_QUOTA_FRACTION = env_number("GITHUB_QUOTA_FRACTION", 1.0, float)
 if not 0 < GITHUB_QUOTA_FRACTION <= 1:
     raise ImproperlyConfigured(f"GITHUB_QUOTA_FRACTION must be in (0, 1], got {GITHUB_QUOTA_FRACTION}")

@@ -264,8 +264,9 @@ class GitHubClient:
             return
         _validator_upsert()([(response.url, response.etag, response.last_modified, timezone.now())])
 
-    def refresh_rate_limit(self, label: str) -> None:
-        """Read a credential's quota from GET /rate_limit (free) into the ledger."""
+    def refresh_rate_limit(self, label: str, resource: str = throttle.CORE) -> None:
+        """Read a credential's quota of `resource` (REST's `core`, or `graphql`) from GET /rate_limit (free) into
+        the ledger."""
         credential = self._by_label[label]
         url = self._url("/rate_limit")
         response = self._request(url, credential, None)
@@ -274,17 +275,16 @@ class GitHubClient:
             return
         if response.status_code == 404:
             now = timezone.now()
-            unlimited = throttle.RateState(UNLIMITED, UNLIMITED, int(now.timestamp()) + 3600, observed_at=now)
-            throttle.record(label, unlimited)
+            throttle.record(label, throttle.RateState(UNLIMITED, UNLIMITED, int(now.timestamp()) + 3600,
+                                                      observed_at=now, resource=resource))
             return
         if response.status_code != 200:
             raise self._error(url, response)
         payload = self._json(url, response)
         try:
-            core = payload["resources"][throttle.CORE]
-            state = throttle.RateState(
-                int(core["limit"]), int(core["remaining"]), int(core["reset"]), observed_at=_observed_at(response)
-            )
+            bucket = payload["resources"][resource]
+            state = throttle.RateState(int(bucket["limit"]), int(bucket["remaining"]), int(bucket["reset"]),
+                                       observed_at=_observed_at(response), resource=resource)
         except (KeyError, TypeError, ValueError) as error:
             raise TransientError(f"Unreadable /rate_limit answer from {url}", status=200, url=url) from error
         throttle.record(label, state)

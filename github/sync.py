@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -59,6 +59,9 @@ class SyncResult:
     edges_removed: int = 0
     lists_skipped_unchanged: int = 0
     gone: bool = False
+    # The GraphQL bucket (github/graphql_sync.py): a batch's queries and points, shared by the batch's developers.
+    graphql_queries: int = 0
+    graphql_points: int = 0
 
     def add(self, partial: "SyncResult") -> None:
         """Count what a part of this sync (one repository's stargazers) wrote."""
@@ -154,8 +157,11 @@ def _stub(user):
 
 @functools.cache
 def _stub_upsert() -> Upsert:
+    # A GraphQL list member's type is unknown (None: a UserConnection may list organisations): the stored one stays.
+    table = connection.ops.quote_name(Developer._meta.db_table)
     return Upsert(Developer, ("id", "github_id", "login", "type", "seed_distance", "discovered_at"), name="login",
-                  assignments={"seed_distance": seed_distance_lowered(Developer._meta.db_table)})
+                  assignments={"seed_distance": seed_distance_lowered(Developer._meta.db_table),
+                               "type": f"COALESCE(excluded.type, {table}.type)"})
 
 
 @functools.cache
@@ -164,8 +170,8 @@ def _profile_upsert(columns: tuple[str, ...]) -> Upsert:
 
 
 @functools.cache
-def _repository_upsert(columns: tuple[str, ...]) -> Upsert:
-    return Upsert(Repository, columns, name="full_name")
+def _repository_upsert(columns: tuple[str, ...], lacking: tuple[str, ...] = ()) -> Upsert:
+    return Upsert(Repository, columns, name="full_name", insert_only=("discovered_at", *lacking))
 
 
 def upsert_stub_developers(stubs: Iterable[tuple], *, distance: int | None) -> dict[int, object]:
@@ -188,10 +194,34 @@ def upsert_profile(payload, *, seed_distance_if_new=0) -> Developer:
     return Developer.objects.get(github_id=payload["id"])
 
 
-def upsert_repositories(payloads, *, owner_distance: int | None, full=False) -> dict[int, object]:
+def upsert_listed_profiles(payloads) -> None:
+    """Insert or update developers' profiles (counts included) read without their lists: unlike upsert_profile,
+    not marked synced, so discovery still syncs them (and its estimates can use the counts)."""
+    now = timezone.now()
+    rows, columns = [], None
+    for payload in {payload["id"]: payload for payload in payloads}.values():
+        fields = profile_fields(payload)
+        columns = columns or ("id", "github_id", "seed_distance", "discovered_at", *fields)
+        rows.append((uuid.uuid4(), payload["id"], None, now, *fields.values()))
+    if rows:
+        _profile_upsert(columns)(rows)
+
+
+def set_subscribers_counts(counts: dict[int, int]) -> None:
+    """Store repositories' subscribers_count ({github_id: count}) read without their full payload (so not
+    marked synced)."""
+    rows = list(Repository.objects.filter(github_id__in=counts).only("pk", "github_id"))
+    for row in rows:
+        row.subscribers_count = counts[row.github_id]
+    Repository.objects.bulk_update(rows, ["subscribers_count"], batch_size=500)
+
+
+def upsert_repositories(payloads, *, owner_distance: int | None, full=False, lacking=()) -> dict[int, object]:
     """Insert or update repositories (and their owners as stubs); return {github_id: pk as the database gives it}.
 
     `full` payloads (GET /repos/{owner}/{repo}) also carry subscribers_count and mark the repository synced.
+    `lacking`: columns the payloads do not carry (a GraphQL read's): a new row gets their defaults, a stored
+    one keeps its values.
     """
     unique = {payload["id"]: payload for payload in payloads}
     if not unique:
@@ -205,7 +235,7 @@ def upsert_repositories(payloads, *, owner_distance: int | None, full=False) -> 
             fields |= {"subscribers_count": payload.get("subscribers_count"), "synced_at": now}
         columns = columns or ("id", "github_id", "owner_id", "discovered_at", *fields)
         rows.append((uuid.uuid4(), payload["id"], owners[payload["owner"]["id"]], now, *fields.values()))
-    return _repository_upsert(columns)(rows)
+    return _repository_upsert(columns, tuple(lacking))(rows)
 
 
 class Relation(NamedTuple):
@@ -231,6 +261,7 @@ class ListRead(NamedTuple):
     items: list | None
     first: GitHubResponse | None
     resumed: ListProgress | None = None
+    lacking: tuple = ()  # repository columns the items do not carry (upsert_repositories' `lacking`)
 
 
 def store_list(client: GitHubClient, listed: ListRead, relation: Relation, owner, member_pks: Iterable):
@@ -242,6 +273,31 @@ def store_list(client: GitHubClient, listed: ListRead, relation: Relation, owner
         set_column(type(owner), owner.pk, relation.synced_field, timezone.now())
         mark_read(client, listed)
     return added_removed
+
+
+def store_members(client: GitHubClient, listed: ListRead, relation: Relation, owner, *, distance: int):
+    """Store a list of developers read whole (followers, following, stargazers: stubs at `distance`) as `owner`'s
+    relation set; returns (developers written, edges added, edges removed)."""
+    ids = upsert_stub_developers([_stub(user) for user in listed.items], distance=distance)
+    return (len(ids), *store_list(client, listed, relation, owner, ids.values()))
+
+
+def store_owned_repositories(client: GitHubClient, listed: ListRead, developer) -> tuple[dict, dict]:
+    """Store a developer's repositories list read whole: the ones they own upserted, owned ones missing from it
+    marked gone, the list marked read. Returns ({github_id: pk} written, {github_id: stored row before})."""
+    owned = [item for item in listed.items if item["owner"]["id"] == developer.github_id]
+    stored = {
+        row["github_id"]: row for row in
+        Repository.objects.filter(owner=developer).values("github_id", "stargazers_count", "gone_at")
+    }
+    ids = upsert_repositories(owned, owner_distance=developer.seed_distance, lacking=listed.lacking)
+    with transaction.atomic():
+        # Owned repositories missing from the whole list were deleted, made private or transferred.
+        Repository.objects.filter(owner=developer, gone_at__isnull=True).exclude(pk__in=ids.values()).update(
+            gone_at=timezone.now())
+        set_column(Developer, developer.pk, "repositories_synced_at", timezone.now())
+        mark_read(client, listed)
+    return ids, stored
 
 
 def mark_read(client: GitHubClient, listed: ListRead) -> None:
@@ -402,9 +458,9 @@ class ProfileSync:
             if listed.items is None:
                 self.result.lists_skipped_unchanged += 1
                 continue
-            ids = upsert_stub_developers([_stub(user) for user in listed.items], distance=distance)
-            self._count_edges(store_list(self.client, listed, relation, developer, ids.values()))
-            self.result.developers_written += len(ids)
+            written, *added_removed = store_members(self.client, listed, relation, developer, distance=distance)
+            self._count_edges(added_removed)
+            self.result.developers_written += written
 
     def _sync_starred(self):
         developer = self.developer
@@ -422,21 +478,10 @@ class ProfileSync:
         trust = not count_moved and _list_is_fresh(developer.repositories_synced_at)
         listed = self._read(_path("users", developer.login, "repos"), trust)
         if listed.items is not None:
-            owned = [item for item in listed.items if item["owner"]["id"] == developer.github_id]
-            stored = {
-                row["github_id"]: row for row in
-                Repository.objects.filter(owner=developer).values("github_id", "stargazers_count", "gone_at")
-            }
-            ids = upsert_repositories(owned, owner_distance=developer.seed_distance)
-            with transaction.atomic():
-                # Owned repositories missing from the whole list were deleted, made private or transferred.
-                Repository.objects.filter(owner=developer, gone_at__isnull=True).exclude(pk__in=ids.values()).update(
-                    gone_at=timezone.now())
-                set_column(Developer, developer.pk, "repositories_synced_at", timezone.now())
-                mark_read(self.client, listed)
+            ids, stored = store_owned_repositories(self.client, listed, developer)
             self.result.repositories_written += len(ids)
-            moved = {item["id"] for item in owned
-                     if item["id"] not in stored or stored[item["id"]]["stargazers_count"] != item["stargazers_count"]}
+            moved = {item["id"] for item in listed.items if item["id"] in ids and (
+                item["id"] not in stored or stored[item["id"]]["stargazers_count"] != item["stargazers_count"])}
         else:
             self.result.lists_skipped_unchanged += 1
             moved = set()
@@ -470,9 +515,8 @@ def sync_stargazers(client: GitHubClient, repository: Repository, *, count_moved
     if listed.items is None:
         result.lists_skipped_unchanged += 1
         return result
-    ids = upsert_stub_developers([_stub(user) for user in listed.items], distance=distance)
-    added, removed = store_list(client, listed, STARGAZERS, repository, ids.values())
-    result.developers_written, result.edges_added, result.edges_removed = len(ids), added, removed
+    result.developers_written, result.edges_added, result.edges_removed = store_members(
+        client, listed, STARGAZERS, repository, distance=distance)
     return result
 
 

@@ -18,7 +18,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
-from github import rank, status, sync, throttle
+from github import graphql_sync, rank, status, sync, throttle
 from github.client import (
     GitHubClient,
     HttpErrorException,
@@ -60,15 +60,17 @@ class GitHubTask(Task):  # pylint: disable=abstract-method  # a base: each task'
         raise Ignore()
 
     def run_sync(self, estimate_cost, work):
-        """Run `work(client)` if the quota allows `estimate_cost()` now; postpone or retry as GitHub requires.
+        """Run `work(client)` if the quota allows `estimate_cost()` ({bucket: units}) now; postpone or retry as
+        GitHub requires.
 
         The estimate and the quota check read the database too, so they sit inside the retry policy: a worker
         starting a task while PostgreSQL restarts retries it instead of failing it for good.
         """
         try:
-            decision = throttle.can_start(estimate_cost())
-            if not decision.can_start:
-                self.postpone(decision.retry_at)
+            for resource, cost in estimate_cost().items():
+                decision = throttle.can_start(cost, resource=resource)
+                if not decision.can_start:
+                    self.postpone(decision.retry_at)
             with GitHubClient.from_settings() as client:
                 return work(client).as_dict()
         except RateLimitExhausted as error:
@@ -83,9 +85,14 @@ class GitHubTask(Task):  # pylint: disable=abstract-method  # a base: each task'
 
 
 def sync_profile(client: GitHubClient, login: str) -> sync.SyncResult:
-    """sync.full_profile_sync, failing for a login GitHub does not have and nobody stored: a typo is an error to
-    report, while a developer the crawl knew and GitHub lost is marked gone (a row is left) and succeeds."""
-    result = sync.full_profile_sync(client=client, login=login)
+    """A full profile sync through the transport GITHUB_API_MODE chooses, failing for a login GitHub does not
+    have and nobody stored: a typo is an error to report, while a developer the crawl knew and GitHub lost is
+    marked gone (a row is left) and succeeds."""
+    return found(login, graphql_sync.full_profile_sync(client=client, login=login))
+
+
+def found(login: str, result: sync.SyncResult) -> sync.SyncResult:
+    """`result` of syncing `login`, or NotFound when GitHub does not have it and nobody stored it (a typo)."""
     if result.gone and not sync.developers_by_login(login).exists():
         raise NotFound(f"GitHub has no user or organisation '{login}'", status=404)
     return result
@@ -96,7 +103,7 @@ def full_profile_sync(self, username):
     """Sync a developer: profile, followers, following, starred and owned repositories, their stargazers."""
     try:
         outcome = self.run_sync(
-            lambda: sync.estimate_profile_cost(username),
+            lambda: graphql_sync.estimate_profile_costs(username),
             lambda client: sync_profile(client, username),
         )
     except (Retry, Ignore):
@@ -122,7 +129,7 @@ def full_profile_sync(self, username):
 def full_repository_sync(self, username, repo_name):
     """Sync a repository (full payload), its owner and its stargazers."""
     return self.run_sync(
-        lambda: sync.estimate_repository_cost(username, repo_name),
+        lambda: {throttle.CORE: sync.estimate_repository_cost(username, repo_name)},
         lambda client: sync.full_repository_sync(client=client, owner=username, name=repo_name),
     )
 

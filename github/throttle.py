@@ -9,6 +9,7 @@ The ledger knows credentials only by label; the client holds the tokens and does
 outside `transaction.atomic()`: a reservation inside a transaction would hold the row lock, serialising every
 worker, and a rollback would hand back quota GitHub has already charged.
 """
+import functools
 import math
 import random
 import time
@@ -26,6 +27,8 @@ from django.utils import timezone
 from github.models import RateLimit
 
 CORE = "core"
+# GraphQL's bucket of points per token (github/graphql_client.py), beside REST's `core`.
+GRAPHQL = "graphql"
 # Postponed tasks wake up spread over this many seconds after a reset, not all in the same second.
 JITTER_SECONDS = (1.0, 60.0)
 # A rejected token is tried again after its reset, or after this long when its reset has already passed.
@@ -62,14 +65,16 @@ class RateState:
 
 @dataclass(frozen=True)
 class Reservation:
-    """One unit taken from a credential's row, in the window that row was in; `limit` and `remaining` are the
-    row's right after the unit was taken (what `settle` compares GitHub's answer with)."""
+    """`units` taken from a credential's row (one REST request, or a GraphQL query's points), in the window that
+    row was in; `limit` and `remaining` are the row's right after they were taken (what `settle` compares
+    GitHub's answer with)."""
 
     label: str
     resource: str
     reset: int
     limit: int
     remaining: int
+    units: int = 1
 
     @property
     def reset_at(self) -> datetime:
@@ -157,8 +162,8 @@ def all_rejected(labels: Sequence[str], resource: str = CORE) -> bool:
     return len(labels) == rows.filter(rate_limit=0).count()
 
 
-def reserve(labels: Sequence[str], refresh: Refresh, resource: str = CORE) -> Reservation | None:
-    """Take one unit from the credential with the most allowed budget; None when no credential has any.
+def reserve(labels: Sequence[str], refresh: Refresh, resource: str = CORE, units: int = 1) -> Reservation | None:
+    """Take `units` from the credential with the most allowed budget; None when no credential has that many.
 
     The UPDATE only succeeds while the row still has budget, so concurrent workers cannot overspend; losing
     such a race re-reads the rows. That loop ends: every lost race means somebody else took a unit.
@@ -167,16 +172,16 @@ def reserve(labels: Sequence[str], refresh: Refresh, resource: str = CORE) -> Re
     # One credential whose row was read in a window that has not ended: take a unit straight away. The window
     # and limit are conditions of the UPDATE, so a row refreshed, rejected (limit 0) or moved to another
     # window since matches nothing, and the rows are read as below.
-    if seen and seen.rate_reset > timezone.now() and (reservation := _take(seen)):
+    if seen and seen.rate_reset > timezone.now() and (reservation := _take(seen, units)):
         return reservation
     rows = current_rows(labels, refresh, resource)
     while True:
         _remember_rows(rows)
-        candidates = sorted((row for row in rows if allowed(row) >= 1), key=allowed, reverse=True)
+        candidates = sorted((row for row in rows if allowed(row) >= units), key=allowed, reverse=True)
         if not candidates:
             return None
         for row in candidates:
-            if reservation := _take(row):
+            if reservation := _take(row, units):
                 return reservation
         rows = list(RateLimit.objects.filter(credential__in=labels, resource=resource))
 
@@ -190,8 +195,8 @@ def _remember_rows(rows: Sequence[RateLimit]) -> None:
         _last_seen[row.credential, row.resource] = row
 
 
-def _take(row: RateLimit) -> Reservation | None:
-    """Take one unit from `row` if it is still in the window and limit read and above the floor: one statement.
+def _take(row: RateLimit, units: int = 1) -> Reservation | None:
+    """Take `units` from `row` if it is still in the window and limit read and above the floor: one statement.
 
     Hand-written SQL, as the per-request statements of the ledger are the hottest in a crawl; UPDATE ...
     RETURNING (PostgreSQL, SQLite >= 3.35) also tells what is left, which `settle` needs.
@@ -199,17 +204,17 @@ def _take(row: RateLimit) -> Reservation | None:
     table = connection.ops.quote_name(RateLimit._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET rate_remaining = rate_remaining - 1, updated = %s WHERE credential = %s "
+            f"UPDATE {table} SET rate_remaining = rate_remaining - %s, updated = %s WHERE credential = %s "
             "AND resource = %s AND rate_limit = %s AND rate_reset_raw = %s AND rate_remaining >= %s "
             "RETURNING rate_remaining",
-            [connection.ops.adapt_datetimefield_value(timezone.now()), row.credential, row.resource,
-             row.rate_limit, row.rate_reset_raw, quota_floor(row.rate_limit) + 1],
+            [units, connection.ops.adapt_datetimefield_value(timezone.now()), row.credential, row.resource,
+             row.rate_limit, row.rate_reset_raw, quota_floor(row.rate_limit) + units],
         )
         taken = cursor.fetchone()
     if taken is None:
         return None
     return Reservation(label=row.credential, resource=row.resource, reset=row.rate_reset_raw, limit=row.rate_limit,
-                       remaining=taken[0])
+                       remaining=taken[0], units=units)
 
 
 def settle(reservation: Reservation, state: RateState) -> None:
@@ -229,20 +234,21 @@ def settle(reservation: Reservation, state: RateState) -> None:
     record(reservation.label, state)
 
 
-def refund(reservation: Reservation) -> None:
-    """Give back a unit GitHub did not charge (a 304), unless the reservation's window has ended since.
+def refund(reservation: Reservation, units: int = 1) -> None:
+    """Give back `units` GitHub did not charge (a 304; a GraphQL query charged less than reserved), unless the
+    reservation's window has ended since.
 
     The row's reset may have moved on within the same window (it drifts until a window's first request),
     so the test is the reservation's own reset still being ahead, not an equal reset.
     """
-    if timezone.now() >= reservation.reset_at:
+    if units < 1 or timezone.now() >= reservation.reset_at:
         return
     RateLimit.objects.filter(
         credential=reservation.label,
         resource=reservation.resource,
         rate_reset_raw__gte=reservation.reset,
-        rate_remaining__lt=F("rate_limit"),
-    ).update(rate_remaining=F("rate_remaining") + 1, updated=timezone.now())
+        rate_remaining__lte=F("rate_limit") - units,
+    ).update(rate_remaining=F("rate_remaining") + units, updated=timezone.now())
 
 
 def current_rows(labels: Sequence[str], refresh: Refresh, resource: str = CORE) -> list[RateLimit]:
@@ -279,15 +285,16 @@ def _recheck_due(row: RateLimit) -> bool:
     return True
 
 
-def allowed_budget(*, client=None) -> int:
-    """Requests this service may still send now, over every usable credential (core resource)."""
+def allowed_budget(*, client=None, resource: str = CORE) -> int:
+    """Units (REST requests, or GraphQL points) this service may still spend now, over every usable credential."""
     with _client(client) as github:
-        rows = current_rows(github.labels, github.refresh_rate_limit)
+        rows = current_rows(github.labels, refresher(github, resource), resource)
     return sum(max(0, allowed(row)) for row in rows)
 
 
-def can_start(estimated_cost: int, *, client=None) -> Decision:
-    """Whether a task that needs about `estimated_cost` requests may start now; if not, when to try again.
+def can_start(estimated_cost: int, *, client=None, resource: str = CORE) -> Decision:
+    """Whether a task that needs about `estimated_cost` units of `resource` may start now; if not, when to try
+    again.
 
     A cost above what a whole window allows starts with whatever budget there is: it spans windows anyway
     (its lists continue where they stopped, github/sync.py), and waiting for a full window would wait
@@ -295,7 +302,7 @@ def can_start(estimated_cost: int, *, client=None) -> Decision:
     too, and fails loudly with BadCredentials rather than waiting.
     """
     with _client(client) as github:
-        rows = current_rows(github.labels, github.refresh_rate_limit)
+        rows = current_rows(github.labels, refresher(github, resource), resource)
     budget = sum(max(0, allowed(row)) for row in rows)
     capacity = sum(max(0, row.rate_limit - quota_floor(row.rate_limit)) for row in rows)
     needed = estimated_cost if estimated_cost <= capacity else 1
@@ -305,6 +312,13 @@ def can_start(estimated_cost: int, *, client=None) -> Decision:
     earliest_reset = min((row.rate_reset for row in rows), default=now)
     retry_at = max(earliest_reset, now) + timedelta(seconds=random.uniform(*JITTER_SECONDS))
     return Decision(can_start=False, allowed=budget, retry_at=retry_at)
+
+
+def refresher(client, resource: str = CORE) -> Refresh:
+    """The client's free re-read of one bucket from GET /rate_limit, as `current_rows` calls it."""
+    if resource == CORE:
+        return client.refresh_rate_limit
+    return functools.partial(client.refresh_rate_limit, resource=resource)
 
 
 def _rows(labels: Sequence[str], resource: str) -> dict[str, RateLimit]:

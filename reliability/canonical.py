@@ -8,6 +8,7 @@ with the simulator's ground truth: a relation left half-replaced shows up there 
 """
 import hashlib
 import json
+from collections.abc import Sequence
 
 from django.db.models import Count
 
@@ -26,14 +27,16 @@ def _rows(queryset, fields):
     return sorted(json.loads(json.dumps(list(row), default=str)) for row in queryset.values_list(*fields))
 
 
-def canonical_dump() -> dict:
-    """Every developer, repository, follow and star as GitHub described them, sorted."""
+def canonical_dump(omit: Sequence[str] = ()) -> dict:
+    """Every developer, repository, follow and star as GitHub described them, sorted; without the repository
+    columns `omit` (a hybrid crawl's are those GraphQL does not carry: they depend on which transport read a
+    repository last)."""
     developers = Developer.objects.all()
     return {
         "developers": _rows(developers, DEVELOPER_FIELDS),
         "synced": sorted(developers.filter(profile_synced_at__isnull=False).values_list("github_id", flat=True)),
         "gone": sorted(developers.filter(gone_at__isnull=False).values_list("github_id", flat=True)),
-        "repositories": _rows(Repository.objects.all(), REPOSITORY_FIELDS),
+        "repositories": _rows(Repository.objects.all(), [name for name in REPOSITORY_FIELDS if name not in omit]),
         "follows": _rows(Follow.objects.all(), ["follower__github_id", "followee__github_id"]),
         "stars": _rows(Star.objects.all(), ["developer__github_id", "repository__github_id"]),
     }

@@ -6,11 +6,12 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from github import sync, throttle
+from github import graphql_sync, sync, throttle
 from github.client import GitHubClient
+from github.graphql_client import REST, GraphQLClient, api_mode
 from github.management.errors import one_line_errors
 from github.management.progress import Progress
-from github.tasks import sync_profile
+from github.tasks import found
 from github.validators import validate_login
 
 
@@ -18,6 +19,7 @@ class Command(BaseCommand):
     """Sync the seed, then whom discovery chooses, until N developers are synced; waits out quota resets."""
 
     help = "Crawl from a seed login until --max-developers developers are synced, showing progress."
+    cold: graphql_sync.ColdSync | None = None  # the GraphQL planner of a run: its stats and batch sizes
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", required=True, help="GitHub login to start from")
@@ -33,38 +35,55 @@ class Command(BaseCommand):
             raise CommandError("--max-developers must be at least 1")
         progress = Progress(self.stderr, total=total)
         synced = 0
+        # Developers per step: one through REST; a batch of never-synced ones shares GraphQL queries.
+        per_step = 1 if api_mode() == REST else graphql_sync.DEVELOPERS_PER_QUERY
+        logins = [login]
         with one_line_errors(), GitHubClient() as client:
-            while login is not None and synced < total:
-                result = self._sync_when_affordable(client, login, progress, synced)
-                synced += 1
+            self.cold = graphql_sync.ColdSync(client, GraphQLClient(client))
+            while logins and synced < total:
+                results = self._sync_when_affordable(client, logins, progress, synced)
+                synced += len(results)
+                last = results[-1]
                 progress.update(synced, client.stats["quota_requests"],
-                                note=f"last {result.login}{' (gone)' if result.gone else ''}")
-                login = self._next(client, progress, synced) if synced < total else None
+                                note=f"last {last.login}{' (gone)' if last.gone else ''}{self._graphql_note(client)}")
+                logins = self._next(client, progress, synced, min(per_step, total - synced)) if synced < total else []
         progress.finish()
         self.stdout.write(self.style.SUCCESS(
             f"Synced {synced} developers with {client.stats['quota_requests']} quota requests "
-            f"({client.stats['not_modified']} free 304s)."))
+            f"({client.stats['not_modified']} free 304s) and {self.cold.graphql.stats['points']} GraphQL points "
+            f"({self.cold.graphql.stats['queries']} queries)."))
 
-    def _sync_when_affordable(self, client, login, progress, synced):
-        self._wait_for_quota(client, sync.estimate_profile_cost(login), progress, synced)
+    def _graphql_note(self, client):
+        """The GraphQL bucket's part of the progress line (none in rest mode)."""
+        if api_mode() == REST:
+            return ""
+        left = throttle.allowed_budget(client=client, resource=throttle.GRAPHQL)
+        return f"  | graphql {self.cold.graphql.stats['points']} points, {left} left"
+
+    def _sync_when_affordable(self, client, logins, progress, synced):
+        for login in logins:
+            for resource, cost in graphql_sync.estimate_profile_costs(login).items():
+                self._wait_for_quota(client, cost, progress, synced, resource)
         try:
-            return sync_profile(client, login)
+            results = graphql_sync.sync_developers(client, logins, cold=self.cold)
+            return [found(login, result) for login, result in zip(logins, results, strict=True)]
         finally:
-            sync.release_claim(login)
+            for login in logins:
+                sync.release_claim(login)
 
-    def _next(self, client, progress, synced):
-        """The next login discovery chooses; None when nobody is left to crawl."""
+    def _next(self, client, progress, synced, count):
+        """The next logins discovery chooses (up to `count`); none when nobody is left to crawl."""
         while True:
-            batch = sync.choose_discovery_batch(budget=throttle.allowed_budget(client=client), limit=1)
+            batch = sync.choose_discovery_batch(budget=throttle.allowed_budget(client=client), limit=count)
             if batch:
-                return batch[0].login
+                return [developer.login for developer in batch]
             if throttle.can_start(sync.STUB_COST, client=client).can_start:
-                return None  # budget enough for anyone, yet nobody chosen: the graph is exhausted
+                return []  # budget enough for anyone, yet nobody chosen: the graph is exhausted
             self._wait_for_quota(client, sync.STUB_COST, progress, synced)
 
-    def _wait_for_quota(self, client, cost, progress, synced):
+    def _wait_for_quota(self, client, cost, progress, synced, resource=throttle.CORE):
         """Sleep until the ledger can pay for `cost` (a foreground command may wait; a worker never does)."""
-        while not (decision := throttle.can_start(cost, client=client)).can_start:
+        while not (decision := throttle.can_start(cost, client=client, resource=resource)).can_start:
             progress.update(synced, client.stats["quota_requests"],
                             note=f"waiting for the quota until {decision.retry_at:%H:%M:%S} UTC")
             time.sleep(max(1.0, (decision.retry_at - timezone.now()).total_seconds()))

@@ -32,6 +32,6 @@ class Command(BaseCommand):
                 result = sync_profile(client, login)
             finally:
                 sync.release_claim(login)
-            progress.update(1, result.requests)
+            progress.update(1, result.requests, note=f"graphql {result.graphql_points} points")
         progress.finish()
         self.stdout.write(json.dumps(result.as_dict(), indent=2))
