@@ -63,6 +63,7 @@ class Supervisor:
             child = subprocess.Popen(command, shell=True, stdout=subprocess.PIPE,  # noqa: S602
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
             self.children[name] = child
+            self.say(name, f"started with pid {child.pid}\n", colour)
             threading.Thread(target=self._relay, args=(name, child, colour), daemon=True).start()
 
     def _relay(self, name, child, colour):

@@ -207,7 +207,8 @@ def test_the_supervisor_stops_cleanly_on_sigterm(tmp_path):
     procfile.write_text("sleeper: sleep 30\n")
     with subprocess.Popen([".venv/bin/python", "-m", "git_o_matic_9k.supervisor", str(procfile)], cwd=BASE_DIR,
                           stdout=subprocess.PIPE, text=True, start_new_session=True) as supervisor:
-        time.sleep(1)
+        started = supervisor.stdout.readline()  # its handlers are set before it starts a process
         supervisor.terminate()
         output, _ = supervisor.communicate(timeout=30)
-    assert supervisor.returncode == 0 and output.rstrip().endswith("| stopped"), output
+    assert "sleeper" in started and "started with pid" in started, started
+    assert supervisor.returncode == 0 and output.rstrip().endswith("| stopped"), started + output
