@@ -113,8 +113,10 @@ def test_without_a_key_anywhere_the_message_says_how_to_get_one(tmp_path):
 
 
 def one_line_error(done):
-    """The command failed with exit status 1 and a single line on stderr (the progress line aside)."""
-    lines = [line for line in done.stderr.splitlines() if line.strip() and "developers" not in line]
+    """The command failed with exit status 1 and a single line on stderr (the progress line and INFO log records,
+    such as the API mode said once, aside)."""
+    lines = [line for line in done.stderr.splitlines() if line.strip() and "developers" not in line
+             and not re.match(r"\d{4}-\d\d-\d\d [\d:,]+ INFO ", line)]
     assert done.returncode == 1, done.stderr
     assert len(lines) == 1, done.stderr
     return lines[0]
