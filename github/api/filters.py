@@ -17,6 +17,8 @@ from github.models import Developer, Repository
 BIGINT_MAX = 2**63 - 1
 COMPARISONS = ["exact", "lt", "lte", "gt", "gte"]
 TEXT_LOOKUPS = ["exact", "icontains", "isnull"]
+# The API's `rank` of a developer or repository lives in a table of its own (github.models.DeveloperRank).
+RANK = "ranking__rank"
 
 
 class BigIntegerFormField(forms.IntegerField):
@@ -116,7 +118,15 @@ class StrictFilterSet(django_filters.FilterSet):
         return filter_class, params
 
 
-class DeveloperFilter(StrictFilterSet):
+class RankedFilterSet(StrictFilterSet):
+    """`rank__gte` and `rank__lte`, read from the model's rank table (github.models.DeveloperRank), through its
+    rank index."""
+
+    rank__gte = django_filters.NumberFilter(field_name=RANK, lookup_expr="gte", help_text="Rank at least this")
+    rank__lte = django_filters.NumberFilter(field_name=RANK, lookup_expr="lte", help_text="Rank at most this")
+
+
+class DeveloperFilter(RankedFilterSet):
     """Filters of /github/developers/."""
 
     login = CaseInsensitiveExactFilter(field_name="login", help_text="Login, case-insensitive exact match")
@@ -142,11 +152,10 @@ class DeveloperFilter(StrictFilterSet):
             "public_repos": COMPARISONS,
             "created_at": COMPARISONS,
             "updated_at": COMPARISONS,
-            "rank": ["gte", "lte"],
         }
 
 
-class RepositoryFilter(StrictFilterSet):
+class RepositoryFilter(RankedFilterSet):
     """Filters of /github/repositories/."""
 
     owner = django_filters.UUIDFilter(field_name="owner_id", help_text="The owner's uuid")
@@ -179,7 +188,6 @@ class RepositoryFilter(StrictFilterSet):
             "created_at": COMPARISONS,
             "updated_at": COMPARISONS,
             "pushed_at": COMPARISONS,
-            "rank": ["gte", "lte"],
         }
 
     def filter_owner_login(self, queryset, name, value):  # pylint: disable=unused-argument
@@ -214,7 +222,9 @@ class StrictOrderingFilter(filters.OrderingFilter):
     @staticmethod
     def _order(model, field):
         name = field.lstrip("-")
-        if not model._meta.get_field(name).null:
+        if name == "rank":  # in the rank table, null for rows not ranked yet
+            name = RANK
+        elif not model._meta.get_field(name).null:
             return field
         return F(name).desc(nulls_last=True) if field.startswith("-") else F(name).asc(nulls_first=True)
 

@@ -41,6 +41,7 @@ class RelationListViewSet(viewsets.ReadOnlyModelViewSet):
 
         `count`, when given, counts the whole list more cheaply than `queryset.count()` would.
         """
+        queryset = queryset.select_related("ranking")  # the serializer's rank, in the page's own query
         if count is not None:
             queryset = CountedQuerySet(queryset, count)
         page = attach(self.paginate_queryset(queryset))
@@ -54,7 +55,7 @@ class DeveloperViewSet(RelationListViewSet):
     retrieve: One developer by uuid.
     """
 
-    queryset = Developer.objects.all()
+    queryset = Developer.objects.select_related("ranking")
     serializer_class = DeveloperSerializer
     filterset_class = DeveloperFilter
     ordering_fields = DEVELOPER_ORDERING
@@ -104,7 +105,7 @@ class RepositoryViewSet(RelationListViewSet):
     retrieve: One repository by uuid.
     """
 
-    queryset = Repository.objects.all()
+    queryset = Repository.objects.select_related("ranking")
     serializer_class = RepositorySerializer
     filterset_class = RepositoryFilter
     ordering_fields = REPOSITORY_ORDERING
