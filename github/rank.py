@@ -195,7 +195,7 @@ def _read_edges(edge_model, left_column, right_column, left_model, right_model):
 
 def _store_ranks(rank_model, github_ids, ranks, computed_at):
     """Replace every row of `rank_model` (DeveloperRank or RepositoryRank) by ranks[i] for the row with
-    github_ids[i] of the model it ranks; rows added since the graph was read have no rank until the next run.
+    github_ids[i] of the model it ranks; rows added since the graph was read have a null rank until the next run.
 
     PostgreSQL: a fresh table is loaded (COPY into a temporary table, one INSERT ... SELECT joined on github_id),
     given the same indexes and analysed, all out of the readers' way; then swapped in under the old one's name.
@@ -205,6 +205,9 @@ def _store_ranks(rank_model, github_ids, ranks, computed_at):
     key = rank_model._meta.pk
     ranked = key.related_model._meta.db_table
     computed_at = connection.ops.adapt_datetimefield_value(computed_at)
+    # Rows added since the graph was read (their trigger wrote into the table being replaced) get theirs back.
+    complete = (f"INSERT INTO {table} ({key.column}) SELECT m.id FROM {ranked} m "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} r WHERE r.{key.column} = m.id)")
     if connection.vendor != "postgresql":
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {table}")  # noqa: S608  # model table names
@@ -213,6 +216,7 @@ def _store_ranks(rank_model, github_ids, ranks, computed_at):
                 "WHERE m.github_id = %s",
                 [(value, computed_at, github_id) for github_id, value in zip(github_ids.tolist(), ranks.tolist(),
                                                                            strict=True)])
+            cursor.execute(complete)
         return
     fresh = f"{table}_new"
     with transaction.atomic(), connection.cursor() as cursor:
@@ -238,11 +242,11 @@ def _store_ranks(rank_model, github_ids, ranks, computed_at):
             if primary:
                 cursor.execute(f"ALTER TABLE {fresh} ADD CONSTRAINT {name}_new PRIMARY KEY USING INDEX {name}_new")
         cursor.execute(f"ANALYZE {fresh}")  # the planner's statistics, before any query reads it
-    _swap(table, fresh, [name for name, _definition, _primary in indexes])
+    _swap(table, fresh, [name for name, _definition, _primary in indexes], complete)
 
 
-def _swap(table, fresh, indexes):
-    """Put `fresh` in the place of `table` in one short transaction.
+def _swap(table, fresh, indexes, complete):
+    """Put `fresh` in the place of `table` in one short transaction, then run `complete` in it.
 
     Dropping `table` waits for every transaction reading it (an export streaming for minutes), and readers
     arriving meanwhile would queue behind that wait: so the lock is only waited for SWAP_LOCK_TIMEOUT at a time,
@@ -256,6 +260,7 @@ def _swap(table, fresh, indexes):
                 cursor.execute(f"ALTER TABLE {fresh} RENAME TO {table}")
                 for name in indexes:
                     cursor.execute(f"ALTER INDEX {name}_new RENAME TO {name}")
+                cursor.execute(complete)
             return
         except OperationalError:
             if attempt == SWAP_ATTEMPTS:

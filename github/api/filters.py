@@ -7,7 +7,7 @@ from datetime import UTC
 
 import django_filters
 from django import forms
-from django.db.models import F
+from django.db.models import F, OrderBy
 from django.db.models.functions import Lower
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
@@ -218,6 +218,14 @@ class StrictOrderingFilter(filters.OrderingFilter):
         if not any(field.lstrip("-") == "github_id" for field in fields):
             fields.append("github_id")
         return [self._order(queryset.model, field) for field in fields]
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view) or []
+        if any(isinstance(term, OrderBy) and term.expression == F(RANK) for term in ordering):
+            # An inner join, which walks the rank index (every row has a rank row: github.models.DeveloperRank);
+            # the left join of a nullable relation would sort the whole table.
+            queryset = queryset.filter(ranking__isnull=False)
+        return queryset.order_by(*ordering) if ordering else queryset
 
     @staticmethod
     def _order(model, field):

@@ -5,6 +5,33 @@ import github.models
 from django.db import migrations, models
 
 
+MODELS = ("developer", "repository")
+
+
+def create_triggers(apps, schema_editor):  # pylint: disable=unused-argument
+    """A rank row (rank null) for every developer or repository inserted, so that the rank tables stay
+    complete and the API can order by rank through an inner join."""
+    for model in MODELS:
+        insert = f"INSERT INTO github_{model}rank ({model}_id) VALUES (NEW.id)"
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"CREATE FUNCTION github_{model}_ranked() RETURNS trigger LANGUAGE plpgsql AS "
+                                  f"$$ BEGIN {insert}; RETURN NULL; END $$")
+            schema_editor.execute(f"CREATE TRIGGER github_{model}_ranked AFTER INSERT ON github_{model} "
+                                  f"FOR EACH ROW EXECUTE FUNCTION github_{model}_ranked()")
+        else:
+            schema_editor.execute(f"CREATE TRIGGER github_{model}_ranked AFTER INSERT ON github_{model} "
+                                  f"BEGIN {insert}; END")
+
+
+def drop_triggers(apps, schema_editor):  # pylint: disable=unused-argument
+    for model in MODELS:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"DROP TRIGGER github_{model}_ranked ON github_{model}")
+            schema_editor.execute(f"DROP FUNCTION github_{model}_ranked()")
+        else:
+            schema_editor.execute(f"DROP TRIGGER github_{model}_ranked")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -16,24 +43,25 @@ class Migration(migrations.Migration):
             name='DeveloperRank',
             fields=[
                 ('developer', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='ranking', serialize=False, to='github.developer')),
-                ('rank', models.FloatField(help_text='PageRank in the follow graph (all ranks sum to 1)')),
-                ('computed_at', models.DateTimeField(help_text='When `rank` was computed')),
+                ('rank', models.FloatField(null=True, help_text='PageRank in the follow graph (all ranks sum to 1)')),
+                ('computed_at', models.DateTimeField(null=True, help_text='When `rank` was computed')),
             ],
         ),
         migrations.CreateModel(
             name='RepositoryRank',
             fields=[
                 ('repository', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='ranking', serialize=False, to='github.repository')),
-                ('rank', models.FloatField(help_text='Sum of the PageRanks of its stargazers')),
-                ('computed_at', models.DateTimeField(help_text='When `rank` was computed')),
+                ('rank', models.FloatField(null=True, help_text='Sum of the PageRanks of its stargazers')),
+                ('computed_at', models.DateTimeField(null=True, help_text='When `rank` was computed')),
             ],
         ),
-        # The ranks computed so far move to their tables (rows with a rank only).
+        # The ranks computed so far move to their tables, a row for every developer and repository.
         *[migrations.RunSQL(
             f"INSERT INTO github_{model}rank ({model}_id, rank, computed_at) "
-            f"SELECT id, rank, rank_computed_at FROM github_{model} WHERE rank IS NOT NULL",
+            f"SELECT id, rank, rank_computed_at FROM github_{model}",
             migrations.RunSQL.noop,
-        ) for model in ("developer", "repository")],
+        ) for model in MODELS],
+        migrations.RunPython(create_triggers, drop_triggers),
         migrations.RemoveIndex(
             model_name='developer',
             name='deve_rank_desc_idx',

@@ -14,9 +14,9 @@ LATE = datetime(2020, 6, 1, tzinfo=UTC)
 
 
 def rank(node, value):
-    """Give a developer or repository a rank, as github/rank.py stores it."""
+    """Give a developer or repository a rank, as github/rank.py stores it (in the row its insert created)."""
     model = DeveloperRank if isinstance(node, Developer) else RepositoryRank
-    model.objects.create(**{model._meta.pk.name: node, "rank": value, "computed_at": LATE})
+    assert model.objects.filter(pk=node.pk).update(rank=value, computed_at=LATE) == 1
 
 
 @pytest.fixture
