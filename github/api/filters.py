@@ -21,6 +21,11 @@ TEXT_LOOKUPS = ["exact", "icontains", "isnull"]
 RANK = "ranking__rank"
 
 
+def orders_by_rank(queryset):
+    """Whether `queryset` is ordered by rank (the `ordering` parameter names `rank`)."""
+    return any(isinstance(term, OrderBy) and term.expression == F(RANK) for term in queryset.query.order_by)
+
+
 class BigIntegerFormField(forms.IntegerField):
     """An integer that fits a 64-bit column, so an absurd number is a 400 rather than a database error."""
 
@@ -218,14 +223,6 @@ class StrictOrderingFilter(filters.OrderingFilter):
         if not any(field.lstrip("-") == "github_id" for field in fields):
             fields.append("github_id")
         return [self._order(queryset.model, field) for field in fields]
-
-    def filter_queryset(self, request, queryset, view):
-        ordering = self.get_ordering(request, queryset, view) or []
-        if any(isinstance(term, OrderBy) and term.expression == F(RANK) for term in ordering):
-            # An inner join, which walks the rank index (every row has a rank row: github.models.DeveloperRank);
-            # the left join of a nullable relation would sort the whole table.
-            queryset = queryset.filter(ranking__isnull=False)
-        return queryset.order_by(*ordering) if ordering else queryset
 
     @staticmethod
     def _order(model, field):

@@ -5,7 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from github import selectors
-from github.api.filters import DeveloperFilter, RepositoryFilter
+from github.api.filters import DeveloperFilter, RepositoryFilter, orders_by_rank
 from github.api.pagination import CountedQuerySet
 from github.api.schema import NestedListAutoSchema
 from github.api.serializers import DeveloperSerializer, RateLimitSerializer, RepositorySerializer
@@ -42,6 +42,11 @@ class RelationListViewSet(viewsets.ReadOnlyModelViewSet):
         `count`, when given, counts the whole list more cheaply than `queryset.count()` would.
         """
         queryset = queryset.select_related("ranking")  # the serializer's rank, in the page's own query
+        if count is None and orders_by_rank(queryset):
+            # An inner join walks the rank index (every row has a rank row: github.models.DeveloperRank), where
+            # the left join of a nullable relation would sort the whole table; the count needs no join at all.
+            count = queryset.count
+            queryset = queryset.filter(ranking__isnull=False)
         if count is not None:
             queryset = CountedQuerySet(queryset, count)
         page = attach(self.paginate_queryset(queryset))

@@ -5,6 +5,8 @@ import networkx
 import numpy as np
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from github import rank, tasks
@@ -118,6 +120,20 @@ def test_unranked_developers_come_last_when_descending(graph, api):
     listed = api.get("/github/developers/", {"ordering": "-rank", "page_size": 100}).json()["results"]
     assert listed[-1]["login"] == newcomer.login and listed[-1]["rank"] is None
     assert len(listed) == len(developers) + 1
+
+
+@pytest.mark.parametrize("path", ["/github/developers/", "/github/repositories/"])
+def test_ordering_by_rank_joins_the_rank_table_inner_and_counts_without_it(graph, api, path):
+    """The inner join is what lets PostgreSQL walk the rank index (a left join sorts every row); the count
+    needs no join since every row has a rank row."""
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get(path, {"ordering": "-rank"}).status_code == 200
+    statements = [query["sql"] for query in queries.captured_queries]
+    count = next(sql for sql in statements if "COUNT(*)" in sql)
+    page = next(sql for sql in statements if '"rank" DESC' in sql)
+    assert "COUNT(*)" in count and "rank" not in count
+    assert 'INNER JOIN "github_developerrank"' in page or 'INNER JOIN "github_repositoryrank"' in page
+    assert "LEFT OUTER JOIN" not in page
 
 
 @pytest.mark.parametrize("parameter", ["rank__gte", "rank__lte"])
