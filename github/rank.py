@@ -201,34 +201,45 @@ def _store_ranks(rank_model, github_ids, ranks, computed_at):
     given the same indexes and analysed, all out of the readers' way; then swapped in under the old one's name.
     Elsewhere (SQLite): DELETE and INSERT in one transaction.
     """
-    table = rank_model._meta.db_table
-    key = rank_model._meta.pk
-    ranked = key.related_model._meta.db_table
     computed_at = connection.ops.adapt_datetimefield_value(computed_at)
-    # Rows added since the graph was read (their trigger wrote into the table being replaced) get theirs back.
-    complete = (f"INSERT INTO {table} ({key.column}) SELECT m.id FROM {ranked} m "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {table} r WHERE r.{key.column} = m.id)")
-    if connection.vendor != "postgresql":
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {table}")  # noqa: S608  # model table names
-            cursor.executemany(
-                f"INSERT INTO {table} ({key.column}, rank, computed_at) SELECT m.id, %s, %s FROM {ranked} m "
-                "WHERE m.github_id = %s",
-                [(value, computed_at, github_id) for github_id, value in zip(github_ids.tolist(), ranks.tolist(),
-                                                                           strict=True)])
-            cursor.execute(complete)
+    if connection.vendor == "postgresql":
+        _load_and_swap(rank_model, github_ids, ranks, computed_at)
         return
+    table, column, ranked = _names(rank_model)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608  # model table names
+        cursor.executemany(
+            f"INSERT INTO {table} ({column}, rank, computed_at) SELECT m.id, %s, %s FROM {ranked} m "
+            "WHERE m.github_id = %s",
+            [(value, computed_at, github_id)
+             for github_id, value in zip(github_ids.tolist(), ranks.tolist(), strict=True)])
+        cursor.execute(_completion(rank_model))
+
+
+def _names(rank_model):
+    """The rank table, its key column and the table of the model it ranks."""
+    key = rank_model._meta.pk
+    return rank_model._meta.db_table, key.column, key.related_model._meta.db_table
+
+
+def _completion(rank_model):
+    """The statement that gives a rank row (rank null) to every row without one: those stored since the graph
+    was read, whose trigger wrote into the table being replaced."""
+    table, column, ranked = _names(rank_model)
+    return (f"INSERT INTO {table} ({column}) SELECT m.id FROM {ranked} m "  # noqa: S608  # model table names
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} r WHERE r.{column} = m.id)")
+
+
+def _load_and_swap(rank_model, github_ids, ranks, computed_at):
+    """PostgreSQL: load the ranks into `<table>_new` with the indexes of `<table>`, then swap it in."""
+    table, column, ranked = _names(rank_model)
     fresh = f"{table}_new"
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {fresh}")  # a run that failed before its swap
         cursor.execute("CREATE TEMPORARY TABLE rank_stage (github_id bigint, rank float8)")
-        for start in range(0, len(github_ids), WRITE_SLICE_ROWS):
-            rows = zip(github_ids[start:start + WRITE_SLICE_ROWS].tolist(),
-                       ranks[start:start + WRITE_SLICE_ROWS].tolist(), strict=True)
-            buffer = io.StringIO("".join(f"{github_id}\t{value!r}\n" for github_id, value in rows))
-            cursor.cursor.copy_expert("COPY rank_stage (github_id, rank) FROM STDIN", buffer)
+        _copy_into_stage(cursor, github_ids, ranks)
         cursor.execute(f"CREATE TABLE {fresh} (LIKE {table} INCLUDING DEFAULTS)")
-        cursor.execute(f"INSERT INTO {fresh} ({key.column}, rank, computed_at) SELECT m.id, s.rank, %s "
+        cursor.execute(f"INSERT INTO {fresh} ({column}, rank, computed_at) SELECT m.id, s.rank, %s "
                        f"FROM rank_stage s JOIN {ranked} m ON m.github_id = s.github_id", [computed_at])
         cursor.execute("DROP TABLE rank_stage")
         # Indexes built after the load (one sort each, faster than maintaining them row by row), named as the
@@ -242,16 +253,26 @@ def _store_ranks(rank_model, github_ids, ranks, computed_at):
             if primary:
                 cursor.execute(f"ALTER TABLE {fresh} ADD CONSTRAINT {name}_new PRIMARY KEY USING INDEX {name}_new")
         cursor.execute(f"ANALYZE {fresh}")  # the planner's statistics, before any query reads it
-    _swap(table, fresh, [name for name, _definition, _primary in indexes], complete)
+    _swap(rank_model, fresh, [name for name, _definition, _primary in indexes])
 
 
-def _swap(table, fresh, indexes, complete):
-    """Put `fresh` in the place of `table` in one short transaction, then run `complete` in it.
+def _copy_into_stage(cursor, github_ids, ranks):
+    """COPY the (github_id, rank) pairs into rank_stage, WRITE_SLICE_ROWS rows of text at a time."""
+    for start in range(0, len(github_ids), WRITE_SLICE_ROWS):
+        rows = zip(github_ids[start:start + WRITE_SLICE_ROWS].tolist(),
+                   ranks[start:start + WRITE_SLICE_ROWS].tolist(), strict=True)
+        buffer = io.StringIO("".join(f"{github_id}\t{value!r}\n" for github_id, value in rows))
+        cursor.cursor.copy_expert("COPY rank_stage (github_id, rank) FROM STDIN", buffer)
 
-    Dropping `table` waits for every transaction reading it (an export streaming for minutes), and readers
-    arriving meanwhile would queue behind that wait: so the lock is only waited for SWAP_LOCK_TIMEOUT at a time,
-    and tried again after a pause, SWAP_ATTEMPTS times.
+
+def _swap(rank_model, fresh, indexes):
+    """Put `fresh` in the place of the rank table in one short transaction, and complete it there.
+
+    Dropping the old table waits for every transaction reading it (an export streaming for minutes), and
+    readers arriving meanwhile would queue behind that wait: so the lock is only waited for SWAP_LOCK_TIMEOUT
+    at a time, and tried again after a pause, SWAP_ATTEMPTS times.
     """
+    table = rank_model._meta.db_table
     for attempt in range(1, SWAP_ATTEMPTS + 1):
         try:
             with transaction.atomic(), connection.cursor() as cursor:
@@ -260,7 +281,7 @@ def _swap(table, fresh, indexes, complete):
                 cursor.execute(f"ALTER TABLE {fresh} RENAME TO {table}")
                 for name in indexes:
                     cursor.execute(f"ALTER INDEX {name}_new RENAME TO {name}")
-                cursor.execute(complete)
+                cursor.execute(_completion(rank_model))
             return
         except OperationalError:
             if attempt == SWAP_ATTEMPTS:

@@ -122,6 +122,22 @@ def test_unranked_developers_come_last_when_descending(graph, api):
     assert len(listed) == len(developers) + 1
 
 
+def test_rows_stored_while_ranking_keep_their_rank_row(graph, monkeypatch):  # pylint: disable=unused-argument
+    """Their insert trigger wrote into the table being replaced: the new table must have them too."""
+    created = []
+    compute = rank.pagerank
+
+    def pagerank_while_the_crawl_stores(*args):
+        created.append(RepositoryFactory(owner=DeveloperFactory()))
+        return compute(*args)
+
+    monkeypatch.setattr(rank, "pagerank", pagerank_while_the_crawl_stores)
+    rank.compute_and_store()
+    repository = Repository.objects.select_related("ranking", "owner__ranking").get(pk=created[0].pk)
+    assert repository.ranking.rank is None and repository.owner.ranking.rank is None
+    assert DeveloperRank.objects.count() == Developer.objects.count()
+
+
 @pytest.mark.parametrize("path", ["/github/developers/", "/github/repositories/"])
 def test_ordering_by_rank_joins_the_rank_table_inner_and_counts_without_it(graph, api, path):
     """The inner join is what lets PostgreSQL walk the rank index (a left join sorts every row); the count
