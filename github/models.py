@@ -219,43 +219,52 @@ class Star(models.Model):
         return f"{self.developer_id} * {self.repository_id}"
 
 
-class DeveloperRank(models.Model):
-    """A developer's PageRank in the follow graph (github/rank.py), in a narrow table of its own.
+def rank_of(model):
+    """The key of a rank table: one row per row of `model`, `ranking` on the model's side.
 
-    The computation replaces the whole table at once (github/rank.py swaps in a freshly loaded copy): writing
-    a rank into the developers table instead rewrote each row into its ~20 indexes, minutes at 1,000,000 rows.
-    Every developer has a row (a database trigger adds one, rank null, when a developer is inserted), so the
-    API orders by rank through an inner join that walks the rank index (a left join would sort every row).
-    No database foreign key, so the swap needs no constraint rebuilt; deleting a developer through the ORM
-    still deletes its rank.
+    No database foreign key, so the swap (github/rank.py) needs no constraint rebuilt; deleting a row through
+    the ORM still deletes its rank.
+    """
+    return models.OneToOneField(model, on_delete=models.CASCADE, primary_key=True, db_constraint=False,
+                                related_name="ranking")
+
+
+class RankRow(models.Model):
+    """A row of a narrow rank table (github/rank.py computes them): the table is replaced whole at each
+    computation (a freshly loaded copy swapped in), where writing the rank into the developers table rewrote
+    each row into its ~20 indexes, minutes at 1,000,000 rows.
+
+    Every developer and repository has a row (a database trigger adds one, rank null, on insert), so the API
+    orders by rank through an inner join that walks the rank index (a left join would sort every row).
     """
 
-    developer = models.OneToOneField(Developer, on_delete=models.CASCADE, primary_key=True, db_constraint=False,
-                                     related_name="ranking")
-    rank = models.FloatField(null=True, help_text="PageRank in the follow graph (all ranks sum to 1)")
     computed_at = models.DateTimeField(null=True, help_text="When `rank` was computed")
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.pk} {self.rank}"  # pylint: disable=no-member  # each table declares its rank
+
+
+class DeveloperRank(RankRow):
+    """A developer's PageRank in the follow graph."""
+
+    developer = rank_of(Developer)
+    rank = models.FloatField(null=True, help_text="PageRank in the follow graph (all ranks sum to 1)")
 
     class Meta:
         indexes = [NullsSmallestIndex(column="rank", name="developerrank_rank_idx")]
 
-    def __str__(self):
-        return f"{self.developer_id} {self.rank}"
 
+class RepositoryRank(RankRow):
+    """A repository's rank: the sum of its stargazers' PageRanks."""
 
-class RepositoryRank(models.Model):
-    """A repository's rank, the sum of its stargazers' PageRanks; a narrow table like DeveloperRank, with a
-    row for every repository."""
-
-    repository = models.OneToOneField(Repository, on_delete=models.CASCADE, primary_key=True, db_constraint=False,
-                                      related_name="ranking")
+    repository = rank_of(Repository)
     rank = models.FloatField(null=True, help_text="Sum of the PageRanks of its stargazers")
-    computed_at = models.DateTimeField(null=True, help_text="When `rank` was computed")
 
     class Meta:
         indexes = [NullsSmallestIndex(column="rank", name="repositoryrank_rank_idx")]
-
-    def __str__(self):
-        return f"{self.repository_id} {self.rank}"
 
 
 class RateLimit(models.Model):

@@ -8,28 +8,28 @@ from django.db import migrations, models
 MODELS = ("developer", "repository")
 
 
+def trigger_statements(vendor, model):
+    """(create, drop): the statements of the trigger that gives every `model` row inserted its rank row (rank
+    null), so that the rank tables stay complete and the API can order by rank through an inner join."""
+    insert = f"INSERT INTO github_{model}rank ({model}_id) VALUES (NEW.id)"
+    trigger = f"github_{model}_ranked"
+    if vendor == "postgresql":
+        return ([f"CREATE FUNCTION {trigger}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {insert}; RETURN NULL; END $$",
+                 f"CREATE TRIGGER {trigger} AFTER INSERT ON github_{model} FOR EACH ROW EXECUTE FUNCTION {trigger}()"],
+                [f"DROP TRIGGER {trigger} ON github_{model}", f"DROP FUNCTION {trigger}()"])
+    return [f"CREATE TRIGGER {trigger} AFTER INSERT ON github_{model} BEGIN {insert}; END"], [f"DROP TRIGGER {trigger}"]
+
+
 def create_triggers(apps, schema_editor):  # pylint: disable=unused-argument
-    """A rank row (rank null) for every developer or repository inserted, so that the rank tables stay
-    complete and the API can order by rank through an inner join."""
     for model in MODELS:
-        insert = f"INSERT INTO github_{model}rank ({model}_id) VALUES (NEW.id)"
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(f"CREATE FUNCTION github_{model}_ranked() RETURNS trigger LANGUAGE plpgsql AS "
-                                  f"$$ BEGIN {insert}; RETURN NULL; END $$")
-            schema_editor.execute(f"CREATE TRIGGER github_{model}_ranked AFTER INSERT ON github_{model} "
-                                  f"FOR EACH ROW EXECUTE FUNCTION github_{model}_ranked()")
-        else:
-            schema_editor.execute(f"CREATE TRIGGER github_{model}_ranked AFTER INSERT ON github_{model} "
-                                  f"BEGIN {insert}; END")
+        for statement in trigger_statements(schema_editor.connection.vendor, model)[0]:
+            schema_editor.execute(statement)
 
 
 def drop_triggers(apps, schema_editor):  # pylint: disable=unused-argument
     for model in MODELS:
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(f"DROP TRIGGER github_{model}_ranked ON github_{model}")
-            schema_editor.execute(f"DROP FUNCTION github_{model}_ranked()")
-        else:
-            schema_editor.execute(f"DROP TRIGGER github_{model}_ranked")
+        for statement in trigger_statements(schema_editor.connection.vendor, model)[1]:
+            schema_editor.execute(statement)
 
 
 class Migration(migrations.Migration):
