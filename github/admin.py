@@ -37,9 +37,20 @@ class SyncedFilter(admin.SimpleListFilter):
 
 
 class ReadOnlyGitHubAdmin(admin.ModelAdmin):
-    """Rows come from GitHub through the crawler: they can be read and deleted here, not added."""
+    """Rows come from GitHub through the crawler: they can be read and deleted here, not added. Their rank (a
+    table of its own, github/rank.py) is shown on the change page."""
 
     show_full_result_count = False  # a COUNT(*) of millions of rows on every changelist page is not worth it
+
+    @admin.display(description="rank")
+    def rank(self, obj):
+        """PageRank (a developer) or the sum of the stargazers' ranks (a repository); empty until computed."""
+        return getattr(getattr(obj, "ranking", None), "rank", None)
+
+    @admin.display(description="rank computed at")
+    def rank_computed_at(self, obj):
+        """When the rank shown was computed."""
+        return getattr(getattr(obj, "ranking", None), "computed_at", None)
 
     def has_add_permission(self, request):
         return False

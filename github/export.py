@@ -28,7 +28,7 @@ from django.db import connection
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 
-from github.api.filters import DeveloperFilter, RepositoryFilter
+from github.api.filters import RANK, DeveloperFilter, RepositoryFilter
 from github.models import Developer, Follow, Repository, Star
 from github.selectors import consistent_snapshot
 
@@ -65,7 +65,7 @@ DEVELOPER_COLUMNS = [
     Column("location", "string"), Column("bio", "string"), Column("company", "string"), Column("email", "string"),
     Column("blog", "string"), Column("twitter_username", "string"), Column("created_at", "datetime"),
     Column("updated_at", "datetime"), Column("followers_count", "long"), Column("following_count", "long"),
-    Column("public_gists", "long"), Column("public_repos", "long"), Column("rank", "double"),
+    Column("public_gists", "long"), Column("public_repos", "long"), Column("rank", "double", RANK),
     Column("synced", "boolean", "profile_synced_at", lambda value: value is not None),
 ]
 REPOSITORY_COLUMNS = [
@@ -76,7 +76,7 @@ REPOSITORY_COLUMNS = [
     Column("stargazers_count", "long"), Column("forks_count", "long"), Column("watchers_count", "long"),
     Column("open_issues_count", "long"), Column("subscribers_count", "long"), Column("topics", "string", "",
                                                                                       _topics),
-    Column("license", "string"), Column("rank", "double"),
+    Column("license", "string"), Column("rank", "double", RANK),
 ]
 # Edges: Source and Target are node ids; Type is Gephi's (every edge here is directed); kind says which edge.
 EDGE_COLUMNS = [Column("kind", "string"), Column("first_seen_at", "datetime")]

@@ -4,21 +4,22 @@ Computed with numpy and scipy over edges read from the database in chunks: a spa
 graph object, so 1,000,000 developers and 10,000,000 follows fit in well under 2 GB. Developers and
 repositories are matched to matrix positions by github_id (sorted arrays and `searchsorted`), so nothing holds
 a Python object per row. Everything is read in one transaction (REPEATABLE READ on PostgreSQL, a consistent
-snapshot: every edge's ends are among the developers read), and written back in slices of their own
-transactions, so that the crawl's writes wait for one slice at most.
+snapshot: every edge's ends are among the developers read). The ranks go to narrow tables of their own
+(github.models.DeveloperRank, RepositoryRank), replaced whole: the crawl's writes never wait for them.
 """
 import io
 import logging
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from scipy import sparse
 
-from github.models import Developer, Follow, Repository, Star
+from github.models import Developer, DeveloperRank, Follow, Repository, RepositoryRank, Star
 from github.selectors import consistent_snapshot
 
 logger = logging.getLogger(__name__)
@@ -29,7 +30,10 @@ DAMPING = 0.85
 TOLERANCE = 1e-12
 MAX_ITERATIONS = 200
 READ_CHUNK_ROWS = 100_000
-WRITE_SLICE_ROWS = 50_000
+WRITE_SLICE_ROWS = 50_000  # rows per COPY of the ranks into PostgreSQL
+SWAP_LOCK_TIMEOUT = 5  # seconds the swap waits for readers of the old rank table, per attempt
+SWAP_ATTEMPTS = 60
+SWAP_PAUSE = 10  # seconds between attempts
 
 
 def pagerank(sources, targets, count, damping=DAMPING):
@@ -99,8 +103,8 @@ def compute_and_store():
 
     started = time.perf_counter()
     computed_at = timezone.now()
-    _write_ranks(Developer, developer_ids, developer_ranks, computed_at)
-    _write_ranks(Repository, repository_ids, repository_ranks, computed_at)
+    _store_ranks(DeveloperRank, developer_ids, developer_ranks, computed_at)
+    _store_ranks(RepositoryRank, repository_ids, repository_ranks, computed_at)
     seconds["write"] = time.perf_counter() - started
     report = RankReport(len(developer_ids), len(follower), len(repository_ids), len(stargazer), computed_at, seconds)
     logger.info("%s", report)
@@ -189,31 +193,98 @@ def _read_edges(edge_model, left_column, right_column, left_model, right_model):
         f"JOIN {right_model._meta.db_table} b ON b.id = e.{right_column}", 2)
 
 
-def _write_ranks(model, github_ids, ranks, computed_at):
-    """Store ranks[i] as the rank of the row with github_ids[i], WRITE_SLICE_ROWS rows per transaction.
+def _store_ranks(rank_model, github_ids, ranks, computed_at):
+    """Replace every row of `rank_model` (DeveloperRank or RepositoryRank) by ranks[i] for the row with
+    github_ids[i] of the model it ranks; rows added since the graph was read have a null rank until the next run.
 
-    PostgreSQL: COPY the slice into a temporary table, then one UPDATE ... FROM; SQLite: one executemany.
-    Rows added since the graph was read keep a null rank until the next computation.
+    PostgreSQL: a fresh table is loaded (COPY into a temporary table, one INSERT ... SELECT joined on github_id),
+    given the same indexes and analysed, all out of the readers' way; then swapped in under the old one's name.
+    Elsewhere (SQLite): DELETE and INSERT in one transaction.
     """
-    table = model._meta.db_table
-    postgres = connection.vendor == "postgresql"
     computed_at = connection.ops.adapt_datetimefield_value(computed_at)
-    if postgres:
-        with connection.cursor() as cursor:
-            cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS rank_slice (github_id bigint, rank float8)")
+    if connection.vendor == "postgresql":
+        _load_and_swap(rank_model, github_ids, ranks, computed_at)
+        return
+    table, column, ranked = _names(rank_model)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608  # model table names
+        cursor.executemany(
+            f"INSERT INTO {table} ({column}, rank, computed_at) SELECT m.id, %s, %s FROM {ranked} m "
+            "WHERE m.github_id = %s",
+            [(value, computed_at, github_id)
+             for github_id, value in zip(github_ids.tolist(), ranks.tolist(), strict=True)])
+        cursor.execute(_completion(rank_model))
+
+
+def _names(rank_model):
+    """The rank table, its key column and the table of the model it ranks."""
+    key = rank_model._meta.pk
+    return rank_model._meta.db_table, key.column, key.related_model._meta.db_table
+
+
+def _completion(rank_model):
+    """The statement that gives a rank row (rank null) to every row without one: those stored since the graph
+    was read, whose trigger wrote into the table being replaced."""
+    table, column, ranked = _names(rank_model)
+    return (f"INSERT INTO {table} ({column}) SELECT m.id FROM {ranked} m "  # noqa: S608  # model table names
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} r WHERE r.{column} = m.id)")
+
+
+def _load_and_swap(rank_model, github_ids, ranks, computed_at):
+    """PostgreSQL: load the ranks into `<table>_new` with the indexes of `<table>`, then swap it in."""
+    table, column, ranked = _names(rank_model)
+    fresh = f"{table}_new"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {fresh}")  # a run that failed before its swap
+        cursor.execute("CREATE TEMPORARY TABLE rank_stage (github_id bigint, rank float8)")
+        _copy_into_stage(cursor, github_ids, ranks)
+        cursor.execute(f"CREATE TABLE {fresh} (LIKE {table} INCLUDING DEFAULTS)")
+        cursor.execute(f"INSERT INTO {fresh} ({column}, rank, computed_at) SELECT m.id, s.rank, %s "
+                       f"FROM rank_stage s JOIN {ranked} m ON m.github_id = s.github_id", [computed_at])
+        cursor.execute("DROP TABLE rank_stage")
+        # Indexes built after the load (one sort each, faster than maintaining them row by row), named as the
+        # old table's with a suffix until the swap.
+        cursor.execute("SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisprimary FROM pg_index i "
+                       "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::regclass", [table])
+        indexes = cursor.fetchall()
+        for name, definition, primary in indexes:
+            cursor.execute(re.sub(rf"^CREATE (UNIQUE )?INDEX {name} ON \S+ ",
+                                  rf"CREATE \1INDEX {name}_new ON {fresh} ", definition))
+            if primary:
+                cursor.execute(f"ALTER TABLE {fresh} ADD CONSTRAINT {name}_new PRIMARY KEY USING INDEX {name}_new")
+        cursor.execute(f"ANALYZE {fresh}")  # the planner's statistics, before any query reads it
+    _swap(rank_model, fresh, [name for name, _definition, _primary in indexes])
+
+
+def _copy_into_stage(cursor, github_ids, ranks):
+    """COPY the (github_id, rank) pairs into rank_stage, WRITE_SLICE_ROWS rows of text at a time."""
     for start in range(0, len(github_ids), WRITE_SLICE_ROWS):
-        rows = list(zip(github_ids[start:start + WRITE_SLICE_ROWS].tolist(),
-                        ranks[start:start + WRITE_SLICE_ROWS].tolist(), strict=True))
-        with transaction.atomic(), connection.cursor() as cursor:
-            if postgres:
-                cursor.execute("TRUNCATE rank_slice")
-                buffer = io.StringIO("".join(f"{github_id}\t{value!r}\n" for github_id, value in rows))
-                cursor.cursor.copy_expert("COPY rank_slice (github_id, rank) FROM STDIN", buffer)
-                cursor.execute(f"UPDATE {table} AS t SET rank = s.rank, rank_computed_at = %s FROM rank_slice s "
-                               "WHERE t.github_id = s.github_id", [computed_at])
-            else:
-                cursor.executemany(f"UPDATE {table} SET rank = %s, rank_computed_at = %s WHERE github_id = %s",
-                                   [(value, computed_at, github_id) for github_id, value in rows])
-    if postgres:
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE rank_slice")
+        rows = zip(github_ids[start:start + WRITE_SLICE_ROWS].tolist(),
+                   ranks[start:start + WRITE_SLICE_ROWS].tolist(), strict=True)
+        buffer = io.StringIO("".join(f"{github_id}\t{value!r}\n" for github_id, value in rows))
+        cursor.cursor.copy_expert("COPY rank_stage (github_id, rank) FROM STDIN", buffer)
+
+
+def _swap(rank_model, fresh, indexes):
+    """Put `fresh` in the place of the rank table in one short transaction, and complete it there.
+
+    Dropping the old table waits for every transaction reading it (an export streaming for minutes), and
+    readers arriving meanwhile would queue behind that wait: so the lock is only waited for SWAP_LOCK_TIMEOUT
+    at a time, and tried again after a pause, SWAP_ATTEMPTS times.
+    """
+    table = rank_model._meta.db_table
+    for attempt in range(1, SWAP_ATTEMPTS + 1):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}s'")
+                cursor.execute(f"DROP TABLE {table}")
+                cursor.execute(f"ALTER TABLE {fresh} RENAME TO {table}")
+                for name in indexes:
+                    cursor.execute(f"ALTER INDEX {name}_new RENAME TO {name}")
+                cursor.execute(_completion(rank_model))
+            return
+        except OperationalError:
+            if attempt == SWAP_ATTEMPTS:
+                raise
+            logger.warning("%s is in use; swapping its new ranks in again in %s s", table, SWAP_PAUSE)
+            time.sleep(SWAP_PAUSE)

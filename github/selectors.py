@@ -83,18 +83,22 @@ def stargazers_of(repository):
 
 
 # The dashboard's top lists: by rank (github/rank.py), and by the counts GitHub reports until it is computed.
-TOP_DEVELOPERS_ORDER = (F("rank").desc(nulls_last=True), F("followers_count").desc(nulls_last=True))
-TOP_REPOSITORIES_ORDER = (F("rank").desc(nulls_last=True), F("stargazers_count").desc())
+# Filtered on the rank row (every row has one, github.models.DeveloperRank) for an inner join that walks the rank
+# index.
+TOP_DEVELOPERS_ORDER = (F("ranking__rank").desc(nulls_last=True), F("followers_count").desc(nulls_last=True))
+TOP_REPOSITORIES_ORDER = (F("ranking__rank").desc(nulls_last=True), F("stargazers_count").desc())
 
 
 def top_developers(limit=10):
     """The developers who matter most in the crawled graph (the ordering reads its index)."""
-    return Developer.objects.order_by(*TOP_DEVELOPERS_ORDER, "github_id")[:limit]
+    return Developer.objects.select_related("ranking").filter(ranking__isnull=False).order_by(
+        *TOP_DEVELOPERS_ORDER, "github_id")[:limit]
 
 
 def top_repositories(limit=10):
     """The repositories that matter most in the crawled graph."""
-    return Repository.objects.select_related("owner").order_by(*TOP_REPOSITORIES_ORDER, "github_id")[:limit]
+    return Repository.objects.select_related("owner", "ranking").filter(ranking__isnull=False).order_by(
+        *TOP_REPOSITORIES_ORDER, "github_id")[:limit]
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from django.db.models.functions import Lower
 from benchmarks import api_latency
 from benchmarks.perf_common import write_section
 from benchmarks.seed_database import NAME_SEARCH_TERM, seed
-from github.models import Developer, Follow, Repository, Star
+from github.models import Developer, DeveloperRank, Follow, Repository, RepositoryRank, Star
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +26,14 @@ def test_seed_loads_exactly_the_requested_rows():
     assert Repository.objects.count() == 40
     assert Star.objects.count() == 300
     assert report.total_seconds > 0
+
+
+def test_a_reseed_leaves_one_rank_row_per_developer_and_repository():
+    seed(**SIZES, seed=7)
+    seed(**SIZES, seed=8)
+    developers = set(Developer.objects.values_list("pk", flat=True))
+    assert set(DeveloperRank.objects.values_list("pk", flat=True)) == developers
+    assert RepositoryRank.objects.filter(rank=None).count() == Repository.objects.count() == 40
 
 
 def test_seeded_rows_are_valid_for_the_models():

@@ -7,7 +7,7 @@ from datetime import UTC
 
 import django_filters
 from django import forms
-from django.db.models import F, Value
+from django.db.models import F, OrderBy, Value
 from django.db.models.functions import Lower, StrIndex
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
@@ -26,6 +26,13 @@ TEXT_RANGE = ["lte", "gte"]
 # terms: a few thousand terms kept a worker busy for tens of seconds. Real searches are a few words.
 SEARCH_MAX_TERMS = 10
 SEARCH_MAX_TERM_LENGTH = 100
+# The API's `rank` of a developer or repository lives in a table of its own (github.models.DeveloperRank).
+RANK = "ranking__rank"
+
+
+def orders_by_rank(queryset):
+    """Whether `queryset` is ordered by rank (the `ordering` parameter names `rank`)."""
+    return any(isinstance(term, OrderBy) and term.expression == F(RANK) for term in queryset.query.order_by)
 
 
 class BigIntegerFormField(forms.IntegerField):
@@ -143,7 +150,15 @@ class StrictFilterSet(django_filters.FilterSet):
         return filter_class, params
 
 
-class DeveloperFilter(StrictFilterSet):
+class RankedFilterSet(StrictFilterSet):
+    """`rank__gte` and `rank__lte`, read from the model's rank table (github.models.DeveloperRank), through its
+    rank index."""
+
+    rank__gte = django_filters.NumberFilter(field_name=RANK, lookup_expr="gte", help_text="Rank at least this")
+    rank__lte = django_filters.NumberFilter(field_name=RANK, lookup_expr="lte", help_text="Rank at most this")
+
+
+class DeveloperFilter(RankedFilterSet):
     """Filters of /github/developers/."""
 
     login = CaseInsensitiveExactFilter(field_name="login", help_text="Login, case-insensitive exact match")
@@ -171,11 +186,10 @@ class DeveloperFilter(StrictFilterSet):
             "public_repos": COMPARISONS,
             "created_at": COMPARISONS,
             "updated_at": COMPARISONS,
-            "rank": ["gte", "lte"],
         }
 
 
-class RepositoryFilter(StrictFilterSet):
+class RepositoryFilter(RankedFilterSet):
     """Filters of /github/repositories/."""
 
     owner = django_filters.UUIDFilter(field_name="owner_id", help_text="The owner's uuid")
@@ -210,7 +224,6 @@ class RepositoryFilter(StrictFilterSet):
             "created_at": COMPARISONS,
             "updated_at": COMPARISONS,
             "pushed_at": COMPARISONS,
-            "rank": ["gte", "lte"],
         }
 
     def filter_owner_login(self, queryset, name, value):  # pylint: disable=unused-argument
@@ -264,7 +277,9 @@ class StrictOrderingFilter(filters.OrderingFilter):
     @staticmethod
     def _order(model, field):
         name = ordering_name(field)
-        if not model._meta.get_field(name).null:
+        if name == "rank":  # in the rank table, null for rows not ranked yet
+            name = RANK
+        elif not model._meta.get_field(name).null:
             return field
         return F(name).desc(nulls_last=True) if descending(field) else F(name).asc(nulls_first=True)
 

@@ -44,7 +44,18 @@ def preview(view_name, source, relation_url):
                               help_text=PREVIEW_HELP.format(settings.API_RELATION_PREVIEW, relation_url))
 
 
-class DeveloperSerializer(serializers.HyperlinkedModelSerializer):
+class RankedSerializer(serializers.HyperlinkedModelSerializer):
+    """`rank` and `rank_computed_at` from the object's row in its rank table (null until ranked); the views
+    select that row with the object (select_related("ranking"))."""
+
+    rank = serializers.FloatField(source="ranking.rank", read_only=True, allow_null=True,
+                                  help_text="PageRank in the follow graph (a repository's: the sum of its "
+                                            "stargazers'); null until computed")
+    rank_computed_at = serializers.DateTimeField(source="ranking.computed_at", read_only=True, allow_null=True,
+                                                 help_text="When `rank` was computed")
+
+
+class DeveloperSerializer(RankedSerializer):
     """A developer with its four relations as hyperlinks, and the URLs of their whole paged lists."""
 
     github_id = serializers.CharField(read_only=True)
@@ -67,7 +78,7 @@ class DeveloperSerializer(serializers.HyperlinkedModelSerializer):
         ]
 
 
-class RepositorySerializer(serializers.HyperlinkedModelSerializer):
+class RepositorySerializer(RankedSerializer):
     """A repository with its owner and stargazers hyperlinked, and the URL of its whole paged stargazer list."""
 
     github_id = serializers.CharField(read_only=True)

@@ -6,7 +6,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from github import selectors
-from github.api.filters import DeveloperFilter, RateLimitFilter, RepositoryFilter, refuse_unknown_parameters
+from github.api.filters import (
+    DeveloperFilter,
+    RateLimitFilter,
+    RepositoryFilter,
+    orders_by_rank,
+    refuse_unknown_parameters,
+)
 from github.api.pagination import CountedQuerySet
 from github.api.schema import NestedListAutoSchema
 from github.api.serializers import DeveloperSerializer, RateLimitSerializer, RepositorySerializer
@@ -57,6 +63,12 @@ class RelationListViewSet(KnownParametersViewSet):
 
         `count`, when given, counts the whole list more cheaply than `queryset.count()` would.
         """
+        queryset = queryset.select_related("ranking")  # the serializer's rank, in the page's own query
+        if count is None and orders_by_rank(queryset):
+            # An inner join walks the rank index (every row has a rank row: github.models.DeveloperRank), where
+            # the left join of a nullable relation would sort the whole table; the count needs no join at all.
+            count = queryset.count
+            queryset = queryset.filter(ranking__isnull=False)
         if count is not None:
             queryset = CountedQuerySet(queryset, count)
         page = attach(self.paginate_queryset(queryset))
@@ -70,7 +82,7 @@ class DeveloperViewSet(RelationListViewSet):
     retrieve: One developer by uuid.
     """
 
-    queryset = Developer.objects.all()
+    queryset = Developer.objects.select_related("ranking")
     serializer_class = DeveloperSerializer
     filterset_class = DeveloperFilter
     ordering_fields = DEVELOPER_ORDERING
@@ -120,7 +132,7 @@ class RepositoryViewSet(RelationListViewSet):
     retrieve: One repository by uuid.
     """
 
-    queryset = Repository.objects.all()
+    queryset = Repository.objects.select_related("ranking")
     serializer_class = RepositorySerializer
     filterset_class = RepositoryFilter
     ordering_fields = REPOSITORY_ORDERING

@@ -88,7 +88,7 @@ FORMATS = ["graphml", "gexf", "csv", "parquet", "jsonl"]
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_format_reads_back_as_the_whole_graph(api, graph, fmt):
     exported = read_graph(api, fmt, nodes="both")
-    developers, repositories = Developer.objects.all(), Repository.objects.all()
+    developers, repositories = Developer.objects.select_related("ranking"), Repository.objects.all()
     assert exported.number_of_nodes() == developers.count() + repositories.count()
     assert exported.number_of_edges() == Follow.objects.count() + Star.objects.count()
     expected_edges = {(str(a), str(b), "follow") for a, b in Follow.objects.values_list("follower", "followee")}
@@ -99,7 +99,7 @@ def test_every_format_reads_back_as_the_whole_graph(api, graph, fmt):
         node = exported.nodes[str(developer.pk)]
         assert node["label"] == developer.login and node["kind"] == "developer"
         assert node["github_id"] == plain(developer.github_id)
-        assert node["rank"] == plain(developer.rank) and developer.rank > 0
+        assert node["rank"] == plain(developer.ranking.rank) and developer.ranking.rank > 0
         assert node["synced"] == plain(developer.profile_synced_at is not None)
         if developer.followers_count is not None:
             assert node["followers_count"] == plain(developer.followers_count)
@@ -108,7 +108,7 @@ def test_every_format_reads_back_as_the_whole_graph(api, graph, fmt):
     tool = exported.nodes[str(graph["tool"].pk)]
     assert (tool["kind"], tool["full_name"], tool["language"], tool["topics"]) == \
         ("repository", "hostile/tool", "Python", "cli,graph")
-    assert tool["rank"] == plain(Repository.objects.get(pk=graph["tool"].pk).rank)
+    assert tool["rank"] == plain(Repository.objects.get(pk=graph["tool"].pk).ranking.rank)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

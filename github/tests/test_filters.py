@@ -5,13 +5,19 @@ import pytest
 from django.db import connection
 
 from github.api.filters import DeveloperFilter, RateLimitFilter, RepositoryFilter
-from github.models import Developer, RateLimit, Repository
+from github.models import Developer, DeveloperRank, RateLimit, Repository, RepositoryRank
 from github.tests.factories import DeveloperFactory, RepositoryFactory, StubDeveloperFactory
 
 pytestmark = pytest.mark.django_db
 
 EARLY = datetime(2012, 1, 1, tzinfo=UTC)
 LATE = datetime(2020, 6, 1, tzinfo=UTC)
+
+
+def rank(node, value):
+    """Give a developer or repository a rank, as github/rank.py stores it (in the row its insert created)."""
+    model = DeveloperRank if isinstance(node, Developer) else RepositoryRank
+    assert model.objects.filter(pk=node.pk).update(rank=value, computed_at=LATE) == 1
 
 
 @pytest.fixture
@@ -23,8 +29,8 @@ def developers():
                      company=None, email=None, followers_count=20, following_count=30, public_gists=0,
                      public_repos=2, created_at=LATE, updated_at=LATE)
     StubDeveloperFactory(login="stub", github_id=3)
-    Developer.objects.filter(github_id=1).update(rank=0.6)
-    Developer.objects.filter(github_id=2).update(rank=0.3)
+    rank(Developer.objects.get(github_id=1), 0.6)
+    rank(Developer.objects.get(github_id=2), 0.3)
 
 
 DEVELOPER_CASES = [
@@ -136,7 +142,7 @@ def repositories():
                       has_projects=True, has_wiki=False, stargazers_count=5, subscribers_count=None,
                       watchers_count=5, open_issues_count=0, forks_count=0, created_at=LATE, updated_at=LATE,
                       pushed_at=EARLY)
-    Repository.objects.filter(github_id=20).update(rank=0.25)
+    rank(Repository.objects.get(github_id=20), 0.25)
     return {"ada": ada, "grace": grace}
 
 

@@ -5,9 +5,12 @@ import networkx
 import numpy as np
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from github import rank, tasks
-from github.models import Developer, Follow, Repository
+from github.models import Developer, DeveloperRank, Follow, Repository
 from github.tests.factories import DeveloperFactory, FollowFactory, RepositoryFactory, StarFactory, StubDeveloperFactory
 
 
@@ -61,29 +64,32 @@ def expected_ranks(developers):
 def test_compute_and_store_writes_every_rank_in_slices(graph, monkeypatch, django_assert_max_num_queries):
     developers, repositories = graph
     monkeypatch.setattr(rank, "READ_CHUNK_ROWS", 7)  # several chunks of every table
-    monkeypatch.setattr(rank, "WRITE_SLICE_ROWS", 10)  # several slices of both tables (31 rows: 4 slices)
-    with django_assert_max_num_queries(30):  # statements per slice, not per row
+    monkeypatch.setattr(rank, "WRITE_SLICE_ROWS", 10)  # several COPY slices of both tables on PostgreSQL
+    DeveloperRank.objects.filter(developer=developers[0]).update(rank=0.5, computed_at=timezone.now())  # replaced
+    with django_assert_max_num_queries(45):  # statements per slice and per index, not per row
         report = rank.compute_and_store()
     assert (report.developers, report.repositories) == (len(developers), 6)
     expected = expected_ranks(developers)
-    stored = dict(Developer.objects.values_list("github_id", "rank"))
+    stored = dict(Developer.objects.values_list("github_id", "ranking__rank"))
     assert max(abs(stored[github_id] - value) for github_id, value in expected.items()) < 1e-6
-    assert set(Developer.objects.values_list("rank_computed_at", flat=True)) == {report.computed_at}
-    for repository in Repository.objects.all():
+    assert set(Developer.objects.values_list("ranking__computed_at", flat=True)) == {report.computed_at}
+    assert DeveloperRank.objects.count() == len(developers)
+    for repository in Repository.objects.select_related("ranking"):
         stargazers = repository.stargazers.values_list("github_id", flat=True)
-        assert repository.rank == pytest.approx(sum(stored[github_id] for github_id in stargazers), abs=1e-12)
-        assert repository.rank_computed_at == report.computed_at
-    assert Repository.objects.filter(stargazers=None).values_list("rank", flat=True).distinct().get() == 0.0
+        assert repository.ranking.rank == pytest.approx(sum(stored[github_id] for github_id in stargazers),
+                                                        abs=1e-12)
+        assert repository.ranking.computed_at == report.computed_at
+    assert Repository.objects.filter(stargazers=None).values_list("ranking__rank", flat=True).distinct().get() == 0.0
     assert {repository.pk for repository in repositories} == set(Repository.objects.values_list("pk", flat=True))
 
 
 def test_the_task_and_the_command_compute_the_same_ranks(graph, capsys):  # pylint: disable=unused-argument
     result = tasks.rank_graph.apply().get()
     assert result["developers"] == Developer.objects.count()
-    first = dict(Developer.objects.values_list("github_id", "rank"))
+    first = dict(Developer.objects.values_list("github_id", "ranking__rank"))
     call_command("rank")
     assert "ranked 25 developers" in capsys.readouterr().out
-    assert dict(Developer.objects.values_list("github_id", "rank")) == pytest.approx(first, abs=1e-15)
+    assert dict(Developer.objects.values_list("github_id", "ranking__rank")) == pytest.approx(first, abs=1e-15)
 
 
 def test_the_rank_task_is_scheduled_daily(settings):
@@ -114,6 +120,36 @@ def test_unranked_developers_come_last_when_descending(graph, api):
     listed = api.get("/github/developers/", {"ordering": "-rank", "page_size": 100}).json()["results"]
     assert listed[-1]["login"] == newcomer.login and listed[-1]["rank"] is None
     assert len(listed) == len(developers) + 1
+
+
+def test_rows_stored_while_ranking_keep_their_rank_row(graph, monkeypatch):  # pylint: disable=unused-argument
+    """Their insert trigger wrote into the table being replaced: the new table must have them too."""
+    created = []
+    compute = rank.pagerank
+
+    def pagerank_while_the_crawl_stores(*args):
+        created.append(RepositoryFactory(owner=DeveloperFactory()))
+        return compute(*args)
+
+    monkeypatch.setattr(rank, "pagerank", pagerank_while_the_crawl_stores)
+    rank.compute_and_store()
+    repository = Repository.objects.select_related("ranking", "owner__ranking").get(pk=created[0].pk)
+    assert repository.ranking.rank is None and repository.owner.ranking.rank is None
+    assert DeveloperRank.objects.count() == Developer.objects.count()
+
+
+@pytest.mark.parametrize("path", ["/github/developers/", "/github/repositories/"])
+def test_ordering_by_rank_joins_the_rank_table_inner_and_counts_without_it(graph, api, path):
+    """The inner join is what lets PostgreSQL walk the rank index (a left join sorts every row); the count
+    needs no join since every row has a rank row."""
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get(path, {"ordering": "-rank"}).status_code == 200
+    statements = [query["sql"] for query in queries.captured_queries]
+    count = next(sql for sql in statements if "COUNT(*)" in sql)
+    page = next(sql for sql in statements if '"rank" DESC' in sql)
+    assert "COUNT(*)" in count and "rank" not in count
+    assert 'INNER JOIN "github_developerrank"' in page or 'INNER JOIN "github_repositoryrank"' in page
+    assert "LEFT OUTER JOIN" not in page
 
 
 @pytest.mark.parametrize("parameter", ["rank__gte", "rank__lte"])
