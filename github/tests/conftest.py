@@ -6,6 +6,9 @@ from rest_framework.test import APIClient
 
 from git_o_matic_9k.celery import app
 
+# Helpers' asserts explain their failures as a test module's do.
+pytest.register_assert_rewrite("github.tests.support")
+
 
 @pytest.fixture(autouse=True)
 def fresh_throttle():

@@ -11,7 +11,7 @@ from git_o_matic_9k.celery import app
 from github import throttle
 from github.client import GitHubClient
 from github.models import Developer, Follow, Repository, Star
-from github.tests.test_sync import TINY_WORLD, assert_stored_like_world, logins
+from github.tests.support import TINY_WORLD, assert_stored_like_world, logins, trigger, wait_for
 from github_simulator import World
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,23 +31,6 @@ def operator(db):
     client = APIClient()
     client.force_authenticate(get_user_model().objects.create_user(username="operator", is_staff=True))
     return client
-
-
-def trigger(client, **data):
-    response = client.post("/github/tasks/", data, format="json")
-    assert response.status_code == 202, response.content
-    return response.json()["url"]
-
-
-def wait_for(client, url, states=("SUCCESS", "FAILURE"), timeout=60):
-    """Poll a task's state through the API until it is one of `states`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = client.get(url).json()
-        if body["state"] in states:
-            return body
-        time.sleep(0.1)
-    raise AssertionError(f"task still {body['state']} after {timeout} s: {body}")
 
 
 def test_profile_sync_then_discovery_grows_the_database(start_simulator, worker, operator):

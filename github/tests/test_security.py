@@ -28,8 +28,7 @@ from git_o_matic_9k.celery import app
 from github import tasks
 from github.models import Developer, RateLimit
 from github.tests.factories import DeveloperFactory, RepositoryFactory
-from github.tests.test_end_to_end import trigger, wait_for
-from github.tests.test_sync import TINY_WORLD
+from github.tests.support import TINY_WORLD, trigger, wait_for
 from github_simulator import World
 
 BASE_DIR = Path(__file__).resolve().parents[2]
