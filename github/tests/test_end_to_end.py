@@ -2,12 +2,10 @@
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from rest_framework.test import APIClient
 
-from git_o_matic_9k.celery import app
 from github import throttle
 from github.client import GitHubClient
 from github.models import Developer, Follow, Repository, Star
@@ -15,14 +13,6 @@ from github.tests.support import TINY_WORLD, assert_stored_like_world, logins, t
 from github_simulator import World
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def worker():
-    """A Celery worker in this process (threads), consuming the test queue, with a clean slate."""
-    app.control.purge()
-    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30) as running:
-        yield running
 
 
 @pytest.fixture
