@@ -1,10 +1,14 @@
 """Fixtures shared by the app's tests."""
 import pytest
+from celery.contrib.testing.worker import start_worker
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from git_o_matic_9k.celery import app
+
+# Helpers' asserts explain their failures as a test module's do.
+pytest.register_assert_rewrite("github.tests.support")
 
 
 @pytest.fixture(autouse=True)
@@ -52,6 +56,14 @@ def start_simulator(settings):
     yield start
     for simulator in started:
         simulator.stop()
+
+
+@pytest.fixture
+def worker():
+    """A Celery worker in this process (threads), consuming the test queue, with a clean slate."""
+    app.control.purge()
+    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30) as running:
+        yield running
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from github import status as crawl_status
 from github.api.filters import DeveloperFilter, RepositoryFilter
 from github.models import CrawlSnapshot, Developer, Follow, RateLimit, Repository, Star
 from github.tests.factories import DeveloperFactory, FollowFactory, RepositoryFactory, StarFactory, StubDeveloperFactory
-from github.tests.test_status import purge_queues
+from github.tests.support import purge_queues
 
 CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")

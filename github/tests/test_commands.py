@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from github.models import Developer
-from github.tests.test_sync import TINY_WORLD
+from github.tests.support import TINY_WORLD
 from github_simulator import World
 
 pytestmark = pytest.mark.django_db

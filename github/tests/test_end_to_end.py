@@ -2,27 +2,17 @@
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from rest_framework.test import APIClient
 
-from git_o_matic_9k.celery import app
 from github import throttle
 from github.client import GitHubClient
 from github.models import Developer, Follow, Repository, Star
-from github.tests.test_sync import TINY_WORLD, assert_stored_like_world, logins
+from github.tests.support import TINY_WORLD, assert_stored_like_world, logins, trigger, wait_for
 from github_simulator import World
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def worker():
-    """A Celery worker in this process (threads), consuming the test queue, with a clean slate."""
-    app.control.purge()
-    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30) as running:
-        yield running
 
 
 @pytest.fixture
@@ -31,23 +21,6 @@ def operator(db):
     client = APIClient()
     client.force_authenticate(get_user_model().objects.create_user(username="operator", is_staff=True))
     return client
-
-
-def trigger(client, **data):
-    response = client.post("/github/tasks/", data, format="json")
-    assert response.status_code == 202, response.content
-    return response.json()["url"]
-
-
-def wait_for(client, url, states=("SUCCESS", "FAILURE"), timeout=60):
-    """Poll a task's state through the API until it is one of `states`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = client.get(url).json()
-        if body["state"] in states:
-            return body
-        time.sleep(0.1)
-    raise AssertionError(f"task still {body['state']} after {timeout} s: {body}")
 
 
 def test_profile_sync_then_discovery_grows_the_database(start_simulator, worker, operator):

@@ -18,7 +18,7 @@ from github import sync, tasks, throttle
 from github.client import GitHubClient, TransientError
 from github.models import ConditionalValidator, Developer, RateLimit
 from github.results import RetryingDatabaseBackend
-from github.tests.test_sync import TINY_WORLD
+from github.tests.support import TINY_WORLD
 from github_simulator import World
 from reliability.canonical import canonical_dump, check_against_world, duplicate_rows, summary
 from reliability.crawl import drive_crawl, failed_tasks

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from celery.contrib.testing.worker import start_worker
 from django.contrib.admin import site as admin_site
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -24,12 +23,10 @@ from django.utils import timezone
 from django_celery_results.models import TaskResult
 from rest_framework.test import APIClient
 
-from git_o_matic_9k.celery import app
 from github import tasks
 from github.models import Developer, RateLimit
 from github.tests.factories import DeveloperFactory, RepositoryFactory
-from github.tests.test_end_to_end import trigger, wait_for
-from github.tests.test_sync import TINY_WORLD
+from github.tests.support import TINY_WORLD, trigger, wait_for
 from github_simulator import World
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -315,14 +312,6 @@ def test_tasks_given_hostile_names_directly_send_nothing_but_the_quota_check(sta
 # Secrets.
 
 KNOWN_TOKEN = "ghp_" + "S3cr3tT0k3n" * 3  # a fixed, recognisable token; never a real one
-
-
-@pytest.fixture
-def worker():
-    """A Celery worker in this process (threads), consuming this run's test queue."""
-    app.control.purge()
-    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30) as running:
-        yield running
 
 
 def _pages_of(client, urls):

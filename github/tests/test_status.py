@@ -19,7 +19,7 @@ from github.client import credentials_from
 from github.models import CrawlSnapshot, Developer, RateLimit
 from github.tasks import crawl_snapshot, heart_beat_task
 from github.tests.factories import DeveloperFactory, FollowFactory, RepositoryFactory, StarFactory, StubDeveloperFactory
-from github.tests.test_sync import TINY_WORLD
+from github.tests.support import TINY_WORLD, purge_queues
 from github_simulator import World
 
 pytestmark = pytest.mark.django_db
@@ -90,11 +90,6 @@ def test_tasks_by_state_and_the_latest_failures_with_their_messages():
     assert [failure["message"] for failure in failures] == [
         "HttpErrorException: API rate limit exceeded", "github.client.TransientError: 502 from GitHub"]
     assert failures[0]["task"] == "full_profile_sync" and "alice" in failures[0]["arguments"]
-
-
-def purge_queues():
-    """Empty the test run's task queues (declared first): tests that queue tasks without a worker leave them."""
-    current_app.control.purge()
 
 
 @pytest.fixture

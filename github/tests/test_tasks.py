@@ -13,7 +13,7 @@ from git_o_matic_9k.celery import app
 from github import sync, tasks
 from github.client import GitHubClient, HttpErrorException
 from github.models import Developer, RateLimit, Repository
-from github.tests.test_sync import TINY_WORLD, logins, run_sync
+from github.tests.support import TINY_WORLD, logins, run_sync
 from github_simulator import World
 
 

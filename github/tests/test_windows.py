@@ -7,10 +7,10 @@ import pytest
 import requests
 from django.utils import timezone
 
+from benchmarks.quota_efficiency import lower_bound
 from github import sync, tasks
 from github.client import GitHubClient, HttpErrorException
 from github.models import Developer, ListProgress, RateLimit
-from github.tests.test_sync import lower_bound
 from github_simulator import World
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,7 +1,8 @@
-"""Shared fixtures: GitHub's vendored OpenAPI schemas, worlds, and running simulators."""
+"""Shared fixtures: GitHub's vendored OpenAPI schemas, worlds, running simulators, and clients in parallel."""
 
 import json
 import re
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -152,3 +153,20 @@ def collect(session, url, **params):
         if "next" not in response.links:
             return items, pages
         response = session.get(response.links["next"]["url"])
+
+
+def parallel(count, call):
+    """Run ``call(index)`` in ``count`` threads released together; results in index order."""
+    barrier = threading.Barrier(count)
+    results = {}
+
+    def run(index):
+        barrier.wait()
+        results[index] = call(index)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [results[i] for i in range(count)]

@@ -9,8 +9,7 @@ import requests
 
 from github_simulator import World
 
-from .conftest import serving
-from .test_limits_faults import parallel
+from .conftest import parallel, serving
 
 THREADS = 24
 

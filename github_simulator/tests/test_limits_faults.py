@@ -1,30 +1,12 @@
 """Secondary rate limits (concurrency and per minute) and injected faults (502, 503, dropped
 connections, slow answers, latency) for reliability tests."""
 
-import threading
 import time
 
 import pytest
 import requests
 
-from .conftest import NO_GRAPHQL, serving, tiny_world
-
-
-def parallel(count, call):
-    """Run ``call(index)`` in ``count`` threads released together; results in index order."""
-    barrier = threading.Barrier(count)
-    results = {}
-
-    def run(index):
-        barrier.wait()
-        results[index] = call(index)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return [results[i] for i in range(count)]
+from .conftest import NO_GRAPHQL, parallel, serving, tiny_world
 
 
 def test_too_many_concurrent_requests_hit_the_secondary_limit():
