@@ -1,7 +1,6 @@
 """Worlds: deterministic generation that looks like GitHub, exact JSON worlds, ground truth, mutations."""
 
 import json
-import time
 
 import pytest
 
@@ -56,10 +55,9 @@ def test_generated_world_has_github_like_heavy_tails_and_variety():
     assert any(r["description"] is None for r in hub_repos) and any(r["topics"] == [] for r in hub_repos)
 
 
-def test_generating_twenty_thousand_users_takes_seconds():
-    started = time.monotonic()
+def test_a_twenty_thousand_user_world_has_them_all():
+    """The benchmarks' size (how long generating it takes is a benchmark's concern, not a test's)."""
     world = World.generate(users=20000, seed=1)
-    assert time.monotonic() - started < 10
     assert len(world.logins()) == 20000
 
 
