@@ -10,6 +10,18 @@ from django.db import models
 from django.db.models import F
 from django.db.models.functions import Lower
 
+# `field__lower=value` is LOWER(column) = value: the expression the case-insensitive unique constraints and filter
+# indexes are built on, so a lookup in any case goes through them.
+models.CharField.register_lookup(Lower)
+
+
+class NamedQuerySet(models.QuerySet):
+    """Rows found by the name GitHub gives them (a login, owner/name) in any case, as GitHub matches names."""
+
+    def named(self, name: str) -> "NamedQuerySet":
+        """The rows (0 or 1: the name's case-insensitive unique index) whose name is `name` in any case."""
+        return self.filter(**{f"{self.model.NAME_FIELD}__lower": name.lower()})
+
 
 class NullsSmallestIndex(models.Index):
     """An index in the order the API sorts a nullable column: nulls count as the smallest value.
@@ -40,6 +52,8 @@ def nulls_smallest_index(table, column):
 
 class Developer(models.Model):
     """A GitHub account (user or organisation)."""
+
+    NAME_FIELD = "login"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     github_id = models.BigIntegerField(unique=True)
@@ -82,6 +96,8 @@ class Developer(models.Model):
     sync_queued_at = models.DateTimeField(
         null=True, blank=True, help_text="When discovery queued a sync of this developer (cleared when it ends)"
     )
+
+    objects = NamedQuerySet.as_manager()
 
     class Meta:
         ordering = ["github_id"]
@@ -144,6 +160,8 @@ RARE_REPOSITORY_FLAGS = {
 class Repository(models.Model):
     """A GitHub repository. `subscribers_count` is only known once the full repository payload was read."""
 
+    NAME_FIELD = "full_name"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     github_id = models.BigIntegerField(unique=True)
     owner = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="repositories")
@@ -178,6 +196,8 @@ class Repository(models.Model):
     synced_at = models.DateTimeField(null=True, blank=True, help_text="Last read of the full repository payload")
     stargazers_synced_at = models.DateTimeField(null=True, blank=True)
     gone_at = models.DateTimeField(null=True, blank=True, help_text="When GitHub answered 404 for this repository")
+
+    objects = NamedQuerySet.as_manager()
 
     class Meta:
         ordering = ["github_id"]
