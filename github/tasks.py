@@ -18,7 +18,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
-from github import graphql_sync, rank, status, sync, throttle
+from github import graphql_sync, ingest, rank, status, sync, throttle
 from github.client import (
     GitHubClient,
     HttpErrorException,
@@ -27,6 +27,7 @@ from github.client import (
     SecondaryRateLimit,
     TransientError,
 )
+from github.models import Developer
 from github.status import POSTPONED
 
 logger = get_task_logger(__name__)
@@ -84,16 +85,16 @@ class GitHubTask(Task):  # pylint: disable=abstract-method  # a base: each task'
         return None  # unreachable: postpone() raises
 
 
-def sync_profile(client: GitHubClient, login: str) -> sync.SyncResult:
+def sync_profile(client: GitHubClient, login: str) -> ingest.SyncResult:
     """A full profile sync through the transport GITHUB_API_MODE chooses, failing for a login GitHub does not
     have and nobody stored: a typo is an error to report, while a developer the crawl knew and GitHub lost is
     marked gone (a row is left) and succeeds."""
     return found(login, graphql_sync.full_profile_sync(client=client, login=login))
 
 
-def found(login: str, result: sync.SyncResult) -> sync.SyncResult:
+def found(login: str, result: ingest.SyncResult) -> ingest.SyncResult:
     """`result` of syncing `login`, or NotFound when GitHub does not have it and nobody stored it (a typo)."""
-    if result.gone and not sync.developers_by_login(login).exists():
+    if result.gone and not Developer.objects.named(login).exists():
         raise NotFound(f"GitHub has no user or organisation '{login}'", status=404)
     return result
 
