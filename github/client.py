@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 API_VERSION = "2022-11-28"
 USER_AGENT = "git-o-matic-9k"
 PER_PAGE = 100
+# The most stargazers of a repository GitHub lists (400 pages; page 401 answers 422).
+STARGAZERS_SHOWN = 40_000
 RATE_LIMIT_EXCEEDED = "API rate limit exceeded"
 # GitHub's advice when a secondary limit names no wait: at least a minute.
 DEFAULT_SECONDARY_WAIT = 60

@@ -28,8 +28,8 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from github import ingest, sync, throttle
-from github.client import GitHubClient, GitHubResponse
+from github import discovery, ingest, sync, throttle
+from github.client import STARGAZERS_SHOWN, GitHubClient, GitHubResponse
 from github.graphql_client import (
     GRAPHQL,
     HYBRID,
@@ -57,8 +57,6 @@ PROFILE_REQUESTS = 4
 PROFILES_PER_QUERY = REQUESTS_PER_QUERY // PROFILE_REQUESTS
 # Ids per SELECT ... IN: within SQLite's 999 parameters of a statement.
 IDS_PER_STATEMENT = 900
-# GitHub serves at most this many stargazers of a repository through REST (400 pages): the same here.
-STARGAZERS_SHOWN = sync.STARGAZERS_SHOWN
 # Repository columns a GraphQL read does not give (each would cost a connection per repository): left as stored.
 LACKING = ("topics", "has_downloads", "has_pages", "open_issues_count")
 # Stands in for REST's page 1 in ListRead: a GraphQL read has no validators to remember.
@@ -440,4 +438,4 @@ def estimate_profile_costs(login: str) -> dict[str, int]:
     (1 point; longer lists add page queries that the quota may then stop, as a REST read's pages)."""
     if api_mode() != REST and uses_graphql(Developer.objects.named(login).first()):
         return {throttle.GRAPHQL: 1}
-    return {throttle.CORE: sync.estimate_profile_cost(login)}
+    return {throttle.CORE: discovery.estimate_profile_cost(login)}
