@@ -7,7 +7,6 @@ than one window's budget is read across windows instead of from page 1 every tim
 """
 import logging
 from datetime import timedelta
-from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -100,9 +99,6 @@ def lists_in_progress(*prefixes: str) -> dict[str, ListProgress]:
     return {progress.path: progress for progress in ListProgress.objects.filter(condition)}
 
 
-def _path(*segments):
-    return "/" + "/".join(quote(str(segment), safe="") for segment in segments)
-
 # The syncs.
 
 def fetch_profile(client: GitHubClient, login: str, known: Developer | None) -> GitHubResponse | None:
@@ -152,8 +148,7 @@ class ProfileSync:
             self.result.developers_written += 1
             counts_moved = self._moved_counts(before)
         self.result.login = self.developer.login
-        self.progress = lists_in_progress(_path("users", self.developer.login) + "/",
-                                          _path("repos", self.developer.login) + "/")
+        self.progress = lists_in_progress(*self.client.lists_of(self.developer.login))
         self._sync_follow_lists(counts_moved)
         self._sync_starred()
         self._sync_owned_repositories("public_repos" in counts_moved)
@@ -169,10 +164,10 @@ class ProfileSync:
     def _sync_follow_lists(self, counts_moved):
         developer = self.developer
         distance = (developer.seed_distance or 0) + 1
-        for name, count_field, relation in (("followers", "followers_count", FOLLOWERS),
-                                            ("following", "following_count", FOLLOWING)):
+        for path, count_field, relation in ((self.client.followers(developer.login), "followers_count", FOLLOWERS),
+                                            (self.client.following(developer.login), "following_count", FOLLOWING)):
             trust = count_field not in counts_moved and _list_is_fresh(getattr(developer, relation.synced_field))
-            listed = self._read(_path("users", developer.login, name), trust)
+            listed = self._read(path, trust)
             if listed.items is None:
                 self.result.lists_skipped_unchanged += 1
                 continue
@@ -183,7 +178,7 @@ class ProfileSync:
     def _sync_starred(self):
         developer = self.developer
         trust = _list_is_fresh(developer.starred_synced_at)  # GitHub reports no count of stars given
-        listed = self._read(_path("users", developer.login, "starred"), trust)
+        listed = self._read(self.client.starred(developer.login), trust)
         if listed.items is None:
             self.result.lists_skipped_unchanged += 1
             return
@@ -194,7 +189,7 @@ class ProfileSync:
     def _sync_owned_repositories(self, count_moved):
         developer = self.developer
         trust = not count_moved and _list_is_fresh(developer.repositories_synced_at)
-        listed = self._read(_path("users", developer.login, "repos"), trust)
+        listed = self._read(self.client.repositories(developer.login), trust)
         if listed.items is not None:
             ids, stored = store_owned_repositories(self.client, listed, developer)
             self.result.repositories_written += len(ids)
@@ -227,7 +222,7 @@ def sync_stargazers(client: GitHubClient, repository: Repository, *, count_moved
     result = SyncResult(login=repository.full_name)
     owner_login, name = repository.full_name.split("/", 1)
     trust = not count_moved and _list_is_fresh(repository.stargazers_synced_at)
-    path = _path("repos", owner_login, name, "stargazers")
+    path = client.stargazers(owner_login, name)
     resume = (lists_in_progress(path) if progress is None else progress).get(path)
     listed = read_list(client, path, trust_unchanged=trust, resume=resume)
     if listed.items is None:
