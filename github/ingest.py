@@ -24,7 +24,7 @@ from django.utils.dateparse import parse_datetime
 
 from github.bulk import Upsert, replace_edges, seed_distance_lowered, set_column
 from github.client import GitHubClient, GitHubResponse
-from github.models import Developer, Follow, ListProgress, Repository, Star
+from github.models import REPOSITORY_FLAGS, Developer, Follow, ListProgress, Repository, Star
 
 
 @dataclass
@@ -97,10 +97,6 @@ def profile_fields(payload):
     return fields
 
 
-REPOSITORY_FLAGS = {
-    "has_downloads": True, "has_issues": True, "has_pages": False, "has_projects": True, "has_wiki": True,
-    "private": False, "archived": False, "disabled": False, "fork": False,
-}
 REPOSITORY_COUNTS = ("stargazers_count", "watchers_count", "open_issues_count", "forks_count")
 
 

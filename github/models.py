@@ -150,11 +150,14 @@ class Follow(models.Model):
         return f"{self.follower_id} -> {self.followee_id}"
 
 
-RARE_REPOSITORY_FLAGS = {
-    "archived": True, "disabled": True, "fork": True, "private": True, "has_pages": True,
-    "has_downloads": False, "has_issues": False, "has_projects": False, "has_wiki": False,
-    "homepage__isnull": False,
+# A repository's flags as GitHub's defaults have them: the columns' defaults, and what ingestion stores for a flag
+# a payload leaves out.
+REPOSITORY_FLAGS = {
+    "archived": False, "disabled": False, "fork": False, "private": False, "has_pages": False,
+    "has_downloads": True, "has_issues": True, "has_projects": True, "has_wiki": True,
 }
+# The rarer value of each flag and of the homepage's presence: what their filters' partial indexes hold.
+RARE_REPOSITORY_FLAGS = {flag: not default for flag, default in REPOSITORY_FLAGS.items()} | {"homepage__isnull": False}
 
 
 class Repository(models.Model):
@@ -174,15 +177,15 @@ class Repository(models.Model):
     created_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
     pushed_at = models.DateTimeField(null=True, blank=True)
-    has_downloads = models.BooleanField(default=True)
-    has_issues = models.BooleanField(default=True)
-    has_pages = models.BooleanField(default=False)
-    has_projects = models.BooleanField(default=True)
-    has_wiki = models.BooleanField(default=True)
-    private = models.BooleanField(default=False)
-    archived = models.BooleanField(default=False)
-    disabled = models.BooleanField(default=False)
-    fork = models.BooleanField(default=False)
+    has_downloads = models.BooleanField(default=REPOSITORY_FLAGS["has_downloads"])
+    has_issues = models.BooleanField(default=REPOSITORY_FLAGS["has_issues"])
+    has_pages = models.BooleanField(default=REPOSITORY_FLAGS["has_pages"])
+    has_projects = models.BooleanField(default=REPOSITORY_FLAGS["has_projects"])
+    has_wiki = models.BooleanField(default=REPOSITORY_FLAGS["has_wiki"])
+    private = models.BooleanField(default=REPOSITORY_FLAGS["private"])
+    archived = models.BooleanField(default=REPOSITORY_FLAGS["archived"])
+    disabled = models.BooleanField(default=REPOSITORY_FLAGS["disabled"])
+    fork = models.BooleanField(default=REPOSITORY_FLAGS["fork"])
     stargazers_count = models.IntegerField(default=0)
     subscribers_count = models.IntegerField(null=True, blank=True)
     watchers_count = models.IntegerField(default=0)
