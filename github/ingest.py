@@ -29,7 +29,7 @@ from github.models import REPOSITORY_FLAGS, Developer, Follow, ListProgress, Rep
 
 @dataclass
 class SyncResult:
-    """What a sync did: the task result users read at /github/tasks/{id}/."""
+    """What a sync did, through either transport: the task result users read at /github/tasks/{id}/."""
 
     login: str
     requests: int = 0
@@ -60,6 +60,7 @@ class SyncResult:
     def as_dict(self):
         """A JSON-serialisable dict."""
         return asdict(self)
+
 
 # Payload -> column values.
 

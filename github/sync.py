@@ -46,6 +46,9 @@ def _list_is_fresh(synced_at):
 def read_list(client: GitHubClient, path: str, *, trust_unchanged: bool, resume: ListProgress | None = None):
     """Read a whole list (a ListRead), continuing from `resume` when an earlier read stopped part-way.
 
+    `path` is the list's path as the client names it (GitHubClient.followers and the like); a read stopped
+    part-way is stored under it.
+
     Page 1 is conditional when `trust_unchanged`; a 304 there skips the list. When the caller cannot trust
     it (the parent's count moved, or the last whole read is too old) the list is read unconditionally. With
     `resume`, page 1 is conditional on the page 1 the stored part was read with: unchanged, the read goes on
