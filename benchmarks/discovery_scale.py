@@ -10,7 +10,7 @@ discovery's orders trivial; so stubs get a distance of 1 to 6 and synced develop
 past 48 hours (half of them due for a resync), from their github_id, then the table is analysed.
 
 Measured, each in a transaction rolled back afterwards (a run's claims would otherwise change the next run's
-answer): `sync.choose_discovery_batch` as the task calls it (batch of DISCOVERY_BATCH_SIZE, and of 100), the
+answer): `discovery.choose_discovery_batch` as the task calls it (batch of DISCOVERY_BATCH_SIZE, and of 100), the
 resync queue on its own (what discovery reads once no stub is left: its first rows plus each one's cost
 estimate), and PostgreSQL's plan of both queues, which must be index scans of the partial queue indexes, not
 scans of the table.
@@ -68,10 +68,11 @@ def timed(function, runs):
 
 def resync_leg(limit):
     """The resync queue's first `limit` developers, locked as discovery locks them, each with its cost."""
-    from github import sync  # pylint: disable=import-outside-toplevel
+    from github import discovery  # pylint: disable=import-outside-toplevel
 
-    _stubs, synced = sync.discovery_queues()
-    return [sync.estimate_developer_cost(developer) for developer in synced.select_for_update(skip_locked=True)[:limit]]
+    _stubs, synced = discovery.discovery_queues()
+    return [discovery.estimate_developer_cost(developer)
+            for developer in synced.select_for_update(skip_locked=True)[:limit]]
 
 
 def plan(queryset):
@@ -96,19 +97,19 @@ def main(argv=None):  # pylint: disable=too-many-locals
     # pylint: disable=import-outside-toplevel
     from django.conf import settings
 
-    from github import sync
+    from github import discovery
 
     if args.reseed or graph_size() != (size["developers"], size["follows"], size["stars"]):
         load(size)
     developers, follows, stars = graph_size()
-    stubs, synced = sync.discovery_queues()
+    stubs, synced = discovery.discovery_queues()
     queue_sizes = stubs.count(), synced.count()
     batch = settings.DISCOVERY_BATCH_SIZE
     rows = []
     for label, function in (
         (f"choose_discovery_batch, batch of {batch} (the task's)",
-         lambda: sync.choose_discovery_batch(budget=5000, limit=batch)),
-        ("choose_discovery_batch, batch of 100", lambda: sync.choose_discovery_batch(budget=100_000, limit=100)),
+         lambda: discovery.choose_discovery_batch(budget=5000, limit=batch)),
+        ("choose_discovery_batch, batch of 100", lambda: discovery.choose_discovery_batch(budget=100_000, limit=100)),
         (f"resync queue alone, {batch} developers with their cost estimates", lambda: resync_leg(batch)),
     ):
         timed(function, 3)  # warm the cache: the task runs hourly on a live database

@@ -314,7 +314,7 @@ GITHUB_TRANSIENT_RETRY_DELAYS = [float(delay) for delay in env_list("GITHUB_TRAN
 # A removal deep in a list leaves page 1 unchanged, so every list is still read whole this often.
 GITHUB_FULL_READ_DAYS = env_number("GITHUB_FULL_READ_DAYS", 3.0, float)
 
-# The crawler (github/sync.py, github/tasks.py).
+# Discovery (github/discovery.py, run by github/tasks.py).
 DISCOVERY_BATCH_SIZE = env_number("DISCOVERY_BATCH_SIZE", 5)
 # Synced developers are synced again by discovery once their last sync is at least this old.
 DISCOVERY_RESYNC_HOURS = env_number("DISCOVERY_RESYNC_HOURS", 24.0, float)

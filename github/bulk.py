@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import NamedTuple
 
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 CHUNK = 1000
@@ -135,8 +134,8 @@ class Upsert:
 
     def _free_names(self, batch):
         by_name = {row[self._name_index].lower(): row[self._key_index] for row in batch}
-        holders = (self.model.objects.annotate(name_lower=Lower(self.name))
-                   .filter(name_lower__in=list(by_name)).values_list("pk", self.key, "name_lower"))
+        lowered = f"{self.name}__lower"
+        holders = self.model.objects.filter(**{f"{lowered}__in": list(by_name)}).values_list("pk", self.key, lowered)
         for pk, key, name_lower in holders:
             if by_name[name_lower] != key:
                 self.model.objects.filter(pk=pk).update(**{self.name: f"~{key}"})

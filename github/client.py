@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 API_VERSION = "2022-11-28"
 USER_AGENT = "git-o-matic-9k"
 PER_PAGE = 100
+# The most stargazers of a repository GitHub lists (400 pages; page 401 answers 422).
+STARGAZERS_SHOWN = 40_000
 RATE_LIMIT_EXCEEDED = "API rate limit exceeded"
 # GitHub's advice when a secondary limit names no wait: at least a minute.
 DEFAULT_SECONDARY_WAIT = 60
@@ -217,6 +219,34 @@ class GitHubClient:
         """A repository; a renamed or transferred one is followed through GitHub's 301."""
         path = f"/repos/{_segment(validate_login(owner))}/{_segment(validate_repository_name(name))}"
         return self.get(path, conditional=conditional)
+
+    # Lists. Each method gives a list's path: what list_pages reads, and the key a read stopped part-way is stored
+    # under (ListProgress.path), so a path never changes its spelling. Names come from stored rows (GitHub gave
+    # them) and are quoted, not validated.
+
+    def followers(self, login: str) -> str:
+        """The path of the developers following `login`."""
+        return _path("users", login, "followers")
+
+    def following(self, login: str) -> str:
+        """The path of the developers `login` follows."""
+        return _path("users", login, "following")
+
+    def starred(self, login: str) -> str:
+        """The path of the repositories `login` starred."""
+        return _path("users", login, "starred")
+
+    def repositories(self, login: str) -> str:
+        """The path of `login`'s public repositories (GitHub's default `type=owner`)."""
+        return _path("users", login, "repos")
+
+    def stargazers(self, owner: str, name: str) -> str:
+        """The path of the developers who starred `owner`/`name` (GitHub lists at most STARGAZERS_SHOWN)."""
+        return _path("repos", owner, name, "stargazers")
+
+    def lists_of(self, login: str) -> tuple[str, str]:
+        """The path prefixes of every list above about `login` and `login`'s repositories."""
+        return _path("users", login) + "/", _path("repos", login) + "/"
 
     def list_pages(self, path: str, *, conditional_first_page: bool = True,
                    resume: ListProgress | None = None) -> Iterator[GitHubResponse]:
@@ -427,6 +457,11 @@ class GitHubClient:
 def _segment(value: str) -> str:
     """A validated name as one URL path segment (quoting is belt and braces after validation)."""
     return quote(value, safe="")
+
+
+def _path(*segments: str) -> str:
+    """An absolute path of these segments, each quoted whole (a `/` in a name cannot add a segment)."""
+    return "/" + "/".join(quote(str(segment), safe="") for segment in segments)
 
 
 @functools.cache

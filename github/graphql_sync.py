@@ -1,9 +1,9 @@
 """Cold syncs through GraphQL, batched; and which transport syncs whom (GITHUB_API_MODE).
 
-Reading only: what a GraphQL read gives is mapped to REST's payload shapes and stored by github/sync.py's
-ingestion (upsert_profile, store_members, store_list, store_owned_repositories), so both transports store the
-same rows. The planner packs many connection requests into one point (GitHub charges requests / 100, rounded,
-at least 1, so up to 149 requests cost 1 point):
+Reading only: what a GraphQL read gives is mapped to REST's payload shapes and stored by github/ingest.py
+(upsert_profile, store_members, store_list, store_owned_repositories), so both transports store the same rows.
+The planner packs many connection requests into one point (GitHub charges requests / 100, rounded, at least 1,
+so up to 149 requests cost 1 point):
 
 1. Developers' queries: several never-synced developers per query, each with its profile and the first page
    (100) of followers, following, starred and owned repositories, and its public gists' count: 5 requests a
@@ -28,8 +28,8 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from github import sync, throttle
-from github.client import GitHubClient, GitHubResponse
+from github import discovery, ingest, sync, throttle
+from github.client import STARGAZERS_SHOWN, GitHubClient, GitHubResponse
 from github.graphql_client import (
     GRAPHQL,
     HYBRID,
@@ -57,8 +57,6 @@ PROFILE_REQUESTS = 4
 PROFILES_PER_QUERY = REQUESTS_PER_QUERY // PROFILE_REQUESTS
 # Ids per SELECT ... IN: within SQLite's 999 parameters of a statement.
 IDS_PER_STATEMENT = 900
-# GitHub serves at most this many stargazers of a repository through REST (400 pages): the same here.
-STARGAZERS_SHOWN = sync.STARGAZERS_SHOWN
 # Repository columns a GraphQL read does not give (each would cost a connection per repository): left as stored.
 LACKING = ("topics", "has_downloads", "has_pages", "open_issues_count")
 # Stands in for REST's page 1 in ListRead: a GraphQL read has no validators to remember.
@@ -179,7 +177,7 @@ class Batches:
 
 
 class ColdSync:
-    """A batch of never-synced developers read through GraphQL and stored through github/sync.py."""
+    """A batch of never-synced developers read through GraphQL and stored through github/ingest.py."""
 
     def __init__(self, client: GitHubClient, graphql: GraphQLClient):
         self.client = client
@@ -189,7 +187,7 @@ class ColdSync:
         self.profile_batches = Batches(PROFILES_PER_QUERY)
         self.watcher_batches = Batches(MAX_NODE_IDS)
 
-    def run(self, logins: Sequence[str]) -> tuple[list[sync.SyncResult], list[str]]:
+    def run(self, logins: Sequence[str]) -> tuple[list[ingest.SyncResult], list[str]]:
         """Read and store the developers, then profile the developers their lists named; returns (their
         results, the logins left to REST)."""
         reads = [DeveloperRead(login) for login in dict.fromkeys(logins)]
@@ -227,7 +225,7 @@ class ColdSync:
     def _read_watchers(self, ids: Sequence[str]) -> None:
         query = Query(f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Repository {{ databaseId "
                       f"watchers {{ totalCount }} }} }} {RATE_LIMIT_FIELD} }}", {"ids": list(ids)}, requests=len(ids))
-        sync.set_subscribers_counts({node["databaseId"]: node["watchers"]["totalCount"]
+        ingest.set_subscribers_counts({node["databaseId"]: node["watchers"]["totalCount"]
                                      for node in self.graphql.query(query).data["nodes"] if node is not None})
 
     def _read_profiles(self, ids: Sequence[str]) -> None:
@@ -235,9 +233,9 @@ class ColdSync:
                       f"... on Organization {{ databaseId login }} }} {RATE_LIMIT_FIELD} }}", {"ids": list(ids)},
                       requests=PROFILE_REQUESTS * len(ids))
         nodes = [node for node in self.graphql.query(query).data["nodes"] if node is not None]  # null: gone since
-        sync.upsert_listed_profiles([user_payload(node, _counts(node)) for node in nodes
+        ingest.upsert_listed_profiles([user_payload(node, _counts(node)) for node in nodes
                                      if node["__typename"] == "User"])
-        sync.upsert_stub_developers([(node["databaseId"], node["login"], node["__typename"]) for node in nodes
+        ingest.upsert_stub_developers([(node["databaseId"], node["login"], node["__typename"]) for node in nodes
                                      if node["__typename"] != "User"], distance=None)
 
     # Reading.
@@ -294,9 +292,9 @@ class ColdSync:
                 continue
             state.add(node[KINDS[state.kind].connection])
 
-    # Storing, through github/sync.py's ingestion.
+    # Storing, through github/ingest.py.
 
-    def _store(self, read: DeveloperRead) -> sync.SyncResult:
+    def _store(self, read: DeveloperRead) -> ingest.SyncResult:
         lists = read.lists
         counts = {"followers": lists["followers"].total, "following": lists["following"].total,
                   "public_repos": lists["repositories"].total, "public_gists": read.gists}
@@ -305,29 +303,29 @@ class ColdSync:
         # worker) leaves the developer never-synced, and it is read through GraphQL again, not re-synced through
         # REST. Until then a new developer is a stub at distance 0, as upsert_profile would make it.
         if not Developer.objects.filter(github_id=profile["id"]).exists():
-            sync.upsert_stub_developers([(profile["id"], profile["login"], "User")], distance=0)
+            ingest.upsert_stub_developers([(profile["id"], profile["login"], "User")], distance=0)
         developer = Developer.objects.get(github_id=profile["id"])
-        result = sync.SyncResult(login=developer.login, developers_written=1)
+        result = ingest.SyncResult(login=developer.login, developers_written=1)
         distance = (developer.seed_distance or 0) + 1
-        for kind, relation in (("followers", sync.FOLLOWERS), ("following", sync.FOLLOWING)):
-            _count(result, *sync.store_members(self.client, _whole(lists[kind], member_payload), relation,
+        for kind, relation in (("followers", ingest.FOLLOWERS), ("following", ingest.FOLLOWING)):
+            _count(result, *ingest.store_members(self.client, _whole(lists[kind], member_payload), relation,
                                                developer, distance=distance))
         starred = _whole(lists["starred"], repository_payload)
-        ids = sync.upsert_repositories(starred.items, owner_distance=distance, lacking=LACKING)
+        ids = ingest.upsert_repositories(starred.items, owner_distance=distance, lacking=LACKING)
         result.repositories_written += len(ids)
-        _count(result, 0, *sync.store_list(self.client, starred, sync.STARRED, developer, ids.values()))
-        owned, _ = sync.store_owned_repositories(self.client, _whole(lists["repositories"], repository_payload),
+        _count(result, 0, *ingest.store_list(self.client, starred, ingest.STARRED, developer, ids.values()))
+        owned, _ = ingest.store_owned_repositories(self.client, _whole(lists["repositories"], repository_payload),
                                                  developer)
         result.repositories_written += len(owned)
         for repository in Repository.objects.filter(github_id__in=owned).order_by("github_id"):
-            _count(result, *sync.store_members(self.client, _whole(read.stargazers[repository.github_id],
+            _count(result, *ingest.store_members(self.client, _whole(read.stargazers[repository.github_id],
                                                                    member_payload),
-                                               sync.STARGAZERS, repository, distance=distance))
-        sync.upsert_profile(profile)
+                                               ingest.STARGAZERS, repository, distance=distance))
+        ingest.upsert_profile(profile)
         return result
 
 
-def _count(result: sync.SyncResult, developers: int, added: int, removed: int) -> None:
+def _count(result: ingest.SyncResult, developers: int, added: int, removed: int) -> None:
     result.developers_written += developers
     result.edges_added += added
     result.edges_removed += removed
@@ -347,8 +345,8 @@ def _failed_aliases(answer: Answer) -> set[str]:
     return {str(error["path"][0]) for error in answer.errors if error.get("path")}
 
 
-def _whole(state: ListState, payload: Callable[[dict], dict]) -> sync.ListRead:
-    return sync.ListRead([payload(node) for node in state.items], NO_VALIDATORS, lacking=LACKING)
+def _whole(state: ListState, payload: Callable[[dict], dict]) -> ingest.ListRead:
+    return ingest.ListRead([payload(node) for node in state.items], NO_VALIDATORS, lacking=LACKING)
 
 
 # GraphQL -> REST payload shapes (GraphQL's nullability mapped to REST's: "" email -> null, null website -> "").
@@ -406,13 +404,13 @@ def uses_graphql(developer) -> bool:
 
 
 def sync_developers(client: GitHubClient, logins: Sequence[str], *, graphql: GraphQLClient | None = None,
-                    cold: ColdSync | None = None) -> list[sync.SyncResult]:
+                    cold: ColdSync | None = None) -> list[ingest.SyncResult]:
     """Full profile syncs of `logins`, each through the transport its mode and state choose; results in order.
 
     `cold` (a ColdSync, whose batch sizes then carry over from one call to the next) or `graphql` may be given.
     """
     known = {login.lower(): developer for login in logins
-             if (developer := sync.developers_by_login(login).first()) is not None}
+             if (developer := Developer.objects.named(login).first()) is not None}
     through_graphql = [login for login in logins if uses_graphql(known.get(login.lower()))]
     results = {}
     if through_graphql:
@@ -430,7 +428,7 @@ def sync_developers(client: GitHubClient, logins: Sequence[str], *, graphql: Gra
     return ordered
 
 
-def full_profile_sync(*, client: GitHubClient, login: str, graphql: GraphQLClient | None = None) -> sync.SyncResult:
+def full_profile_sync(*, client: GitHubClient, login: str, graphql: GraphQLClient | None = None) -> ingest.SyncResult:
     """One developer's full profile sync through the transport GITHUB_API_MODE chooses for it."""
     return sync_developers(client, [login], graphql=graphql)[0]
 
@@ -438,6 +436,6 @@ def full_profile_sync(*, client: GitHubClient, login: str, graphql: GraphQLClien
 def estimate_profile_costs(login: str) -> dict[str, int]:
     """{bucket: units} a full profile sync of `login` may cost: REST requests, or a GraphQL developer's query
     (1 point; longer lists add page queries that the quota may then stop, as a REST read's pages)."""
-    if api_mode() != REST and uses_graphql(sync.developers_by_login(login).first()):
+    if api_mode() != REST and uses_graphql(Developer.objects.named(login).first()):
         return {throttle.GRAPHQL: 1}
-    return {throttle.CORE: sync.estimate_profile_cost(login)}
+    return {throttle.CORE: discovery.estimate_profile_cost(login)}

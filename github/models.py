@@ -10,6 +10,18 @@ from django.db import models
 from django.db.models import F
 from django.db.models.functions import Lower
 
+# `field__lower=value` is LOWER(column) = value: the expression the case-insensitive unique constraints and filter
+# indexes are built on, so a lookup in any case goes through them.
+models.CharField.register_lookup(Lower)
+
+
+class NamedQuerySet(models.QuerySet):
+    """Rows found by the name GitHub gives them (a login, owner/name) in any case, as GitHub matches names."""
+
+    def named(self, name: str) -> "NamedQuerySet":
+        """The rows (0 or 1: the name's case-insensitive unique index) whose name is `name` in any case."""
+        return self.filter(**{f"{self.model.NAME_FIELD}__lower": name.lower()})
+
 
 class NullsSmallestIndex(models.Index):
     """An index in the order the API sorts a nullable column: nulls count as the smallest value.
@@ -40,6 +52,8 @@ def nulls_smallest_index(table, column):
 
 class Developer(models.Model):
     """A GitHub account (user or organisation)."""
+
+    NAME_FIELD = "login"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     github_id = models.BigIntegerField(unique=True)
@@ -82,6 +96,8 @@ class Developer(models.Model):
     sync_queued_at = models.DateTimeField(
         null=True, blank=True, help_text="When discovery queued a sync of this developer (cleared when it ends)"
     )
+
+    objects = NamedQuerySet.as_manager()
 
     class Meta:
         ordering = ["github_id"]
@@ -134,15 +150,20 @@ class Follow(models.Model):
         return f"{self.follower_id} -> {self.followee_id}"
 
 
-RARE_REPOSITORY_FLAGS = {
-    "archived": True, "disabled": True, "fork": True, "private": True, "has_pages": True,
-    "has_downloads": False, "has_issues": False, "has_projects": False, "has_wiki": False,
-    "homepage__isnull": False,
+# A repository's flags as GitHub's defaults have them: the columns' defaults, and what ingestion stores for a flag
+# a payload leaves out.
+REPOSITORY_FLAGS = {
+    "archived": False, "disabled": False, "fork": False, "private": False, "has_pages": False,
+    "has_downloads": True, "has_issues": True, "has_projects": True, "has_wiki": True,
 }
+# The rarer value of each flag and of the homepage's presence: what their filters' partial indexes hold.
+RARE_REPOSITORY_FLAGS = {flag: not default for flag, default in REPOSITORY_FLAGS.items()} | {"homepage__isnull": False}
 
 
 class Repository(models.Model):
     """A GitHub repository. `subscribers_count` is only known once the full repository payload was read."""
+
+    NAME_FIELD = "full_name"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     github_id = models.BigIntegerField(unique=True)
@@ -156,15 +177,15 @@ class Repository(models.Model):
     created_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
     pushed_at = models.DateTimeField(null=True, blank=True)
-    has_downloads = models.BooleanField(default=True)
-    has_issues = models.BooleanField(default=True)
-    has_pages = models.BooleanField(default=False)
-    has_projects = models.BooleanField(default=True)
-    has_wiki = models.BooleanField(default=True)
-    private = models.BooleanField(default=False)
-    archived = models.BooleanField(default=False)
-    disabled = models.BooleanField(default=False)
-    fork = models.BooleanField(default=False)
+    has_downloads = models.BooleanField(default=REPOSITORY_FLAGS["has_downloads"])
+    has_issues = models.BooleanField(default=REPOSITORY_FLAGS["has_issues"])
+    has_pages = models.BooleanField(default=REPOSITORY_FLAGS["has_pages"])
+    has_projects = models.BooleanField(default=REPOSITORY_FLAGS["has_projects"])
+    has_wiki = models.BooleanField(default=REPOSITORY_FLAGS["has_wiki"])
+    private = models.BooleanField(default=REPOSITORY_FLAGS["private"])
+    archived = models.BooleanField(default=REPOSITORY_FLAGS["archived"])
+    disabled = models.BooleanField(default=REPOSITORY_FLAGS["disabled"])
+    fork = models.BooleanField(default=REPOSITORY_FLAGS["fork"])
     stargazers_count = models.IntegerField(default=0)
     subscribers_count = models.IntegerField(null=True, blank=True)
     watchers_count = models.IntegerField(default=0)
@@ -178,6 +199,8 @@ class Repository(models.Model):
     synced_at = models.DateTimeField(null=True, blank=True, help_text="Last read of the full repository payload")
     stargazers_synced_at = models.DateTimeField(null=True, blank=True)
     gone_at = models.DateTimeField(null=True, blank=True, help_text="When GitHub answered 404 for this repository")
+
+    objects = NamedQuerySet.as_manager()
 
     class Meta:
         ordering = ["github_id"]

@@ -20,8 +20,8 @@ from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from github import throttle
+from github.discovery import STUB_COST, resync_before
 from github.models import CrawlSnapshot, Developer, Follow, RateLimit, Repository, Star
-from github.sync import STUB_COST, resync_before
 
 logger = logging.getLogger(__name__)
 

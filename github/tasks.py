@@ -18,7 +18,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
-from github import graphql_sync, rank, status, sync, throttle
+from github import discovery, graphql_sync, ingest, rank, status, sync, throttle
 from github.client import (
     GitHubClient,
     HttpErrorException,
@@ -27,6 +27,7 @@ from github.client import (
     SecondaryRateLimit,
     TransientError,
 )
+from github.models import Developer
 from github.status import POSTPONED
 
 logger = get_task_logger(__name__)
@@ -84,16 +85,16 @@ class GitHubTask(Task):  # pylint: disable=abstract-method  # a base: each task'
         return None  # unreachable: postpone() raises
 
 
-def sync_profile(client: GitHubClient, login: str) -> sync.SyncResult:
+def sync_profile(client: GitHubClient, login: str) -> ingest.SyncResult:
     """A full profile sync through the transport GITHUB_API_MODE chooses, failing for a login GitHub does not
     have and nobody stored: a typo is an error to report, while a developer the crawl knew and GitHub lost is
     marked gone (a row is left) and succeeds."""
     return found(login, graphql_sync.full_profile_sync(client=client, login=login))
 
 
-def found(login: str, result: sync.SyncResult) -> sync.SyncResult:
+def found(login: str, result: ingest.SyncResult) -> ingest.SyncResult:
     """`result` of syncing `login`, or NotFound when GitHub does not have it and nobody stored it (a typo)."""
-    if result.gone and not sync.developers_by_login(login).exists():
+    if result.gone and not Developer.objects.named(login).exists():
         raise NotFound(f"GitHub has no user or organisation '{login}'", status=404)
     return result
 
@@ -113,15 +114,15 @@ def full_profile_sync(self, username):
         # did not reach are not given up. Its profile is stored, so discovery would not choose the developer
         # again for DISCOVERY_RESYNC_HOURS: a fresh sync is queued for when the quota is back instead, and it
         # keeps the claim.
-        decision = throttle.can_start(sync.STUB_COST)
+        decision = throttle.can_start(discovery.STUB_COST)
         eta = decision.retry_at if not decision.can_start else timezone.now()
         full_profile_sync.apply_async(args=[username],
                                       eta=eta + timedelta(seconds=random.uniform(*throttle.JITTER_SECONDS)))
         raise
     except Exception:
-        sync.release_claim(username)
+        discovery.release_claim(username)
         raise
-    sync.release_claim(username)
+    discovery.release_claim(username)
     return outcome
 
 
@@ -129,7 +130,7 @@ def full_profile_sync(self, username):
 def full_repository_sync(self, username, repo_name):
     """Sync a repository (full payload), its owner and its stargazers."""
     return self.run_sync(
-        lambda: {throttle.CORE: sync.estimate_repository_cost(username, repo_name)},
+        lambda: {throttle.CORE: discovery.estimate_repository_cost(username, repo_name)},
         lambda client: sync.full_repository_sync(client=client, owner=username, name=repo_name),
     )
 
@@ -155,7 +156,7 @@ def discovery_scraper(count=None):
     """Queue syncs of whom to crawl next: `count` developers (DISCOVERY_BATCH_SIZE when not given), as many of
     them as the allowed budget pays for."""
     budget = throttle.allowed_budget()
-    batch = sync.choose_discovery_batch(budget=budget, limit=count or settings.DISCOVERY_BATCH_SIZE)
+    batch = discovery.choose_discovery_batch(budget=budget, limit=count or settings.DISCOVERY_BATCH_SIZE)
     logins = [developer.login for developer in batch]
     for login in logins:
         transaction.on_commit(lambda login=login: enqueue(full_profile_sync, username=login))

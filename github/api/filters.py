@@ -8,7 +8,7 @@ from datetime import UTC
 import django_filters
 from django import forms
 from django.db.models import F, OrderBy, Value
-from django.db.models.functions import Lower, StrIndex
+from django.db.models.functions import StrIndex
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
@@ -108,9 +108,7 @@ class CaseInsensitiveExactFilter(django_filters.CharFilter):
     def filter(self, qs, value):
         if not value:
             return qs
-        return qs.annotate(**{f"_{self.field_name}_lower": Lower(self.field_name)}).filter(
-            **{f"_{self.field_name}_lower": value.lower()}
-        )
+        return qs.filter(**{f"{self.field_name}__lower": value.lower()})
 
 
 class CaseSensitiveContainsFilter(django_filters.CharFilter):
@@ -228,8 +226,7 @@ class RepositoryFilter(RankedFilterSet):
 
     def filter_owner_login(self, queryset, name, value):  # pylint: disable=unused-argument
         """Repositories whose owner has this login, through the owner's case-insensitive login index."""
-        owners = Developer.objects.annotate(login_lower=Lower("login")).filter(login_lower=value.lower())
-        return queryset.filter(owner__in=owners.values("id"))
+        return queryset.filter(owner__in=Developer.objects.named(value).values("id"))
 
 
 class RateLimitFilter(StrictFilterSet):

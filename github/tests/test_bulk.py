@@ -4,26 +4,26 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from github import sync
+from github import ingest
 from github.bulk import replace_edges
 from github.models import Developer, Follow
 
 
 def stubs(*rows):
-    return sync.upsert_stub_developers(rows, distance=None)
+    return ingest.upsert_stub_developers(rows, distance=None)
 
 
 @pytest.mark.django_db
 def test_upsert_hands_back_the_primary_key_of_new_and_known_rows():
-    first = sync.upsert_stub_developers([(1, "alice", "User"), (2, "bob", "User")], distance=2)
-    again = sync.upsert_stub_developers([(2, "Bob", "Organization"), (3, "carol", None)], distance=5)
+    first = ingest.upsert_stub_developers([(1, "alice", "User"), (2, "bob", "User")], distance=2)
+    again = ingest.upsert_stub_developers([(2, "Bob", "Organization"), (3, "carol", None)], distance=5)
     rows = {row.github_id: row for row in Developer.objects.all()}
     assert set(first) == {1, 2} and set(again) == {2, 3}
     assert Developer.objects.get(pk=again[2]) == rows[2] and Developer.objects.get(pk=first[2]) == rows[2]
     assert (rows[2].login, rows[2].type) == ("Bob", "Organization")
     assert {github_id: row.seed_distance for github_id, row in rows.items()} == {1: 2, 2: 2, 3: 5}
-    sync.upsert_stub_developers([(3, "carol", None)], distance=1)
-    sync.upsert_stub_developers([(3, "carol", None)], distance=None)
+    ingest.upsert_stub_developers([(3, "carol", None)], distance=1)
+    ingest.upsert_stub_developers([(3, "carol", None)], distance=None)
     assert Developer.objects.get(github_id=3).seed_distance == 1  # only ever lowered, never forgotten
 
 
@@ -31,10 +31,10 @@ def test_upsert_hands_back_the_primary_key_of_new_and_known_rows():
 def test_a_profile_upsert_keeps_the_stored_seed_distance():
     stubs((7, "dora", "User"))
     Developer.objects.filter(github_id=7).update(seed_distance=3)
-    developer = sync.upsert_profile({"id": 7, "login": "dora", "type": "User", "name": "Dora", "followers": 4})
+    developer = ingest.upsert_profile({"id": 7, "login": "dora", "type": "User", "name": "Dora", "followers": 4})
     assert (developer.seed_distance, developer.name, developer.followers_count) == (3, "Dora", 4)
     assert developer.profile_synced_at is not None
-    assert sync.upsert_profile({"id": 8, "login": "eve"}, seed_distance_if_new=0).seed_distance == 0
+    assert ingest.upsert_profile({"id": 8, "login": "eve"}, seed_distance_if_new=0).seed_distance == 0
 
 
 def take_over_names():

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from git_o_matic_9k.celery import app
-from github import sync, tasks, throttle
+from github import discovery, tasks, throttle
 from github.client import GitHubClient, TransientError
 from github.models import ConditionalValidator, Developer, RateLimit
 from github.results import RetryingDatabaseBackend
@@ -93,7 +93,7 @@ def test_a_database_outage_as_a_task_starts_is_retried_not_failed(monkeypatch):
         retried.append(exc)
         raise Retry(exc=exc, when=countdown)
 
-    monkeypatch.setattr(sync, "estimate_profile_cost", outage)
+    monkeypatch.setattr(discovery, "estimate_profile_cost", outage)
     monkeypatch.setattr(tasks.GitHubTask, "retry", retry)
     assert tasks.full_profile_sync.apply(args=["alice"]).state == "RETRY"
     assert [type(error) for error in retried] == [OperationalError]
@@ -110,7 +110,7 @@ def test_a_sync_the_ledger_stops_part_way_fails_and_queues_its_own_follow_up(sta
         throttle.allowed_budget(client=client)  # reads the quota into the ledger
     row = RateLimit.objects.get()
     # Enough for the estimate of a never-synced developer (5), not for alice's whole sync (7).
-    settings.GITHUB_QUOTA_FRACTION = 1 - (row.rate_remaining - sync.STUB_COST) / row.rate_limit
+    settings.GITHUB_QUOTA_FRACTION = 1 - (row.rate_remaining - discovery.STUB_COST) / row.rate_limit
     outcome = tasks.full_profile_sync.apply(args=["alice"])
     assert outcome.state == "FAILURE" and str(outcome.result) == "API rate limit exceeded"
     assert [(name, args) for name, args, _options in queued] == [("github.tasks.full_profile_sync", ["alice"])]

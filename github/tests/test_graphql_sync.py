@@ -9,7 +9,7 @@ import requests
 from django.test import override_settings
 
 from benchmarks.quota_efficiency import lower_bound
-from github import graphql_sync, sync, tasks, throttle
+from github import discovery, graphql_sync, tasks, throttle
 from github.client import GitHubClient, HttpErrorException, RateLimitExhausted, SecondaryRateLimit
 from github.graphql_client import GraphQLClient, api_mode, graphql_url, points
 from github.models import ConditionalValidator, Developer, ListProgress, RateLimit, Repository
@@ -221,7 +221,7 @@ def test_the_task_result_says_what_each_bucket_spent(generated_world, start_simu
     assert outcome["graphql_points"] >= 1 and outcome["graphql_queries"] >= 1 and outcome["requests"] == 0
     again = tasks.full_profile_sync.apply(args=[login]).get()  # synced now: REST's conditional requests
     assert again["graphql_points"] == 0 and again["requests"] > 0
-    assert graphql_sync.estimate_profile_costs(login) == {throttle.CORE: sync.estimate_profile_cost(login)}
+    assert graphql_sync.estimate_profile_costs(login) == {throttle.CORE: discovery.estimate_profile_cost(login)}
 
 
 def test_modes_and_endpoints(settings):
@@ -255,7 +255,7 @@ def test_a_hybrid_crawl_profiles_every_developer_its_lists_name(generated_world,
     for repository in repositories:
         assert repository.subscribers_count == generated_world.repo(repository.full_name)["subscribers_count"]
     # Stubs are still due for discovery: their lists were not read.
-    assert set(sync.discovery_queues()[0].values_list("pk", flat=True)) >= set(users.values_list("pk", flat=True))
+    assert set(discovery.discovery_queues()[0].values_list("pk", flat=True)) >= set(users.values_list("pk", flat=True))
     profile_queries = [query for query in sent if "... on User { id" in query.text]
     assert 0 < len(profile_queries) <= -(-users.count() // graphql_sync.PROFILES_PER_QUERY) + 1
     watcher_queries = [query for query in sent if "watchers" in query.text]

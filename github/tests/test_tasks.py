@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from git_o_matic_9k.celery import app
-from github import sync, tasks
+from github import discovery, sync, tasks
 from github.client import GitHubClient, HttpErrorException
 from github.models import Developer, RateLimit, Repository
 from github.tests.support import TINY_WORLD, logins, run_sync
@@ -31,7 +31,7 @@ def test_running_out_part_way_fails_with_the_message_and_keeps_the_unfinished_re
     world.unstar("carol", "alice/notes")
     # Every list changed, so none is a free 304: profile 1, followers 3, following 1, starred 1, repositories 1,
     # then stargazers. The ledger allows exactly the estimated 7: the stargazers of alice/notes are cut off.
-    assert sync.estimate_profile_cost("alice") == 7
+    assert discovery.estimate_profile_cost("alice") == 7
     row = RateLimit.objects.get()
     settings.GITHUB_QUOTA_FRACTION = 1 - (row.rate_remaining - 7) / row.rate_limit
     outcome = tasks.full_profile_sync.apply(kwargs={"username": "alice"})
@@ -107,14 +107,14 @@ def test_discovery_picks_stubs_nearest_to_the_seed_within_budget_and_never_twice
 
     assert sorted(discover()) == ["acme", "bob", "carol"]
     assert not discover()  # all claimed while queued
-    sync.release_claim("bob")
+    discovery.release_claim("bob")
     assert discover() == ["bob"]
     assert sorted(queued) == ["acme", "bob", "bob", "carol"]
     # Recorded PENDING as they are queued, so the task runs list them before a worker starts them.
     pending = TaskResult.objects.filter(task_name=tasks.full_profile_sync.name, status="PENDING")
     assert sorted(json.loads(record.task_kwargs)["username"] for record in pending) == sorted(queued)
-    sync.release_claim("acme")
-    sync.release_claim("bob")
+    discovery.release_claim("acme")
+    discovery.release_claim("bob")
     assert len(tasks.discovery_scraper.apply(kwargs={"count": 1}).get()["queued"]) == 1  # `count` from the API
 
 
@@ -122,9 +122,9 @@ def test_discovery_picks_stubs_nearest_to_the_seed_within_budget_and_never_twice
 def test_discovery_never_queues_more_than_the_budget_pays_for():
     for github_id in range(1, 11):
         Developer.objects.create(github_id=github_id, login=f"stub{github_id}", seed_distance=1)
-    chosen = sync.choose_discovery_batch(budget=sync.STUB_COST * 2 + 1, limit=5)
+    chosen = discovery.choose_discovery_batch(budget=discovery.STUB_COST * 2 + 1, limit=5)
     assert [developer.login for developer in chosen] == ["stub1", "stub2"]
-    assert not sync.choose_discovery_batch(budget=0, limit=5)
+    assert not discovery.choose_discovery_batch(budget=0, limit=5)
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ import requests
 from django.utils import timezone
 
 from benchmarks.quota_efficiency import lower_bound
-from github import sync, tasks
+from github import discovery, ingest, sync, tasks
 from github.client import GitHubClient, HttpErrorException
 from github.models import Developer, ListProgress, RateLimit
 from github_simulator import World
@@ -93,7 +93,7 @@ def test_a_whole_sync_costlier_than_a_window_starts_and_continues(start_simulato
 
 
 def test_discovery_chooses_a_developer_costlier_than_the_whole_budget():
-    sync.upsert_stub_developers([(1, "hub", "User"), (2, "fan", "User")], distance=1)
-    assert sync.STUB_COST > 2
-    assert [developer.login for developer in sync.choose_discovery_batch(budget=2, limit=5)] == ["hub"]
-    assert not sync.choose_discovery_batch(budget=0, limit=5)
+    ingest.upsert_stub_developers([(1, "hub", "User"), (2, "fan", "User")], distance=1)
+    assert discovery.STUB_COST > 2
+    assert [developer.login for developer in discovery.choose_discovery_batch(budget=2, limit=5)] == ["hub"]
+    assert not discovery.choose_discovery_batch(budget=0, limit=5)

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from github import graphql_sync, sync, throttle
+from github import discovery, graphql_sync, throttle
 from github.client import GitHubClient
 from github.graphql_client import REST, GraphQLClient, api_mode
 from github.management.errors import one_line_errors
@@ -69,17 +69,17 @@ class Command(BaseCommand):
             return [found(login, result) for login, result in zip(logins, results, strict=True)]
         finally:
             for login in logins:
-                sync.release_claim(login)
+                discovery.release_claim(login)
 
     def _next(self, client, progress, synced, count):
         """The next logins discovery chooses (up to `count`); none when nobody is left to crawl."""
         while True:
-            batch = sync.choose_discovery_batch(budget=throttle.allowed_budget(client=client), limit=count)
+            batch = discovery.choose_discovery_batch(budget=throttle.allowed_budget(client=client), limit=count)
             if batch:
                 return [developer.login for developer in batch]
-            if throttle.can_start(sync.STUB_COST, client=client).can_start:
+            if throttle.can_start(discovery.STUB_COST, client=client).can_start:
                 return []  # budget enough for anyone, yet nobody chosen: the graph is exhausted
-            self._wait_for_quota(client, sync.STUB_COST, progress, synced)
+            self._wait_for_quota(client, discovery.STUB_COST, progress, synced)
 
     def _wait_for_quota(self, client, cost, progress, synced, resource=throttle.CORE):
         """Sleep until the ledger can pay for `cost` (a foreground command may wait; a worker never does)."""

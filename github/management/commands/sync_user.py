@@ -4,7 +4,7 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from github import sync
+from github import discovery
 from github.client import GitHubClient
 from github.management.errors import one_line_errors
 from github.management.progress import Progress
@@ -31,7 +31,7 @@ class Command(BaseCommand):
             try:
                 result = sync_profile(client, login)
             finally:
-                sync.release_claim(login)
+                discovery.release_claim(login)
             progress.update(1, result.requests, note=f"graphql {result.graphql_points} points")
         progress.finish()
         self.stdout.write(json.dumps(result.as_dict(), indent=2))
