@@ -188,7 +188,7 @@ def upsert_stub_developers(stubs: Iterable[tuple], *, distance: int | None) -> d
 def upsert_profile(payload, *, seed_distance_if_new=0) -> Developer:
     """Insert or update a developer from its full profile payload; a new one counts as a seed."""
     now = timezone.now()
-    fields = profile_fields(payload) | {"profile_synced_at": now, "gone_at": None}
+    fields = profile_fields(payload) | {"profiled_at": now, "profile_synced_at": now, "gone_at": None}
     columns = ("id", "github_id", "seed_distance", "discovered_at", *fields)
     _profile_upsert(columns)([(uuid.uuid4(), payload["id"], seed_distance_if_new, now, *fields.values())])
     return Developer.objects.get(github_id=payload["id"])
@@ -200,7 +200,7 @@ def upsert_listed_profiles(payloads) -> None:
     now = timezone.now()
     rows, columns = [], None
     for payload in {payload["id"]: payload for payload in payloads}.values():
-        fields = profile_fields(payload)
+        fields = profile_fields(payload) | {"profiled_at": now}
         columns = columns or ("id", "github_id", "seed_distance", "discovered_at", *fields)
         rows.append((uuid.uuid4(), payload["id"], None, now, *fields.values()))
     if rows:
@@ -424,7 +424,8 @@ class ProfileSync:
             self.result.gone = True
             return self._finish()
         if profile.not_modified:
-            Developer.objects.filter(pk=known.pk).update(profile_synced_at=timezone.now())
+            now = timezone.now()
+            Developer.objects.filter(pk=known.pk).update(profiled_at=now, profile_synced_at=now)
             self.developer = Developer.objects.get(pk=known.pk)
             counts_moved = set()
         else:
@@ -561,9 +562,17 @@ def estimate_profile_cost(login: str) -> int:
 
 
 def estimate_developer_cost(developer: Developer | None) -> int:
-    """1 + a page per 100 followers, following, starred and owned repositories + each repository's stargazer pages."""
-    if developer is None or developer.profile_synced_at is None:
+    """1 + a page per 100 followers, following, starred and owned repositories + each repository's stargazer pages.
+
+    A developer profiled alongside a list (its lists unread) has its counts but no stored stars or repositories:
+    its starred list and each repository's stargazers count a page each, the least they can cost.
+    """
+    if developer is None or (developer.profile_synced_at is None and developer.profiled_at is None):
         return STUB_COST
+    if developer.profile_synced_at is None:
+        repositories = developer.public_repos or 0
+        return (1 + pages_needed(developer.followers_count) + pages_needed(developer.following_count) + 1
+                + pages_needed(repositories) + repositories)
     stars_given = Star.objects.filter(developer=developer).count()
     stargazer_pages = sum(
         pages_needed(count) for count in
@@ -634,6 +643,18 @@ def _candidates(stubs, synced, limit):
     if len(chosen) < limit:
         chosen.extend(synced[: limit - len(chosen)])
     return chosen
+
+
+def not_fully_synced(logins: Iterable[str]) -> list[str]:
+    """Those of `logins` stored, not gone, whose profile or some list has not been read whole yet, in order."""
+    lowered = {login.lower() for login in logins}
+    done = set(Developer.objects.annotate(login_lower=Lower("login")).filter(
+        login_lower__in=lowered, gone_at__isnull=True, profile_synced_at__isnull=False,
+        followers_synced_at__isnull=False, following_synced_at__isnull=False, starred_synced_at__isnull=False,
+        repositories_synced_at__isnull=False).values_list("login_lower", flat=True))
+    stored = set(Developer.objects.annotate(login_lower=Lower("login")).filter(
+        login_lower__in=lowered, gone_at__isnull=True).values_list("login_lower", flat=True))
+    return [login for login in logins if login.lower() in stored - done]
 
 
 def release_claim(login: str) -> None:

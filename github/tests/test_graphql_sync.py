@@ -224,6 +224,30 @@ def test_the_task_result_says_what_each_bucket_spent(generated_world, start_simu
     assert graphql_sync.estimate_profile_costs(login) == {throttle.CORE: sync.estimate_profile_cost(login)}
 
 
+def test_discovery_queues_never_synced_developers_together_and_one_task_shares_their_queries(
+        generated_world, start_simulator, hybrid, sent, monkeypatch, django_capture_on_commit_callbacks, api):
+    start_simulator(generated_world)
+    crawl(crawl_logins(generated_world)[:1])
+    queued = []
+    monkeypatch.setattr(tasks.sync_developers, "apply_async",
+                        lambda kwargs, task_id: queued.append(kwargs["usernames"]))
+    monkeypatch.setattr(tasks.full_profile_sync, "apply_async", lambda **_: pytest.fail("queued one by one"))
+    with django_capture_on_commit_callbacks(execute=True):
+        chosen = tasks.discovery_scraper.apply(kwargs={"count": 10}).get()["queued"]
+    assert len(chosen) == 10 and queued == [chosen]
+    found = api.get("/github/task_runs/", {"login": chosen[3].upper()}).json()["results"]
+    assert [(run["name"], run["state"], run["arguments"]) for run in found] == [
+        ("sync_developers", "PENDING", {"usernames": chosen})]
+    sent.clear()
+    outcome = tasks.sync_developers.apply(kwargs={"usernames": chosen})
+    assert outcome.state == "SUCCESS", outcome.result
+    assert [result["login"] for result in outcome.result["developers"]] == chosen
+    assert not sync.not_fully_synced(chosen)
+    assert not Developer.objects.filter(sync_queued_at__isnull=False).exists()  # every claim released
+    # The ten developers' first pages in one query (a task each would send ten).
+    assert len([query for query in sent if "user(login:" in query.text]) == 1
+
+
 def test_modes_and_endpoints(settings):
     settings.GITHUB_GRAPHQL_URL = ""
     assert graphql_url("https://api.github.com") == "https://api.github.com/graphql"
@@ -245,6 +269,7 @@ def test_a_hybrid_crawl_profiles_every_developer_its_lists_name(generated_world,
     assert not stubs.filter(type__isnull=True).exists()
     users = stubs.filter(type="User")
     assert not users.filter(followers_count__isnull=True).exists()  # every one profiled, counts included
+    assert not users.filter(profiled_at__isnull=True).exists()  # and the API says so (profiled=true&synced=false)
     for developer in users:
         assert (developer.followers_count, developer.following_count, developer.public_repos) == (
             len(generated_world.followers_of(developer.login)), len(generated_world.following_of(developer.login)),
