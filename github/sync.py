@@ -195,8 +195,9 @@ def upsert_profile(payload, *, seed_distance_if_new=0) -> Developer:
 
 
 def upsert_listed_profiles(payloads) -> None:
-    """Insert or update developers' profiles (counts included) read without their lists: unlike upsert_profile,
-    not marked synced, so discovery still syncs them (and its estimates can use the counts)."""
+    """Insert or update developers' profiles (counts included, where the payload has them) read without their
+    lists: unlike upsert_profile, not marked synced, so discovery still syncs them (and its estimates can use
+    the counts)."""
     now = timezone.now()
     rows, columns = [], None
     for payload in {payload["id"]: payload for payload in payloads}.values():

@@ -76,7 +76,8 @@ class DeveloperSerializer(RankedSerializer):
         fields = [
             "id", "url", "github_id", "login", "name", "location", "bio", "company", "email",
             "created_at", "updated_at", "followers_count", "following_count", "public_gists", "public_repos",
-            "profiled_at", "synced_at", "rank", "rank_computed_at", "followers", "following", "starred_repositories", "repositories",
+            "profiled_at", "synced_at", "rank", "rank_computed_at", "followers", "following", "starred_repositories",
+            "repositories",
             "followers_url", "following_url", "starred_url", "repositories_url",
         ]
 

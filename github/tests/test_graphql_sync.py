@@ -270,6 +270,10 @@ def test_a_hybrid_crawl_profiles_every_developer_its_lists_name(generated_world,
     users = stubs.filter(type="User")
     assert not users.filter(followers_count__isnull=True).exists()  # every one profiled, counts included
     assert not users.filter(profiled_at__isnull=True).exists()  # and the API says so (profiled=true&synced=false)
+    organisations = stubs.filter(type="Organization")
+    assert organisations.exists() and not organisations.filter(profiled_at__isnull=True).exists()
+    for organisation in organisations:  # without counts: GraphQL has no followers of an organisation
+        assert organisation.name == generated_world.user(organisation.login)["name"]
     for developer in users:
         assert (developer.followers_count, developer.following_count, developer.public_repos) == (
             len(generated_world.followers_of(developer.login)), len(generated_world.following_of(developer.login)),
