@@ -4,6 +4,9 @@ Counts, not timings: every query validates against GitHub's schema and costs wha
 hybrid crawl stores what a REST crawl stores wherever both transports carry a field, and quota, timeouts and
 secondary limits stop or split the work without half-replacing anything.
 """
+import math
+from collections import Counter
+
 import pytest
 import requests
 from django.test import override_settings
@@ -246,6 +249,50 @@ def test_discovery_queues_never_synced_developers_together_and_one_task_shares_t
     assert not Developer.objects.filter(sync_queued_at__isnull=False).exists()  # every claim released
     # The ten developers' first pages in one query (a task each would send ten).
     assert len([query for query in sent if "user(login:" in query.text]) == 1
+
+
+def planner_bound(world, logins):
+    """GraphQL points of a cold sync of `logins` (users, into an empty database) as the planner packs them, from
+    the world's truth: a query per 29 developers' first pages; then, round by round, every list's next page, 149
+    a query (a repository's stargazers start the round after its owner's repository list ended); then a query
+    per 37 profiles of the accounts the lists name and per 100 repositories' watcher counts. Each query asks
+    for at most 149 connections: 1 point."""
+    def pages(items):
+        return max(1, math.ceil(len(items) / 100))
+
+    rounds, named_accounts, named_repositories = Counter(), set(), set()
+    for login in logins:
+        owned = world.repos_of(login)
+        for members in (world.followers_of(login), world.following_of(login), world.starred_by(login), owned):
+            rounds.update(range(1, pages(members)))
+        for name in owned:
+            stargazers = world.stargazers_of(name)
+            rounds.update(range(pages(owned), pages(owned) + pages(stargazers)) if stargazers else ())
+            named_accounts.update(stargazers)
+        named_accounts.update(world.followers_of(login), world.following_of(login))
+        named_repositories.update(world.starred_by(login), owned)
+    named_accounts.update(name.split("/")[0] for name in named_repositories)
+    profiled = named_accounts - set(logins)
+    return (math.ceil(len(logins) / graphql_sync.DEVELOPERS_PER_QUERY)
+            + sum(math.ceil(count / graphql_sync.REQUESTS_PER_QUERY) for count in rounds.values())
+            + math.ceil(len(profiled) / graphql_sync.PROFILES_PER_QUERY) + math.ceil(len(named_repositories) / 100))
+
+
+def test_a_hybrid_cold_sync_costs_exactly_its_planner_bound(start_simulator, hybrid):
+    world = World.generate(users=400, seed=42)
+    logins = crawl_logins(world)[:40]
+    # Long lists too, read over rounds side by side: 3 pages of followers, 4 of following, 2 of stargazers.
+    everyone = [login for login in world.logins() if login not in logins[:3] and world.user(login)["type"] == "User"]
+    for fan in everyone[:250]:
+        world.follow(fan, logins[0])
+    for idol in everyone[:301]:
+        world.follow(logins[1], idol)
+    for fan in everyone[:150]:
+        world.star(fan, world.repos_of(logins[2])[0])
+    simulator = start_simulator(world)
+    _, rest, stats = crawl(logins)
+    assert stats["timeouts"] == 0 and rest["quota_requests"] == 0
+    assert simulator.stats()["total"]["graphql_points"] == stats["points"] == planner_bound(world, logins)
 
 
 def test_modes_and_endpoints(settings):
