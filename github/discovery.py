@@ -3,6 +3,7 @@ that concurrent runs do not pick them twice; and what a REST sync may cost, from
 Independent of the transport: github/sync.py and github/graphql_sync.py both sync whom it chooses.
 """
 import math
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -29,9 +30,17 @@ def estimate_profile_cost(login: str) -> int:
 
 
 def estimate_developer_cost(developer: Developer | None) -> int:
-    """1 + a page per 100 followers, following, starred and owned repositories + each repository's stargazer pages."""
-    if developer is None or developer.profile_synced_at is None:
+    """1 + a page per 100 followers, following, starred and owned repositories + each repository's stargazer pages.
+
+    A developer profiled alongside a list (its lists unread) has its counts but no stored stars or repositories:
+    its starred list and each repository's stargazers count a page each, the least they can cost.
+    """
+    if developer is None or (developer.profile_synced_at is None and developer.profiled_at is None):
         return STUB_COST
+    if developer.profile_synced_at is None:
+        repositories = developer.public_repos or 0
+        return (1 + pages_needed(developer.followers_count) + pages_needed(developer.following_count) + 1
+                + pages_needed(repositories) + repositories)
     stars_given = Star.objects.filter(developer=developer).count()
     stargazer_pages = sum(
         pages_needed(count) for count in
@@ -101,6 +110,16 @@ def _candidates(stubs, synced, limit):
     if len(chosen) < limit:
         chosen.extend(synced[: limit - len(chosen)])
     return chosen
+
+
+def not_fully_synced(logins: Iterable[str]) -> list[str]:
+    """Those of `logins` stored, not gone, whose profile or some list has not been read whole yet, in order."""
+    unfinished = Q(profile_synced_at__isnull=True) | Q(followers_synced_at__isnull=True) | Q(
+        following_synced_at__isnull=True) | Q(starred_synced_at__isnull=True) | Q(repositories_synced_at__isnull=True)
+    stored = Developer.objects.filter(unfinished, login__lower__in=[login.lower() for login in logins],
+                                      gone_at__isnull=True).values_list("login", flat=True)
+    unfinished_logins = {login.lower() for login in stored}
+    return [login for login in logins if login.lower() in unfinished_logins]
 
 
 def release_claim(login: str) -> None:

@@ -69,6 +69,11 @@ REPOSITORY = ("fragment Repo on Repository { id databaseId name nameWithOwner "
               "hasIssuesEnabled hasProjectsEnabled hasWikiEnabled isPrivate isArchived isDisabled isFork "
               "stargazerCount forkCount }")
 PROFILE = "id databaseId login name location company email websiteUrl twitterUsername bio createdAt updatedAt"
+# An organisation's profile: GraphQL gives it no followers or following (REST's counts for it), and its public
+# repositories' count would cost a connection each, so it is profiled without counts. Its `email` is aliased:
+# a User's is String! and an Organization's String, and one selection set may not ask for both under one name.
+ORGANISATION_PROFILE = ("id databaseId login name location publicEmail: email websiteUrl twitterUsername description "
+                        "createdAt updatedAt")
 COUNTS = ("followers { totalCount } following { totalCount } repositories(ownerAffiliations: [OWNER], "
           "privacy: PUBLIC) { totalCount } gists(privacy: PUBLIC) { totalCount }")
 
@@ -205,7 +210,8 @@ class ColdSync:
         return results, [read.login for read in reads if not read.whole]
 
     def profile_members(self, reads: Sequence[DeveloperRead]) -> None:
-        """Profile (counts included) every developer the reads' lists named that has no profile yet, and count
+        """Profile (a user's counts included) every developer or organisation the reads' lists named (repository
+        owners too) that has no profile yet, and count
         the watchers of every repository they named that has no subscribers_count, by node id through
         nodes(ids:): the lists carry node ids, not counts. The developers' lists stay unread (they are still
         due for discovery)."""
@@ -217,9 +223,8 @@ class ColdSync:
                         users[node["databaseId"]] = node["id"]
                         continue
                     repositories[node["databaseId"]] = node["id"]
-                    if node["owner"]["__typename"] == "User":
-                        users[node["owner"]["databaseId"]] = node["owner"]["id"]
-        self.profile_batches.run(_missing(Developer, "followers_count", users), self._read_profiles)
+                    users[node["owner"]["databaseId"]] = node["owner"]["id"]
+        self.profile_batches.run(_missing(Developer, "profiled_at", users), self._read_profiles)
         self.watcher_batches.run(_missing(Repository, "subscribers_count", repositories), self._read_watchers)
 
     def _read_watchers(self, ids: Sequence[str]) -> None:
@@ -230,13 +235,11 @@ class ColdSync:
 
     def _read_profiles(self, ids: Sequence[str]) -> None:
         query = Query(f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ __typename ... on User {{ {PROFILE} {COUNTS} }} "
-                      f"... on Organization {{ databaseId login }} }} {RATE_LIMIT_FIELD} }}", {"ids": list(ids)},
-                      requests=PROFILE_REQUESTS * len(ids))
+                      f"... on Organization {{ {ORGANISATION_PROFILE} }} }} {RATE_LIMIT_FIELD} }}",
+                      {"ids": list(ids)}, requests=PROFILE_REQUESTS * len(ids))
         nodes = [node for node in self.graphql.query(query).data["nodes"] if node is not None]  # null: gone since
-        ingest.upsert_listed_profiles([user_payload(node, _counts(node)) for node in nodes
-                                     if node["__typename"] == "User"])
-        ingest.upsert_stub_developers([(node["databaseId"], node["login"], node["__typename"]) for node in nodes
-                                     if node["__typename"] != "User"], distance=None)
+        ingest.upsert_listed_profiles([user_payload(node, _counts(node)) if node["__typename"] == "User"
+                                       else organisation_payload(node) for node in nodes])
 
     # Reading.
 
@@ -365,6 +368,17 @@ def user_payload(user: dict, counts: dict) -> dict:
         "name": user["name"], "location": user["location"], "company": user["company"],
         "email": user["email"] or None, "blog": user["websiteUrl"] or "", "twitter_username": user["twitterUsername"],
         "bio": user["bio"], "created_at": user["createdAt"], "updated_at": user["updatedAt"], **counts,
+    }
+
+
+def organisation_payload(organisation: dict) -> dict:
+    """A REST public-user payload from a GraphQL Organization (ORGANISATION_PROFILE): no counts, no company."""
+    return {
+        "id": organisation["databaseId"], "node_id": organisation["id"], "login": organisation["login"],
+        "type": "Organization", "name": organisation["name"], "location": organisation["location"],
+        "company": None, "email": organisation["publicEmail"] or None, "blog": organisation["websiteUrl"] or "",
+        "twitter_username": organisation["twitterUsername"], "bio": organisation["description"],
+        "created_at": organisation["createdAt"], "updated_at": organisation["updatedAt"],
     }
 
 

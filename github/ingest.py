@@ -165,19 +165,20 @@ def upsert_stub_developers(stubs: Iterable[tuple], *, distance: int | None) -> d
 def upsert_profile(payload, *, seed_distance_if_new=0) -> Developer:
     """Insert or update a developer from its full profile payload; a new one counts as a seed."""
     now = timezone.now()
-    fields = profile_fields(payload) | {"profile_synced_at": now, "gone_at": None}
+    fields = profile_fields(payload) | {"profiled_at": now, "profile_synced_at": now, "gone_at": None}
     columns = ("id", "github_id", "seed_distance", "discovered_at", *fields)
     _profile_upsert(columns)([(uuid.uuid4(), payload["id"], seed_distance_if_new, now, *fields.values())])
     return Developer.objects.get(github_id=payload["id"])
 
 
 def upsert_listed_profiles(payloads) -> None:
-    """Insert or update developers' profiles (counts included) read without their lists: unlike upsert_profile,
-    not marked synced, so discovery still syncs them (and its estimates can use the counts)."""
+    """Insert or update developers' profiles (counts included, where the payload has them) read without their
+    lists: unlike upsert_profile, not marked synced, so discovery still syncs them (and its estimates can use
+    the counts)."""
     now = timezone.now()
     rows, columns = [], None
     for payload in {payload["id"]: payload for payload in payloads}.values():
-        fields = profile_fields(payload)
+        fields = profile_fields(payload) | {"profiled_at": now}
         columns = columns or ("id", "github_id", "seed_distance", "discovered_at", *fields)
         rows.append((uuid.uuid4(), payload["id"], None, now, *fields.values()))
     if rows:

@@ -87,6 +87,11 @@ class Developer(models.Model):
     seed_distance = models.IntegerField(
         null=True, blank=True, help_text="Hops from the nearest seed user (0 = a seed); discovery goes nearest first"
     )
+    profiled_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the profile (counts included) was last read, by a sync of its own or alongside a list "
+                  "(null: a stub, known only by id and login)",
+    )
     profile_synced_at = models.DateTimeField(null=True, blank=True)
     followers_synced_at = models.DateTimeField(null=True, blank=True)
     following_synced_at = models.DateTimeField(null=True, blank=True)

@@ -2,10 +2,10 @@
 progress lines of `crawl` and `demo_seed` show.
 
 Every statement is cheap on a big database: developer counts use the partial indexes discovery reads (stubs,
-resync queue, synced profiles), task counts use django-celery-results' index on `status`, and the totals of the
-big tables come from PostgreSQL's statistics once they are large (see `table_total`). The one statement that
-reads the developer table whole is `fully_synced` (five nullable columns no index covers); it runs in the
-snapshot beat task every few minutes, on a page view only when beat has not taken a snapshot for two
+resync queue), task counts use django-celery-results' index on `status`, and the totals of the big tables come
+from PostgreSQL's statistics once they are large (see `table_total`). The one statement that reads the
+developer table whole counts `profiled` and `fully_synced` together (nullable columns no index covers); it runs
+in the snapshot beat task every few minutes, on a page view only when beat has not taken a snapshot for two
 intervals, and on each progress line of `crawl` and `demo_seed` (ProgressReport).
 """
 import logging
@@ -15,7 +15,7 @@ from celery import current_app, states
 from celery.schedules import crontab
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
@@ -54,12 +54,14 @@ def table_total(model) -> int:
 def graph_counts() -> dict:
     """Developers stored, profiled and fully synced; repositories; follow and star edges; the frontier."""
     alive = Developer.objects.filter(gone_at__isnull=True)
+    read = Developer.objects.aggregate(
+        profiled=Count("pk", filter=Q(profiled_at__isnull=False)),
+        fully_synced=Count("pk", filter=Q(
+            profile_synced_at__isnull=False, followers_synced_at__isnull=False, following_synced_at__isnull=False,
+            starred_synced_at__isnull=False, repositories_synced_at__isnull=False)))
     return {
         "developers": table_total(Developer),
-        "profiled": Developer.objects.filter(profile_synced_at__isnull=False).count(),
-        "fully_synced": Developer.objects.filter(
-            profile_synced_at__isnull=False, followers_synced_at__isnull=False, following_synced_at__isnull=False,
-            starred_synced_at__isnull=False, repositories_synced_at__isnull=False).count(),
+        **read,
         "repositories": table_total(Repository),
         "follows": table_total(Follow),
         "stars": table_total(Star),

@@ -141,7 +141,8 @@ class ProfileSync:
             self.result.gone = True
             return self._finish()
         if profile.not_modified:
-            Developer.objects.filter(pk=known.pk).update(profile_synced_at=timezone.now())
+            now = timezone.now()
+            Developer.objects.filter(pk=known.pk).update(profiled_at=now, profile_synced_at=now)
             self.developer = Developer.objects.get(pk=known.pk)
             counts_moved = set()
         else:

@@ -73,7 +73,7 @@ class GitHubTask(Task):  # pylint: disable=abstract-method  # a base: each task'
                 if not decision.can_start:
                     self.postpone(decision.retry_at)
             with GitHubClient.from_settings() as client:
-                return work(client).as_dict()
+                return work(client)
         except RateLimitExhausted as error:
             # GitHub says the quota is spent although the ledger allowed it (another app shares the token).
             reset_at = error.reset_at or timezone.now() + timedelta(minutes=5)
@@ -102,28 +102,58 @@ def found(login: str, result: ingest.SyncResult) -> ingest.SyncResult:
 @shared_task(bind=True, base=GitHubTask)
 def full_profile_sync(self, username):
     """Sync a developer: profile, followers, following, starred and owned repositories, their stargazers."""
+    return _sync_claimed(self, [username], lambda client: sync_profile(client, username).as_dict(),
+                         follow_up=lambda logins, eta: full_profile_sync.apply_async(args=logins, eta=eta))
+
+
+@shared_task(bind=True, base=GitHubTask)
+def sync_developers(self, usernames):
+    """Full profile syncs of several developers in one task, as discovery queues the never-synced ones in a
+    GraphQL mode: their cold syncs share GraphQL queries (the first pages of many developers in one point)
+    where a task each would pay a query each."""
+    return _sync_claimed(self, usernames, lambda client: {"developers": [
+        found(login, result).as_dict()
+        for login, result in zip(usernames, graphql_sync.sync_developers(client, usernames), strict=True)]},
+        follow_up=lambda logins, eta: sync_developers.apply_async(args=[logins], eta=eta))
+
+
+def _sync_claimed(task, logins, work, *, follow_up):
+    """Run `work(client)` for these developers, whom discovery may have claimed, then release them.
+
+    Stopped part-way by the ledger, the task ends FAILED with the product's message, but the lists it did not
+    reach are not given up: a profile read makes a developer synced, so discovery would not choose it again for
+    DISCOVERY_RESYNC_HOURS. `follow_up(logins, eta)` queues a fresh sync of those not fully synced for when the
+    quota is back instead, and they keep their claims.
+    """
     try:
-        outcome = self.run_sync(
-            lambda: graphql_sync.estimate_profile_costs(username),
-            lambda client: sync_profile(client, username),
-        )
+        outcome = task.run_sync(lambda: _estimated_costs(logins), work)
     except (Retry, Ignore):
         raise  # retried or postponed: still queued, so discovery must not queue it again
     except HttpErrorException:
-        # Stopped part-way by the ledger: this task ends FAILED with the product's message, but the lists it
-        # did not reach are not given up. Its profile is stored, so discovery would not choose the developer
-        # again for DISCOVERY_RESYNC_HOURS: a fresh sync is queued for when the quota is back instead, and it
-        # keeps the claim.
+        unfinished = discovery.not_fully_synced(logins)
+        for login in set(logins) - set(unfinished):
+            discovery.release_claim(login)
         decision = throttle.can_start(discovery.STUB_COST)
         eta = decision.retry_at if not decision.can_start else timezone.now()
-        full_profile_sync.apply_async(args=[username],
-                                      eta=eta + timedelta(seconds=random.uniform(*throttle.JITTER_SECONDS)))
+        if unfinished:
+            follow_up(unfinished, eta + timedelta(seconds=random.uniform(*throttle.JITTER_SECONDS)))
         raise
     except Exception:
-        discovery.release_claim(username)
+        for login in logins:
+            discovery.release_claim(login)
         raise
-    discovery.release_claim(username)
+    for login in logins:
+        discovery.release_claim(login)
     return outcome
+
+
+def _estimated_costs(logins) -> dict[str, int]:
+    """{bucket: units} the syncs of these developers may cost together."""
+    costs = {}
+    for login in logins:
+        for resource, cost in graphql_sync.estimate_profile_costs(login).items():
+            costs[resource] = costs.get(resource, 0) + cost
+    return costs
 
 
 @shared_task(bind=True, base=GitHubTask)
@@ -131,7 +161,7 @@ def full_repository_sync(self, username, repo_name):
     """Sync a repository (full payload), its owner and its stargazers."""
     return self.run_sync(
         lambda: {throttle.CORE: discovery.estimate_repository_cost(username, repo_name)},
-        lambda client: sync.full_repository_sync(client=client, owner=username, name=repo_name),
+        lambda client: sync.full_repository_sync(client=client, owner=username, name=repo_name).as_dict(),
     )
 
 
@@ -158,8 +188,14 @@ def discovery_scraper(count=None):
     budget = throttle.allowed_budget()
     batch = discovery.choose_discovery_batch(budget=budget, limit=count or settings.DISCOVERY_BATCH_SIZE)
     logins = [developer.login for developer in batch]
+    # Never-synced developers that GraphQL reads go together in one task (their queries are shared); the others
+    # (re-syncs through REST's conditional requests, every sync in rest mode) are a task each.
+    together = [developer.login for developer in batch if graphql_sync.uses_graphql(developer)]
+    if len(together) > 1:
+        transaction.on_commit(lambda: enqueue(sync_developers, usernames=together))
     for login in logins:
-        transaction.on_commit(lambda login=login: enqueue(full_profile_sync, username=login))
+        if len(together) < 2 or login not in together:
+            transaction.on_commit(lambda login=login: enqueue(full_profile_sync, username=login))
     logger.info("discovery queued %d developers (allowed budget %d): %s", len(logins), budget, ", ".join(logins))
     return {"queued": logins, "allowed_budget": budget}
 

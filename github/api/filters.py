@@ -165,7 +165,15 @@ class DeveloperFilter(RankedFilterSet):
         field_name="profile_synced_at",
         lookup_expr="isnull",
         exclude=True,
-        help_text="true: profile read from GitHub; false: stubs known only from a list",
+        help_text="true: synced by a sync of its own (profile, then its lists); false: never synced (stubs, and "
+                  "developers profiled alongside a list whose own lists are not read yet)",
+    )
+    profiled = StrictBooleanFilter(
+        field_name="profiled_at",
+        lookup_expr="isnull",
+        exclude=True,
+        help_text="true: profile known, counts included (synced, or read alongside a list); false: stubs known "
+                  "only by id and login. profiled=true&synced=false: profiled, lists not yet read",
     )
 
     class Meta:

@@ -59,6 +59,9 @@ class DeveloperSerializer(RankedSerializer):
     """A developer with its four relations as hyperlinks, and the URLs of their whole paged lists."""
 
     github_id = serializers.CharField(read_only=True)
+    synced_at = serializers.DateTimeField(
+        source="profile_synced_at", read_only=True,
+        help_text="When a sync of its own last read the developer (profile, then the four lists); null: never")
     followers = preview("developer-detail", "followers_ids", "followers_url")
     following = preview("developer-detail", "following_ids", "following_url")
     starred_repositories = preview("repository-detail", "starred_ids", "starred_url")
@@ -73,7 +76,8 @@ class DeveloperSerializer(RankedSerializer):
         fields = [
             "id", "url", "github_id", "login", "name", "location", "bio", "company", "email",
             "created_at", "updated_at", "followers_count", "following_count", "public_gists", "public_repos",
-            "rank", "rank_computed_at", "followers", "following", "starred_repositories", "repositories",
+            "profiled_at", "synced_at", "rank", "rank_computed_at", "followers", "following", "starred_repositories",
+            "repositories",
             "followers_url", "following_url", "starred_url", "repositories_url",
         ]
 

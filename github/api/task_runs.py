@@ -10,15 +10,20 @@ from rest_framework import mixins
 from github.api.filters import StrictFilterSet
 from github.api.tasks import STATES, TaskStateSerializer, _state
 from github.api.views import RefusesUnknownParameters
-from github.tasks import ACTIONS
+from github.tasks import ACTIONS, sync_developers
 from github.validators import LOGIN_PATTERN, validate_login
 
 
 def _login_patterns(login: str) -> Q:
     """The task's login argument, in each form the result table stores it: JSON as the API writes it, or the
-    repr Celery's workers write (`'username': 'x'` among the keyword arguments, or the first positional one)."""
+    repr Celery's workers write (`'username': 'x'` among the keyword arguments, or the first positional one);
+    or one of the logins of a discovery batch (`sync_developers`, whose only argument is a list of logins)."""
+    quoted = Q()
+    for field in ("task_kwargs", "task_args"):
+        quoted |= Q(**{f"{field}__icontains": f'"{login}"'}) | Q(**{f"{field}__icontains": f"'{login}'"})
     return (Q(task_kwargs__icontains=f'"username": "{login}"') | Q(task_kwargs__icontains=f"'username': '{login}'")
-            | Q(task_args__icontains=f"('{login}'") | Q(task_args__icontains=f'["{login}"'))
+            | Q(task_args__icontains=f"('{login}'") | Q(task_args__icontains=f'["{login}"')
+            | (Q(task_name=sync_developers.name) & quoted))
 
 
 class LoginFilter(django_filters.CharFilter):

@@ -24,6 +24,7 @@ class DeveloperFactory(factory.django.DjangoModelFactory):
     following_count = 0
     public_gists = 0
     public_repos = 0
+    profiled_at = factory.SelfAttribute("profile_synced_at")
     profile_synced_at = factory.LazyFunction(timezone.now)
 
 
@@ -32,6 +33,13 @@ class StubDeveloperFactory(DeveloperFactory):
 
     name = location = bio = company = email = created_at = updated_at = None
     followers_count = following_count = public_gists = public_repos = None
+    profile_synced_at = None
+
+
+class ListedDeveloperFactory(DeveloperFactory):
+    """A developer profiled alongside a list (GraphQL), its own lists not read yet: not synced."""
+
+    profiled_at = factory.LazyFunction(timezone.now)
     profile_synced_at = None
 
 

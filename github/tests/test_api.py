@@ -21,8 +21,8 @@ pytestmark = pytest.mark.django_db
 
 DEVELOPER_KEYS = {
     "id", "url", "github_id", "login", "name", "location", "bio", "company", "email", "created_at", "updated_at",
-    "followers_count", "following_count", "public_gists", "public_repos", "rank", "rank_computed_at",
-    "followers", "following",
+    "followers_count", "following_count", "public_gists", "public_repos", "profiled_at", "synced_at",
+    "rank", "rank_computed_at", "followers", "following",
     "starred_repositories", "repositories", "followers_url", "following_url", "starred_url", "repositories_url",
 }
 REPOSITORY_KEYS = {

@@ -6,7 +6,12 @@ from django.db import connection
 
 from github.api.filters import DeveloperFilter, RateLimitFilter, RepositoryFilter
 from github.models import Developer, DeveloperRank, RateLimit, Repository, RepositoryRank
-from github.tests.factories import DeveloperFactory, RepositoryFactory, StubDeveloperFactory
+from github.tests.factories import (
+    DeveloperFactory,
+    ListedDeveloperFactory,
+    RepositoryFactory,
+    StubDeveloperFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +44,8 @@ DEVELOPER_CASES = [
     ("github_id", "2", ["grace"]),
     ("synced", "true", ["Ada", "grace"]),
     ("synced", "false", ["stub"]),
+    ("profiled", "true", ["Ada", "grace"]),
+    ("profiled", "false", ["stub"]),
     ("name", "Grace Hopper", ["grace"]),
     ("name__icontains", "love", ["Ada"]),
     ("name__isnull", "true", ["stub"]),
@@ -119,6 +126,18 @@ def test_developer_filters(api, developers, param, value, expected):
     assert response.status_code == 200, response.json()
     found = [item["login"] for item in response.json()["results"]]
     assert found == expected if param == "ordering" else sorted(found) == sorted(expected)
+
+
+def test_profiled_and_synced_tell_a_listed_profile_from_a_stub_and_a_synced_developer(api, developers):
+    """A developer a GraphQL list brought with its profile is profiled but not synced: still due for discovery,
+    and found with profiled=true&synced=false."""
+    ListedDeveloperFactory(login="listed", github_id=4, followers_count=12)
+    response = api.get("/github/developers/", {"profiled": "true", "synced": "false"})
+    assert [item["login"] for item in response.json()["results"]] == ["listed"]
+    listed = response.json()["results"][0]
+    assert listed["profiled_at"] is not None and listed["synced_at"] is None and listed["followers_count"] == 12
+    synced = api.get("/github/developers/", {"login": "Ada"}).json()["results"][0]
+    assert synced["synced_at"] is not None and synced["profiled_at"] == synced["synced_at"]
 
 
 def test_every_developer_filter_has_a_case():

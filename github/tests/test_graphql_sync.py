@@ -4,6 +4,9 @@ Counts, not timings: every query validates against GitHub's schema and costs wha
 hybrid crawl stores what a REST crawl stores wherever both transports carry a field, and quota, timeouts and
 secondary limits stop or split the work without half-replacing anything.
 """
+import math
+from collections import Counter
+
 import pytest
 import requests
 from django.test import override_settings
@@ -224,6 +227,74 @@ def test_the_task_result_says_what_each_bucket_spent(generated_world, start_simu
     assert graphql_sync.estimate_profile_costs(login) == {throttle.CORE: discovery.estimate_profile_cost(login)}
 
 
+def test_discovery_queues_never_synced_developers_together_and_one_task_shares_their_queries(
+        generated_world, start_simulator, hybrid, sent, monkeypatch, django_capture_on_commit_callbacks, api):
+    start_simulator(generated_world)
+    crawl(crawl_logins(generated_world)[:1])
+    queued = []
+    monkeypatch.setattr(tasks.sync_developers, "apply_async",
+                        lambda kwargs, task_id: queued.append(kwargs["usernames"]))
+    monkeypatch.setattr(tasks.full_profile_sync, "apply_async", lambda **_: pytest.fail("queued one by one"))
+    with django_capture_on_commit_callbacks(execute=True):
+        chosen = tasks.discovery_scraper.apply(kwargs={"count": 10}).get()["queued"]
+    assert len(chosen) == 10 and queued == [chosen]
+    found = api.get("/github/task_runs/", {"login": chosen[3].upper()}).json()["results"]
+    assert [(run["name"], run["state"], run["arguments"]) for run in found] == [
+        ("sync_developers", "PENDING", {"usernames": chosen})]
+    sent.clear()
+    outcome = tasks.sync_developers.apply(kwargs={"usernames": chosen})
+    assert outcome.state == "SUCCESS", outcome.result
+    assert [result["login"] for result in outcome.result["developers"]] == chosen
+    assert not discovery.not_fully_synced(chosen)
+    assert not Developer.objects.filter(sync_queued_at__isnull=False).exists()  # every claim released
+    # The ten developers' first pages in one query (a task each would send ten).
+    assert len([query for query in sent if "user(login:" in query.text]) == 1
+
+
+def planner_bound(world, logins):
+    """GraphQL points of a cold sync of `logins` (users, into an empty database) as the planner packs them, from
+    the world's truth: a query per 29 developers' first pages; then, round by round, every list's next page, 149
+    a query (a repository's stargazers start the round after its owner's repository list ended); then a query
+    per 37 profiles of the accounts the lists name and per 100 repositories' watcher counts. Each query asks
+    for at most 149 connections: 1 point."""
+    def pages(items):
+        return max(1, math.ceil(len(items) / 100))
+
+    rounds, named_accounts, named_repositories = Counter(), set(), set()
+    for login in logins:
+        owned = world.repos_of(login)
+        for members in (world.followers_of(login), world.following_of(login), world.starred_by(login), owned):
+            rounds.update(range(1, pages(members)))
+        for name in owned:
+            stargazers = world.stargazers_of(name)
+            rounds.update(range(pages(owned), pages(owned) + pages(stargazers)) if stargazers else ())
+            named_accounts.update(stargazers)
+        named_accounts.update(world.followers_of(login), world.following_of(login))
+        named_repositories.update(world.starred_by(login), owned)
+    named_accounts.update(name.split("/")[0] for name in named_repositories)
+    profiled = named_accounts - set(logins)
+    return (math.ceil(len(logins) / graphql_sync.DEVELOPERS_PER_QUERY)
+            + sum(math.ceil(count / graphql_sync.REQUESTS_PER_QUERY) for count in rounds.values())
+            + math.ceil(len(profiled) / graphql_sync.PROFILES_PER_QUERY) + math.ceil(len(named_repositories) / 100))
+
+
+def test_a_hybrid_cold_sync_costs_exactly_its_planner_bound(start_simulator, hybrid):
+    world = World.generate(users=400, seed=42)
+    logins = crawl_logins(world)[:40]
+    # Long lists too, read over rounds side by side: 3 pages of followers, 4 of following, 2 of stargazers.
+    everyone = [login for login in world.logins() if login not in logins[:3] and world.user(login)["type"] == "User"]
+    for fan in everyone[:250]:
+        world.follow(fan, logins[0])
+    for idol in everyone[:301]:
+        world.follow(logins[1], idol)
+    for fan in everyone[:150]:
+        world.star(fan, world.repos_of(logins[2])[0])
+    simulator = start_simulator(world)
+    _, rest, stats = crawl(logins)
+    assert stats["timeouts"] == 0 and rest["quota_requests"] == 0
+    assert simulator.stats()["total"]["graphql_points"] == stats["points"] == planner_bound(world, logins)
+
+
 def test_modes_and_endpoints(settings):
     settings.GITHUB_GRAPHQL_URL = ""
     assert graphql_url("https://api.github.com") == "https://api.github.com/graphql"
@@ -245,6 +316,11 @@ def test_a_hybrid_crawl_profiles_every_developer_its_lists_name(generated_world,
     assert not stubs.filter(type__isnull=True).exists()
     users = stubs.filter(type="User")
     assert not users.filter(followers_count__isnull=True).exists()  # every one profiled, counts included
+    assert not users.filter(profiled_at__isnull=True).exists()  # and the API says so (profiled=true&synced=false)
+    organisations = stubs.filter(type="Organization")
+    assert organisations.exists() and not organisations.filter(profiled_at__isnull=True).exists()
+    for organisation in organisations:  # without counts: GraphQL has no followers of an organisation
+        assert organisation.name == generated_world.user(organisation.login)["name"]
     for developer in users:
         assert (developer.followers_count, developer.following_count, developer.public_repos) == (
             len(generated_world.followers_of(developer.login)), len(generated_world.following_of(developer.login)),

@@ -13,6 +13,7 @@ from git_o_matic_9k.celery import app
 from github import discovery, sync, tasks
 from github.client import GitHubClient, HttpErrorException
 from github.models import Developer, RateLimit, Repository
+from github.tests.factories import ListedDeveloperFactory
 from github.tests.support import TINY_WORLD, logins, run_sync
 from github_simulator import World
 
@@ -125,6 +126,14 @@ def test_discovery_never_queues_more_than_the_budget_pays_for():
     chosen = discovery.choose_discovery_batch(budget=discovery.STUB_COST * 2 + 1, limit=5)
     assert [developer.login for developer in chosen] == ["stub1", "stub2"]
     assert not discovery.choose_discovery_batch(budget=0, limit=5)
+
+
+@pytest.mark.django_db
+def test_a_developer_profiled_alongside_a_list_is_estimated_from_its_counts():
+    """Profile, 3 follower pages, 1 following, 1 starred (unknown: the least), 1 repository page and a stargazer
+    page for each of its 3 repositories."""
+    listed = ListedDeveloperFactory(followers_count=250, following_count=0, public_repos=3)
+    assert discovery.estimate_developer_cost(listed) == 1 + 3 + 1 + 1 + 1 + 3
 
 
 @pytest.mark.django_db
