@@ -183,11 +183,6 @@ class GitHubClient:
         )
         self.stats = {"requests": 0, "quota_requests": 0, "not_modified": 0}
 
-    @classmethod
-    def from_settings(cls) -> "GitHubClient":
-        """A client for GITHUB_API_URL with the GITHUB_API_KEY tokens (anonymous without any)."""
-        return cls()
-
     def __enter__(self) -> "GitHubClient":
         return self
 

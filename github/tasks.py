@@ -18,7 +18,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
-from github import graphql_sync, rank, status, sync, throttle
+from github import admission, graphql_sync, rank, status, sync, throttle
 from github.client import (
     GitHubClient,
     HttpErrorException,
@@ -59,24 +59,23 @@ class GitHubTask(Task):  # pylint: disable=abstract-method  # a base: each task'
         logger.info("%s postponed until %s", self.name, retry_at.isoformat())
         raise Ignore()
 
-    def run_sync(self, estimate_cost, work):
-        """Run `work(client)` if the quota allows `estimate_cost()` ({bucket: units}) now; postpone or retry as
-        GitHub requires.
+    def run_sync(self, client, estimate_cost, work):
+        """Run `work()` if the quota allows `estimate_cost()` ({bucket: units}) on `client`'s credentials now;
+        postpone or retry as GitHub requires.
 
         The estimate and the quota check read the database too, so they sit inside the retry policy: a worker
         starting a task while PostgreSQL restarts retries it instead of failing it for good.
         """
         try:
             for resource, cost in estimate_cost().items():
-                decision = throttle.can_start(cost, resource=resource)
+                decision = admission.can_start(cost, client=client, resource=resource)
                 if not decision.can_start:
                     self.postpone(decision.retry_at)
-            with GitHubClient.from_settings() as client:
-                return work(client).as_dict()
+            return work().as_dict()
         except RateLimitExhausted as error:
             # GitHub says the quota is spent although the ledger allowed it (another app shares the token).
             reset_at = error.reset_at or timezone.now() + timedelta(minutes=5)
-            self.postpone(reset_at + timedelta(seconds=random.uniform(*throttle.JITTER_SECONDS)))
+            self.postpone(reset_at + timedelta(seconds=random.uniform(*admission.JITTER_SECONDS)))
         except SecondaryRateLimit as error:
             raise self.retry(exc=error, countdown=error.retry_after + random.uniform(1, 30)) from error
         except (TransientError, *RETRYABLE_DATABASE_ERRORS) as error:
@@ -101,26 +100,28 @@ def found(login: str, result: sync.SyncResult) -> sync.SyncResult:
 @shared_task(bind=True, base=GitHubTask)
 def full_profile_sync(self, username):
     """Sync a developer: profile, followers, following, starred and owned repositories, their stargazers."""
-    try:
-        outcome = self.run_sync(
-            lambda: graphql_sync.estimate_profile_costs(username),
-            lambda client: sync_profile(client, username),
-        )
-    except (Retry, Ignore):
-        raise  # retried or postponed: still queued, so discovery must not queue it again
-    except HttpErrorException:
-        # Stopped part-way by the ledger: this task ends FAILED with the product's message, but the lists it
-        # did not reach are not given up. Its profile is stored, so discovery would not choose the developer
-        # again for DISCOVERY_RESYNC_HOURS: a fresh sync is queued for when the quota is back instead, and it
-        # keeps the claim.
-        decision = throttle.can_start(sync.STUB_COST)
-        eta = decision.retry_at if not decision.can_start else timezone.now()
-        full_profile_sync.apply_async(args=[username],
-                                      eta=eta + timedelta(seconds=random.uniform(*throttle.JITTER_SECONDS)))
-        raise
-    except Exception:
-        sync.release_claim(username)
-        raise
+    with GitHubClient() as client:
+        try:
+            outcome = self.run_sync(
+                client,
+                lambda: graphql_sync.estimate_profile_costs(username),
+                lambda: sync_profile(client, username),
+            )
+        except (Retry, Ignore):
+            raise  # retried or postponed: still queued, so discovery must not queue it again
+        except HttpErrorException:
+            # Stopped part-way by the ledger: this task ends FAILED with the product's message, but the lists it
+            # did not reach are not given up. Its profile is stored, so discovery would not choose the developer
+            # again for DISCOVERY_RESYNC_HOURS: a fresh sync is queued for when the quota is back instead, and it
+            # keeps the claim.
+            decision = admission.can_start(sync.STUB_COST, client=client)
+            eta = decision.retry_at if not decision.can_start else timezone.now()
+            full_profile_sync.apply_async(args=[username],
+                                          eta=eta + timedelta(seconds=random.uniform(*admission.JITTER_SECONDS)))
+            raise
+        except Exception:
+            sync.release_claim(username)
+            raise
     sync.release_claim(username)
     return outcome
 
@@ -128,10 +129,12 @@ def full_profile_sync(self, username):
 @shared_task(bind=True, base=GitHubTask)
 def full_repository_sync(self, username, repo_name):
     """Sync a repository (full payload), its owner and its stargazers."""
-    return self.run_sync(
-        lambda: {throttle.CORE: sync.estimate_repository_cost(username, repo_name)},
-        lambda client: sync.full_repository_sync(client=client, owner=username, name=repo_name),
-    )
+    with GitHubClient() as client:
+        return self.run_sync(
+            client,
+            lambda: {throttle.CORE: sync.estimate_repository_cost(username, repo_name)},
+            lambda: sync.full_repository_sync(client=client, owner=username, name=repo_name),
+        )
 
 
 def enqueue(task, **arguments) -> TaskResult:
@@ -154,7 +157,8 @@ def enqueue(task, **arguments) -> TaskResult:
 def discovery_scraper(count=None):
     """Queue syncs of whom to crawl next: `count` developers (DISCOVERY_BATCH_SIZE when not given), as many of
     them as the allowed budget pays for."""
-    budget = throttle.allowed_budget()
+    with GitHubClient() as client:
+        budget = admission.allowed_budget(client=client)
     batch = sync.choose_discovery_batch(budget=budget, limit=count or settings.DISCOVERY_BATCH_SIZE)
     logins = [developer.login for developer in batch]
     for login in logins:

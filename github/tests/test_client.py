@@ -9,7 +9,7 @@ import responses
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from github import throttle
+from github import admission, throttle
 from github.client import (
     BadCredentials,
     Forbidden,
@@ -143,7 +143,7 @@ class TestRequests:
                          json={"message": "Rate limiting is not enabled."})
         fake_api.get(f"{BASE}/users/octocat", json={})
         client.user("octocat")
-        assert throttle.allowed_budget(client=client) > 100_000
+        assert admission.allowed_budget(client=client) > 100_000
 
 
     def test_proxy_and_ca_bundle_come_from_the_environment_once(self, monkeypatch):
@@ -273,7 +273,7 @@ class TestErrors:
             github.user("octocat")  # refused without sending: the token is known to be bad
         assert len(sent(fake_api, "/users/octocat")) == 2
         with GitHubClient(base_url=BASE, tokens=[TOKEN]) as github:
-            assert throttle.can_start(10, client=github).can_start  # so the task fails loudly instead of waiting
+            assert admission.can_start(10, client=github).can_start  # so the task fails loudly instead of waiting
 
     def test_ledger_refusal_sends_nothing(self, fake_api, client):
         fake_api.replace(responses.GET, f"{BASE}/rate_limit", json=rate_limit_body(0))

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from git_o_matic_9k.celery import app
-from github import sync, tasks, throttle
+from github import admission, sync, tasks
 from github.client import GitHubClient, TransientError
 from github.models import ConditionalValidator, Developer, RateLimit
 from github.results import RetryingDatabaseBackend
@@ -107,7 +107,7 @@ def test_a_sync_the_ledger_stops_part_way_fails_and_queues_its_own_follow_up(sta
                         lambda self, args=None, kwargs=None, **options: queued.append((self.name, args, options)))
     start_simulator(World.from_dict(TINY_WORLD))
     with GitHubClient() as client:
-        throttle.allowed_budget(client=client)  # reads the quota into the ledger
+        admission.allowed_budget(client=client)  # reads the quota into the ledger
     row = RateLimit.objects.get()
     # Enough for the estimate of a never-synced developer (5), not for alice's whole sync (7).
     settings.GITHUB_QUOTA_FRACTION = 1 - (row.rate_remaining - sync.STUB_COST) / row.rate_limit

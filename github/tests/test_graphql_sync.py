@@ -9,7 +9,7 @@ import requests
 from django.test import override_settings
 
 from benchmarks.quota_efficiency import lower_bound
-from github import graphql_sync, sync, tasks, throttle
+from github import admission, graphql_sync, sync, tasks, throttle
 from github.client import GitHubClient, HttpErrorException, RateLimitExhausted, SecondaryRateLimit
 from github.graphql_client import GraphQLClient, api_mode, graphql_url, points
 from github.models import ConditionalValidator, Developer, ListProgress, RateLimit, Repository
@@ -101,9 +101,9 @@ def test_the_quota_fraction_applies_to_each_bucket(generated_world, start_simula
     start_simulator(generated_world, rate_limit=100, graphql_limit=10)
     settings.GITHUB_QUOTA_FRACTION = 0.5
     with GitHubClient() as client:
-        assert throttle.allowed_budget(client=client, resource=throttle.GRAPHQL) == 5
-        assert throttle.allowed_budget(client=client) == 50
-        assert throttle.can_start(5, client=client, resource=throttle.GRAPHQL).can_start
+        assert admission.allowed_budget(client=client, resource=throttle.GRAPHQL) == 5
+        assert admission.allowed_budget(client=client) == 50
+        assert admission.can_start(5, client=client, resource=throttle.GRAPHQL).can_start
 
 
 def test_a_hybrid_crawl_stores_what_a_rest_crawl_stores(generated_world, start_simulator, settings, sent):
@@ -176,7 +176,7 @@ def test_rate_limited_from_github_postpones_and_corrects_the_ledger(generated_wo
                                                                     settings):
     start_simulator(generated_world, graphql_limit=3)
     with GitHubClient() as client:
-        assert throttle.allowed_budget(client=client, resource=throttle.GRAPHQL) == 3
+        assert admission.allowed_budget(client=client, resource=throttle.GRAPHQL) == 3
     spend_graphql_points(settings.GITHUB_API_URL, 3)
     with pytest.raises(RateLimitExhausted) as raised:
         crawl(crawl_logins(generated_world)[:5])
