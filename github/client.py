@@ -12,11 +12,11 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import requests
@@ -40,6 +40,8 @@ REDIRECTS = {301, 302, 307, 308}
 MAX_REDIRECTS = 3
 # GitHub Enterprise Server answers 404 on /rate_limit when rate limiting is off: budget it as this per hour.
 UNLIMITED = 1_000_000
+
+T = TypeVar("T")
 
 
 class GitHubError(Exception):
@@ -245,7 +247,8 @@ class GitHubClient:
             validator = validators or ConditionalValidator.objects.filter(url=url).first()
         target = url
         for _ in range(MAX_REDIRECTS + 1):
-            response = self._send_retrying(target, validator)
+            response = send_retrying(functools.partial(self._send, target, validator), f"GET {target}",
+                                     is_failure=_is_server_error)
             if response.status_code not in REDIRECTS:
                 return self._result(url, response)
             target = self._url(urljoin(target, response.headers.get("location", "")))
@@ -285,27 +288,6 @@ class GitHubClient:
         throttle.record(label, state)
 
     # Plumbing.
-
-    def _send_retrying(self, url: str, validator: Validators | None) -> requests.Response:
-        """`_send`, sent again after a short pause (GITHUB_TRANSIENT_RETRY_DELAYS) when GitHub answers 5xx or the
-        connection fails, before the failure becomes the task's.
-
-        A task retried through Celery starts its sync over, and every list it had already read costs a
-        conditional request again: a developer with dozens of repositories would then need dozens of
-        consecutive good answers, which a few percent of 502s make unlikely for ever. Retrying the one request
-        keeps a sync's chance of finishing independent of its size. Each attempt takes its own unit of quota.
-        """
-        delays = list(settings.GITHUB_TRANSIENT_RETRY_DELAYS)
-        while True:
-            try:
-                response = self._send(url, validator)
-                if response.status_code < 500 or not delays:
-                    return response
-            except TransientError:
-                if not delays:
-                    raise
-            logger.info("GET %s failed, sending it again in %.1f s", url, delays[0])
-            time.sleep(delays.pop(0))
 
     def _send(self, url: str, validator: Validators | None) -> requests.Response:
         """Send one GET on the credential with the most budget; a rejected or exhausted one hands over to the
@@ -417,6 +399,37 @@ class GitHubClient:
             if credential.token:
                 text = text.replace(credential.token, "***")
         return text
+
+
+def send_retrying(send: Callable[[], T], request: str, *, is_failure: Callable[[T], bool] = lambda _answer: False,
+                  final: tuple[type[TransientError], ...] = ()) -> T:
+    """`send()`, called again after a short pause (GITHUB_TRANSIENT_RETRY_DELAYS) while it raises a TransientError
+    (one of `final` excepted) or hands back an answer `is_failure` calls one (REST's 5xx), before the failure
+    becomes the task's. `request` names it in the log (e.g. "GET URL").
+
+    A task retried through Celery starts its sync over, and every list it had already read costs a
+    conditional request again: a developer with dozens of repositories would then need dozens of
+    consecutive good answers, which a few percent of 502s make unlikely for ever. Retrying the one request
+    keeps a sync's chance of finishing independent of its size. Each attempt is charged its own quota (a REST
+    unit, a query's points).
+    """
+    delays = list(settings.GITHUB_TRANSIENT_RETRY_DELAYS)
+    while True:
+        try:
+            answer = send()
+            if not is_failure(answer) or not delays:
+                return answer
+        except final:
+            raise
+        except TransientError:
+            if not delays:
+                raise
+        logger.info("%s failed, sending it again in %.1f s", request, delays[0])
+        time.sleep(delays.pop(0))
+
+
+def _is_server_error(response: requests.Response) -> bool:
+    return response.status_code >= 500
 
 
 def _segment(value: str) -> str:

@@ -14,7 +14,6 @@ caller answers by splitting the work smaller. Errors about one alias (NOT_FOUND)
 import functools
 import logging
 import math
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,6 +33,7 @@ from github.client import (  # the REST client's plumbing, shared rather than co
     _observed_at,
     _quota_error,
     _rate_state,
+    send_retrying,
 )
 
 logger = logging.getLogger(__name__)
@@ -121,17 +121,7 @@ class GraphQLClient:
         A 5xx other than a timeout, or a failed connection, is sent again after each of
         GITHUB_TRANSIENT_RETRY_DELAYS, as the REST client does; a timeout is the caller's to split.
         """
-        delays = list(settings.GITHUB_TRANSIENT_RETRY_DELAYS)
-        while True:
-            try:
-                return self._send(query)
-            except QueryTimeout:
-                raise
-            except TransientError:
-                if not delays:
-                    raise
-            logger.info("POST %s failed, sending it again in %.1f s", self.url, delays[0])
-            time.sleep(delays.pop(0))
+        return send_retrying(functools.partial(self._send, query), f"POST {self.url}", final=(QueryTimeout,))
 
     def _send(self, query: Query) -> Answer:
         if query.nodes > MAX_NODES:
