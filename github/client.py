@@ -3,8 +3,9 @@
 Every request takes its unit from the quota ledger (github/throttle.py) before it is sent, so the client
 refuses with HttpErrorException("API rate limit exceeded") instead of overspending. Tokens live only in
 the client's Credential objects: the ledger, logs, exceptions and every stored row see a label instead.
-The client writes no developers or repositories; it stores conditional-request validators only when the
-caller says a list was read to its end (`remember`).
+The client writes no developers or repositories and does no ORM work: conditional-request validators are
+read from and kept in the store it is handed (github/etag_store.py), kept only when the caller says a list was
+read to its end (`remember`).
 """
 import base64
 import functools
@@ -24,8 +25,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from github import throttle
-from github.bulk import Upsert
-from github.models import ConditionalValidator, ListProgress
+from github.etag_store import EtagStore
+from github.models import ListProgress
 from github.validators import validate_login, validate_repository_name
 
 logger = logging.getLogger(__name__)
@@ -162,6 +163,7 @@ class GitHubClient:
         tokens: str | Sequence[str] | None = None,
         user: str | None = None,
         timeout: float | tuple[float, float] | None = None,
+        etags: EtagStore | None = None,
     ):
         self.base_url = (base_url or settings.GITHUB_API_URL).rstrip("/")
         base = urlsplit(self.base_url)
@@ -174,6 +176,7 @@ class GitHubClient:
         )
         self._by_label = {credential.label: credential for credential in self.credentials}
         self.timeout = settings.GITHUB_TIMEOUT if timeout is None else timeout
+        self.etags = EtagStore() if etags is None else etags
         self.session = requests.Session()
         # The environment's proxy and CA bundle settings are read once, here: left to requests, they are read
         # again from os.environ on every request, a tenth of a worker's CPU (BENCHMARKS.md, Worker throughput).
@@ -244,7 +247,7 @@ class GitHubClient:
         url = self._url(path_or_url, params)
         validator = None
         if conditional:
-            validator = validators or ConditionalValidator.objects.filter(url=url).first()
+            validator = validators or self.etags.lookup(url)
         target = url
         for _ in range(MAX_REDIRECTS + 1):
             response = send_retrying(functools.partial(self._send, target, validator), f"GET {target}",
@@ -258,9 +261,7 @@ class GitHubClient:
         """Store the response's ETag and Last-Modified, so the next conditional GET of its URL can be a 304."""
         if response.not_modified or not (response.etag or response.last_modified):
             return
-        if len(response.url) > ConditionalValidator._meta.get_field("url").max_length:
-            return
-        _validator_upsert()([(response.url, response.etag, response.last_modified, timezone.now())])
+        self.etags.store(response.url, response.etag, response.last_modified)
 
     def refresh_rate_limit(self, label: str, resource: str = throttle.CORE) -> None:
         """Read a credential's quota of `resource` (REST's `core`, or `graphql`) from GET /rate_limit (free) into
@@ -435,12 +436,6 @@ def _is_server_error(response: requests.Response) -> bool:
 def _segment(value: str) -> str:
     """A validated name as one URL path segment (quoting is belt and braces after validation)."""
     return quote(value, safe="")
-
-
-@functools.cache
-def _validator_upsert() -> Upsert:
-    """One statement storing a URL's validators, whether the URL is new or not."""
-    return Upsert(ConditionalValidator, ("url", "etag", "last_modified", "updated"), key="url", insert_only=())
 
 
 def _safe_path(path: str) -> bool:

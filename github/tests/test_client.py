@@ -1,6 +1,7 @@
 """The GitHub client: protocol details against `responses`, then the whole client against the simulator."""
 import pickle
 import time
+import types
 from datetime import UTC, datetime
 
 import pytest
@@ -132,6 +133,27 @@ class TestRequests:
         assert request.headers["If-Modified-Since"] == "Mon, 01 Jan 2024 00:00:00 GMT"
         assert RateLimit.objects.get().rate_remaining == 4999
         assert client.stats == {"requests": 3, "quota_requests": 1, "not_modified": 1}
+
+    def test_validators_go_to_the_store_the_client_is_handed(self, fake_api):
+        class Store:
+            """Validators in a dict: the client asks the store it is given, never the database."""
+
+            def __init__(self):
+                self.kept = {}
+
+            def lookup(self, url):
+                return self.kept.get(url)
+
+            def store(self, url, etag, last_modified):
+                self.kept[url] = types.SimpleNamespace(etag=etag, last_modified=last_modified)
+
+        fake_api.get(f"{BASE}/users/octocat", json={"login": "octocat"}, headers=rate_headers() | {"ETag": '"abc"'})
+        store = Store()
+        with GitHubClient(base_url=BASE, etags=store) as github:
+            github.remember(github.user("octocat"))
+            github.user("octocat")
+        assert sent(fake_api, "/users/octocat")[1].headers["If-None-Match"] == '"abc"'
+        assert list(store.kept) == [f"{BASE}/users/octocat"] and not ConditionalValidator.objects.exists()
 
     def test_get_and_list_pages_do_not_store_validators(self, fake_api, client):
         fake_api.get(f"{BASE}/users/octocat/repos", json=[], headers=rate_headers() | {"ETag": '"abc"'})
