@@ -116,8 +116,8 @@ def full_profile_sync(self, username):
             # keeps the claim.
             decision = admission.can_start(sync.STUB_COST, client=client)
             eta = decision.retry_at if not decision.can_start else timezone.now()
-            full_profile_sync.apply_async(args=[username],
-                                          eta=eta + timedelta(seconds=random.uniform(*admission.JITTER_SECONDS)))
+            enqueue(full_profile_sync, eta=eta + timedelta(seconds=random.uniform(*admission.JITTER_SECONDS)),
+                    username=username)
             raise
         except Exception:
             sync.release_claim(username)
@@ -137,16 +137,17 @@ def full_repository_sync(self, username, repo_name):
         )
 
 
-def enqueue(task, **arguments) -> TaskResult:
-    """Send `task` with these keyword arguments and record it PENDING, so /github/task_runs/ lists it from the
-    moment it is queued, whoever queued it (the API or discovery).
+def enqueue(task, *, eta=None, **arguments) -> TaskResult:
+    """Send `task` with these keyword arguments (to start at `eta`, when given) and record it PENDING, so
+    /github/task_runs/ lists it from the moment it is queued, whoever queued it (the API, discovery, or a sync
+    the quota stopped part-way queueing its follow-up).
 
     Sent before it is recorded: a broker that is down raises kombu's OperationalError and leaves no record
     behind, and a process that dies in between leaves none either, since the worker stores the task's own
     record when it starts it (get_or_create: it may already have).
     """
     task_id = str(uuid.uuid4())
-    task.apply_async(kwargs=arguments, task_id=task_id)
+    task.apply_async(kwargs=arguments, task_id=task_id, eta=eta)
     record, _ = TaskResult.objects.get_or_create(task_id=task_id, defaults={
         "task_name": task.name, "status": states.PENDING, "task_args": "[]", "task_kwargs": json.dumps(arguments),
     })
