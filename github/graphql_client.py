@@ -4,7 +4,8 @@ A query's cost is computed before it is sent, by GitHub's rule (connection reque
 1), from what the caller built (`Query.requests`: it knows its own connections and page sizes); that many
 points are reserved from a token's `graphql` row, and after the answer the difference to what GitHub charged
 (`rateLimit.cost`; all of it for a 502; nothing for RATE_LIMITED) is given back. Tokens, the HTTP session,
-the error classes and the scrubbing of secrets are the REST client's (github/client.py): one home each.
+the error classes, the retry of transient failures and the scrubbing of secrets are the REST client's
+(github/client.py): one home each.
 
 GitHub's GraphQL failures become the REST client's errors, so the tasks' policy applies unchanged:
 RATE_LIMITED -> RateLimitExhausted (postpone), a secondary limit -> SecondaryRateLimit (retry after
