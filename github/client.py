@@ -3,8 +3,9 @@
 Every request takes its unit from the quota ledger (github/throttle.py) before it is sent, so the client
 refuses with HttpErrorException("API rate limit exceeded") instead of overspending. Tokens live only in
 the client's Credential objects: the ledger, logs, exceptions and every stored row see a label instead.
-The client writes no developers or repositories; it stores conditional-request validators only when the
-caller says a list was read to its end (`remember`).
+The client writes no developers or repositories and does no ORM work: conditional-request validators are
+read from and kept in the store it is handed (github/etag_store.py), kept only when the caller says a list was
+read to its end (`remember`).
 """
 import base64
 import functools
@@ -12,11 +13,11 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import requests
@@ -24,8 +25,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from github import throttle
-from github.bulk import Upsert
-from github.models import ConditionalValidator, ListProgress
+from github.etag_store import EtagStore
+from github.models import ListProgress
 from github.validators import validate_login, validate_repository_name
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ REDIRECTS = {301, 302, 307, 308}
 MAX_REDIRECTS = 3
 # GitHub Enterprise Server answers 404 on /rate_limit when rate limiting is off: budget it as this per hour.
 UNLIMITED = 1_000_000
+
+T = TypeVar("T")
 
 
 class GitHubError(Exception):
@@ -162,6 +165,7 @@ class GitHubClient:
         tokens: str | Sequence[str] | None = None,
         user: str | None = None,
         timeout: float | tuple[float, float] | None = None,
+        etags: EtagStore | None = None,
     ):
         self.base_url = (base_url or settings.GITHUB_API_URL).rstrip("/")
         base = urlsplit(self.base_url)
@@ -174,6 +178,7 @@ class GitHubClient:
         )
         self._by_label = {credential.label: credential for credential in self.credentials}
         self.timeout = settings.GITHUB_TIMEOUT if timeout is None else timeout
+        self.etags = EtagStore() if etags is None else etags
         self.session = requests.Session()
         # The environment's proxy and CA bundle settings are read once, here: left to requests, they are read
         # again from os.environ on every request, a tenth of a worker's CPU (BENCHMARKS.md, Worker throughput).
@@ -184,11 +189,6 @@ class GitHubClient:
             {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION, "User-Agent": USER_AGENT}
         )
         self.stats = {"requests": 0, "quota_requests": 0, "not_modified": 0}
-
-    @classmethod
-    def from_settings(cls) -> "GitHubClient":
-        """A client for GITHUB_API_URL with the GITHUB_API_KEY tokens (anonymous without any)."""
-        return cls()
 
     def __enter__(self) -> "GitHubClient":
         return self
@@ -277,10 +277,11 @@ class GitHubClient:
         url = self._url(path_or_url, params)
         validator = None
         if conditional:
-            validator = validators or ConditionalValidator.objects.filter(url=url).first()
+            validator = validators or self.etags.lookup(url)
         target = url
         for _ in range(MAX_REDIRECTS + 1):
-            response = self._send_retrying(target, validator)
+            response = send_retrying(functools.partial(self._send, target, validator), f"GET {target}",
+                                     is_failure=_is_server_error)
             if response.status_code not in REDIRECTS:
                 return self._result(url, response)
             target = self._url(urljoin(target, response.headers.get("location", "")))
@@ -290,9 +291,7 @@ class GitHubClient:
         """Store the response's ETag and Last-Modified, so the next conditional GET of its URL can be a 304."""
         if response.not_modified or not (response.etag or response.last_modified):
             return
-        if len(response.url) > ConditionalValidator._meta.get_field("url").max_length:
-            return
-        _validator_upsert()([(response.url, response.etag, response.last_modified, timezone.now())])
+        self.etags.store(response.url, response.etag, response.last_modified)
 
     def refresh_rate_limit(self, label: str, resource: str = throttle.CORE) -> None:
         """Read a credential's quota of `resource` (REST's `core`, or `graphql`) from GET /rate_limit (free) into
@@ -320,27 +319,6 @@ class GitHubClient:
         throttle.record(label, state)
 
     # Plumbing.
-
-    def _send_retrying(self, url: str, validator: Validators | None) -> requests.Response:
-        """`_send`, sent again after a short pause (GITHUB_TRANSIENT_RETRY_DELAYS) when GitHub answers 5xx or the
-        connection fails, before the failure becomes the task's.
-
-        A task retried through Celery starts its sync over, and every list it had already read costs a
-        conditional request again: a developer with dozens of repositories would then need dozens of
-        consecutive good answers, which a few percent of 502s make unlikely for ever. Retrying the one request
-        keeps a sync's chance of finishing independent of its size. Each attempt takes its own unit of quota.
-        """
-        delays = list(settings.GITHUB_TRANSIENT_RETRY_DELAYS)
-        while True:
-            try:
-                response = self._send(url, validator)
-                if response.status_code < 500 or not delays:
-                    return response
-            except TransientError:
-                if not delays:
-                    raise
-            logger.info("GET %s failed, sending it again in %.1f s", url, delays[0])
-            time.sleep(delays.pop(0))
 
     def _send(self, url: str, validator: Validators | None) -> requests.Response:
         """Send one GET on the credential with the most budget; a rejected or exhausted one hands over to the
@@ -454,6 +432,37 @@ class GitHubClient:
         return text
 
 
+def send_retrying(send: Callable[[], T], request: str, *, is_failure: Callable[[T], bool] = lambda _answer: False,
+                  final: tuple[type[TransientError], ...] = ()) -> T:
+    """`send()`, called again after a short pause (GITHUB_TRANSIENT_RETRY_DELAYS) while it raises a TransientError
+    (one of `final` excepted) or hands back an answer `is_failure` calls one (REST's 5xx), before the failure
+    becomes the task's. `request` names it in the log (e.g. "GET URL").
+
+    A task retried through Celery starts its sync over, and every list it had already read costs a
+    conditional request again: a developer with dozens of repositories would then need dozens of
+    consecutive good answers, which a few percent of 502s make unlikely for ever. Retrying the one request
+    keeps a sync's chance of finishing independent of its size. Each attempt is charged its own quota (a REST
+    unit, a query's points).
+    """
+    delays = list(settings.GITHUB_TRANSIENT_RETRY_DELAYS)
+    while True:
+        try:
+            answer = send()
+            if not is_failure(answer) or not delays:
+                return answer
+        except final:
+            raise
+        except TransientError:
+            if not delays:
+                raise
+        logger.info("%s failed, sending it again in %.1f s", request, delays[0])
+        time.sleep(delays.pop(0))
+
+
+def _is_server_error(response: requests.Response) -> bool:
+    return response.status_code >= 500
+
+
 def _segment(value: str) -> str:
     """A validated name as one URL path segment (quoting is belt and braces after validation)."""
     return quote(value, safe="")
@@ -462,12 +471,6 @@ def _segment(value: str) -> str:
 def _path(*segments: str) -> str:
     """An absolute path of these segments, each quoted whole (a `/` in a name cannot add a segment)."""
     return "/" + "/".join(quote(str(segment), safe="") for segment in segments)
-
-
-@functools.cache
-def _validator_upsert() -> Upsert:
-    """One statement storing a URL's validators, whether the URL is new or not."""
-    return Upsert(ConditionalValidator, ("url", "etag", "last_modified", "updated"), key="url", insert_only=())
 
 
 def _safe_path(path: str) -> bool:

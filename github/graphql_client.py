@@ -4,7 +4,8 @@ A query's cost is computed before it is sent, by GitHub's rule (connection reque
 1), from what the caller built (`Query.requests`: it knows its own connections and page sizes); that many
 points are reserved from a token's `graphql` row, and after the answer the difference to what GitHub charged
 (`rateLimit.cost`; all of it for a 502; nothing for RATE_LIMITED) is given back. Tokens, the HTTP session,
-the error classes and the scrubbing of secrets are the REST client's (github/client.py): one home each.
+the error classes, the retry of transient failures and the scrubbing of secrets are the REST client's
+(github/client.py): one home each.
 
 GitHub's GraphQL failures become the REST client's errors, so the tasks' policy applies unchanged:
 RATE_LIMITED -> RateLimitExhausted (postpone), a secondary limit -> SecondaryRateLimit (retry after
@@ -14,7 +15,6 @@ caller answers by splitting the work smaller. Errors about one alias (NOT_FOUND)
 import functools
 import logging
 import math
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,6 +34,7 @@ from github.client import (  # the REST client's plumbing, shared rather than co
     _observed_at,
     _quota_error,
     _rate_state,
+    send_retrying,
 )
 
 logger = logging.getLogger(__name__)
@@ -121,17 +122,7 @@ class GraphQLClient:
         A 5xx other than a timeout, or a failed connection, is sent again after each of
         GITHUB_TRANSIENT_RETRY_DELAYS, as the REST client does; a timeout is the caller's to split.
         """
-        delays = list(settings.GITHUB_TRANSIENT_RETRY_DELAYS)
-        while True:
-            try:
-                return self._send(query)
-            except QueryTimeout:
-                raise
-            except TransientError:
-                if not delays:
-                    raise
-            logger.info("POST %s failed, sending it again in %.1f s", self.url, delays[0])
-            time.sleep(delays.pop(0))
+        return send_retrying(functools.partial(self._send, query), f"POST {self.url}", final=(QueryTimeout,))
 
     def _send(self, query: Query) -> Answer:
         if query.nodes > MAX_NODES:

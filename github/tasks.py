@@ -18,7 +18,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
-from github import discovery, graphql_sync, ingest, rank, status, sync, throttle
+from github import admission, discovery, graphql_sync, ingest, rank, status, sync, throttle
 from github.client import (
     GitHubClient,
     HttpErrorException,
@@ -60,24 +60,23 @@ class GitHubTask(Task):  # pylint: disable=abstract-method  # a base: each task'
         logger.info("%s postponed until %s", self.name, retry_at.isoformat())
         raise Ignore()
 
-    def run_sync(self, estimate_cost, work):
-        """Run `work(client)` if the quota allows `estimate_cost()` ({bucket: units}) now; postpone or retry as
-        GitHub requires.
+    def run_sync(self, client, estimate_cost, work):
+        """Run `work()` if the quota allows `estimate_cost()` ({bucket: units}) on `client`'s credentials now;
+        postpone or retry as GitHub requires.
 
         The estimate and the quota check read the database too, so they sit inside the retry policy: a worker
         starting a task while PostgreSQL restarts retries it instead of failing it for good.
         """
         try:
             for resource, cost in estimate_cost().items():
-                decision = throttle.can_start(cost, resource=resource)
+                decision = admission.can_start(cost, client=client, resource=resource)
                 if not decision.can_start:
                     self.postpone(decision.retry_at)
-            with GitHubClient.from_settings() as client:
-                return work(client)
+            return work()
         except RateLimitExhausted as error:
             # GitHub says the quota is spent although the ledger allowed it (another app shares the token).
             reset_at = error.reset_at or timezone.now() + timedelta(minutes=5)
-            self.postpone(reset_at + timedelta(seconds=random.uniform(*throttle.JITTER_SECONDS)))
+            self.postpone(reset_at + timedelta(seconds=random.uniform(*admission.JITTER_SECONDS)))
         except SecondaryRateLimit as error:
             raise self.retry(exc=error, countdown=error.retry_after + random.uniform(1, 30)) from error
         except (TransientError, *RETRYABLE_DATABASE_ERRORS) as error:
@@ -102,8 +101,9 @@ def found(login: str, result: ingest.SyncResult) -> ingest.SyncResult:
 @shared_task(bind=True, base=GitHubTask)
 def full_profile_sync(self, username):
     """Sync a developer: profile, followers, following, starred and owned repositories, their stargazers."""
-    return _sync_claimed(self, [username], lambda client: sync_profile(client, username).as_dict(),
-                         follow_up=lambda logins, eta: full_profile_sync.apply_async(args=logins, eta=eta))
+    with GitHubClient() as client:
+        return _sync_claimed(self, client, [username], lambda: sync_profile(client, username).as_dict(),
+                             follow_up=lambda logins, eta: enqueue(full_profile_sync, eta=eta, username=logins[0]))
 
 
 @shared_task(bind=True, base=GitHubTask)
@@ -111,14 +111,15 @@ def sync_developers(self, usernames):
     """Full profile syncs of several developers in one task, as discovery queues the never-synced ones in a
     GraphQL mode: their cold syncs share GraphQL queries (the first pages of many developers in one point)
     where a task each would pay a query each."""
-    return _sync_claimed(self, usernames, lambda client: {"developers": [
-        found(login, result).as_dict()
-        for login, result in zip(usernames, graphql_sync.sync_developers(client, usernames), strict=True)]},
-        follow_up=lambda logins, eta: sync_developers.apply_async(args=[logins], eta=eta))
+    with GitHubClient() as client:
+        return _sync_claimed(self, client, usernames, lambda: {"developers": [
+            found(login, result).as_dict()
+            for login, result in zip(usernames, graphql_sync.sync_developers(client, usernames), strict=True)]},
+            follow_up=lambda logins, eta: enqueue(sync_developers, eta=eta, usernames=logins))
 
 
-def _sync_claimed(task, logins, work, *, follow_up):
-    """Run `work(client)` for these developers, whom discovery may have claimed, then release them.
+def _sync_claimed(task, client: GitHubClient, logins, work, *, follow_up):
+    """Run `work()` for these developers, whom discovery may have claimed, then release them.
 
     Stopped part-way by the ledger, the task ends FAILED with the product's message, but the lists it did not
     reach are not given up: a profile read makes a developer synced, so discovery would not choose it again for
@@ -126,17 +127,17 @@ def _sync_claimed(task, logins, work, *, follow_up):
     quota is back instead, and they keep their claims.
     """
     try:
-        outcome = task.run_sync(lambda: _estimated_costs(logins), work)
+        outcome = task.run_sync(client, lambda: _estimated_costs(logins), work)
     except (Retry, Ignore):
         raise  # retried or postponed: still queued, so discovery must not queue it again
     except HttpErrorException:
         unfinished = discovery.not_fully_synced(logins)
         for login in set(logins) - set(unfinished):
             discovery.release_claim(login)
-        decision = throttle.can_start(discovery.STUB_COST)
+        decision = admission.can_start(discovery.STUB_COST, client=client)
         eta = decision.retry_at if not decision.can_start else timezone.now()
         if unfinished:
-            follow_up(unfinished, eta + timedelta(seconds=random.uniform(*throttle.JITTER_SECONDS)))
+            follow_up(unfinished, eta + timedelta(seconds=random.uniform(*admission.JITTER_SECONDS)))
         raise
     except Exception:
         for login in logins:
@@ -159,22 +160,25 @@ def _estimated_costs(logins) -> dict[str, int]:
 @shared_task(bind=True, base=GitHubTask)
 def full_repository_sync(self, username, repo_name):
     """Sync a repository (full payload), its owner and its stargazers."""
-    return self.run_sync(
-        lambda: {throttle.CORE: discovery.estimate_repository_cost(username, repo_name)},
-        lambda client: sync.full_repository_sync(client=client, owner=username, name=repo_name).as_dict(),
-    )
+    with GitHubClient() as client:
+        return self.run_sync(
+            client,
+            lambda: {throttle.CORE: discovery.estimate_repository_cost(username, repo_name)},
+            lambda: sync.full_repository_sync(client=client, owner=username, name=repo_name).as_dict(),
+        )
 
 
-def enqueue(task, **arguments) -> TaskResult:
-    """Send `task` with these keyword arguments and record it PENDING, so /github/task_runs/ lists it from the
-    moment it is queued, whoever queued it (the API or discovery).
+def enqueue(task, *, eta=None, **arguments) -> TaskResult:
+    """Send `task` with these keyword arguments (to start at `eta`, when given) and record it PENDING, so
+    /github/task_runs/ lists it from the moment it is queued, whoever queued it (the API, discovery, or a sync
+    the quota stopped part-way queueing its follow-up).
 
     Sent before it is recorded: a broker that is down raises kombu's OperationalError and leaves no record
     behind, and a process that dies in between leaves none either, since the worker stores the task's own
     record when it starts it (get_or_create: it may already have).
     """
     task_id = str(uuid.uuid4())
-    task.apply_async(kwargs=arguments, task_id=task_id)
+    task.apply_async(kwargs=arguments, task_id=task_id, eta=eta)
     record, _ = TaskResult.objects.get_or_create(task_id=task_id, defaults={
         "task_name": task.name, "status": states.PENDING, "task_args": "[]", "task_kwargs": json.dumps(arguments),
     })
@@ -185,7 +189,8 @@ def enqueue(task, **arguments) -> TaskResult:
 def discovery_scraper(count=None):
     """Queue syncs of whom to crawl next: `count` developers (DISCOVERY_BATCH_SIZE when not given), as many of
     them as the allowed budget pays for."""
-    budget = throttle.allowed_budget()
+    with GitHubClient() as client:
+        budget = admission.allowed_budget(client=client)
     batch = discovery.choose_discovery_batch(budget=budget, limit=count or settings.DISCOVERY_BATCH_SIZE)
     logins = [developer.login for developer in batch]
     # Never-synced developers that GraphQL reads go together in one task (their queries are shared); the others

@@ -11,10 +11,8 @@ worker, and a rollback would hand back quota GitHub has already charged.
 """
 import functools
 import math
-import random
 import time
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -29,8 +27,6 @@ from github.models import RateLimit
 CORE = "core"
 # GraphQL's bucket of points per token (github/graphql_client.py), beside REST's `core`.
 GRAPHQL = "graphql"
-# Postponed tasks wake up spread over this many seconds after a reset, not all in the same second.
-JITTER_SECONDS = (1.0, 60.0)
 # A rejected token is tried again after its reset, or after this long when its reset has already passed.
 REJECTED_RETRY = timedelta(hours=1)
 # Before a window's first request GitHub reports a reset that moves with the clock: a reset up to this many
@@ -80,15 +76,6 @@ class Reservation:
     def reset_at(self) -> datetime:
         """The reset of the reservation's window as an aware datetime."""
         return datetime.fromtimestamp(self.reset, tz=UTC)
-
-
-@dataclass(frozen=True)
-class Decision:
-    """Whether a task may start now; if not, when to try again (a reset plus jitter)."""
-
-    can_start: bool
-    allowed: int
-    retry_at: datetime | None = None
 
 
 def quota_floor(limit: int) -> int:
@@ -285,35 +272,6 @@ def _recheck_due(row: RateLimit) -> bool:
     return True
 
 
-def allowed_budget(*, client=None, resource: str = CORE) -> int:
-    """Units (REST requests, or GraphQL points) this service may still spend now, over every usable credential."""
-    with _client(client) as github:
-        rows = current_rows(github.labels, refresher(github, resource), resource)
-    return sum(max(0, allowed(row)) for row in rows)
-
-
-def can_start(estimated_cost: int, *, client=None, resource: str = CORE) -> Decision:
-    """Whether a task that needs about `estimated_cost` units of `resource` may start now; if not, when to try
-    again.
-
-    A cost above what a whole window allows starts with whatever budget there is: it spans windows anyway
-    (its lists continue where they stopped, github/sync.py), and waiting for a full window would wait
-    forever while anyone else spends on the token. When GitHub rejected every credential the task starts
-    too, and fails loudly with BadCredentials rather than waiting.
-    """
-    with _client(client) as github:
-        rows = current_rows(github.labels, refresher(github, resource), resource)
-    budget = sum(max(0, allowed(row)) for row in rows)
-    capacity = sum(max(0, row.rate_limit - quota_floor(row.rate_limit)) for row in rows)
-    needed = estimated_cost if estimated_cost <= capacity else 1
-    if budget >= max(1, needed) or all(row.rate_limit == 0 for row in rows):
-        return Decision(can_start=True, allowed=budget)
-    now = timezone.now()
-    earliest_reset = min((row.rate_reset for row in rows), default=now)
-    retry_at = max(earliest_reset, now) + timedelta(seconds=random.uniform(*JITTER_SECONDS))
-    return Decision(can_start=False, allowed=budget, retry_at=retry_at)
-
-
 def refresher(client, resource: str = CORE) -> Refresh:
     """The client's free re-read of one bucket from GET /rate_limit, as `current_rows` calls it."""
     if resource == CORE:
@@ -338,13 +296,3 @@ def _claim_row_one(labels: Sequence[str]) -> None:
             )
     except IntegrityError:
         pass  # another worker created the first credential's row meanwhile; it keeps its own id
-
-
-def _client(client):
-    """The given client (left open), or one from settings (closed after use)."""
-    if client is not None:
-        return nullcontext(client)
-    # Imported here: the client reserves through this module, and this module refreshes through the client.
-    from github.client import GitHubClient  # pylint: disable=import-outside-toplevel,cyclic-import
-
-    return GitHubClient.from_settings()

@@ -1,7 +1,7 @@
 """/github/task_runs/: what is queued, running, postponed and what ran, newest first, in the shape of
 /github/tasks/{task_id}/. Celery's result table (django-celery-results) is the record: a task triggered through the
-API or queued by discovery has a row from the moment it is queued (github.tasks.enqueue), the follow-up of a sync
-the quota stopped part-way from the moment a worker starts it."""
+API, queued by discovery or queued as the follow-up of a sync the quota stopped part-way has a row from the moment
+it is queued (github.tasks.enqueue)."""
 import django_filters
 from django.db.models import Q
 from django_celery_results.models import TaskResult

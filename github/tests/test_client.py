@@ -1,6 +1,7 @@
 """The GitHub client: protocol details against `responses`, then the whole client against the simulator."""
 import pickle
 import time
+import types
 from datetime import UTC, datetime
 
 import pytest
@@ -9,7 +10,7 @@ import responses
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from github import throttle
+from github import admission, throttle
 from github.client import (
     BadCredentials,
     Forbidden,
@@ -133,6 +134,27 @@ class TestRequests:
         assert RateLimit.objects.get().rate_remaining == 4999
         assert client.stats == {"requests": 3, "quota_requests": 1, "not_modified": 1}
 
+    def test_validators_go_to_the_store_the_client_is_handed(self, fake_api):
+        class Store:
+            """Validators in a dict: the client asks the store it is given, never the database."""
+
+            def __init__(self):
+                self.kept = {}
+
+            def lookup(self, url):
+                return self.kept.get(url)
+
+            def store(self, url, etag, last_modified):
+                self.kept[url] = types.SimpleNamespace(etag=etag, last_modified=last_modified)
+
+        fake_api.get(f"{BASE}/users/octocat", json={"login": "octocat"}, headers=rate_headers() | {"ETag": '"abc"'})
+        store = Store()
+        with GitHubClient(base_url=BASE, etags=store) as github:
+            github.remember(github.user("octocat"))
+            github.user("octocat")
+        assert sent(fake_api, "/users/octocat")[1].headers["If-None-Match"] == '"abc"'
+        assert list(store.kept) == [f"{BASE}/users/octocat"] and not ConditionalValidator.objects.exists()
+
     def test_get_and_list_pages_do_not_store_validators(self, fake_api, client):
         fake_api.get(f"{BASE}/users/octocat/repos", json=[], headers=rate_headers() | {"ETag": '"abc"'})
         list(client.list_pages("/users/octocat/repos"))
@@ -143,7 +165,7 @@ class TestRequests:
                          json={"message": "Rate limiting is not enabled."})
         fake_api.get(f"{BASE}/users/octocat", json={})
         client.user("octocat")
-        assert throttle.allowed_budget(client=client) > 100_000
+        assert admission.allowed_budget(client=client) > 100_000
 
 
     def test_proxy_and_ca_bundle_come_from_the_environment_once(self, monkeypatch):
@@ -273,7 +295,7 @@ class TestErrors:
             github.user("octocat")  # refused without sending: the token is known to be bad
         assert len(sent(fake_api, "/users/octocat")) == 2
         with GitHubClient(base_url=BASE, tokens=[TOKEN]) as github:
-            assert throttle.can_start(10, client=github).can_start  # so the task fails loudly instead of waiting
+            assert admission.can_start(10, client=github).can_start  # so the task fails loudly instead of waiting
 
     def test_ledger_refusal_sends_nothing(self, fake_api, client):
         fake_api.replace(responses.GET, f"{BASE}/rate_limit", json=rate_limit_body(0))

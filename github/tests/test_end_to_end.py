@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from rest_framework.test import APIClient
 
-from github import throttle
+from github import admission
 from github.client import GitHubClient
 from github.models import Developer, Follow, Repository, Star
 from github.tests.support import TINY_WORLD, assert_stored_like_world, logins, trigger, wait_for
@@ -67,7 +67,7 @@ def test_repository_sync_through_the_api(start_simulator, worker, operator):
 def test_a_task_the_quota_cannot_pay_for_is_postponed_then_completes_by_itself(
     start_simulator, worker, operator, monkeypatch
 ):
-    monkeypatch.setattr(throttle, "JITTER_SECONDS", (0.1, 0.5))  # the worker runs in this process
+    monkeypatch.setattr(admission, "JITTER_SECONDS", (0.1, 0.5))  # the worker runs in this process
     # 10 requests per 4-second window, none of them spendable yet: alice's sync needs 7.
     simulator = start_simulator(World.from_dict(TINY_WORLD), rate_limit=10, window_seconds=4)
     with GitHubClient() as client:  # spend the window down to 2

@@ -4,6 +4,7 @@ world: the same final database, every relation set exactly the world's, no dupli
 good. Worker kills, broker and database restarts and quota windows are the long run's (reliability/,
 RELIABILITY.md): they need worker processes and a server to restart.
 """
+import json
 import types
 
 import pytest
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from git_o_matic_9k.celery import app
-from github import discovery, tasks, throttle
+from github import admission, discovery, tasks
 from github.client import GitHubClient, TransientError
 from github.models import ConditionalValidator, Developer, RateLimit
 from github.results import RetryingDatabaseBackend
@@ -104,17 +105,21 @@ def test_a_sync_the_ledger_stops_part_way_fails_and_queues_its_own_follow_up(sta
     read, and discovery would not choose a developer whose profile is stored for another day."""
     queued = []
     monkeypatch.setattr("celery.app.task.Task.apply_async",
-                        lambda self, args=None, kwargs=None, **options: queued.append((self.name, args, options)))
+                        lambda self, args=None, kwargs=None, **options: queued.append((self.name, kwargs, options)))
     start_simulator(World.from_dict(TINY_WORLD))
     with GitHubClient() as client:
-        throttle.allowed_budget(client=client)  # reads the quota into the ledger
+        admission.allowed_budget(client=client)  # reads the quota into the ledger
     row = RateLimit.objects.get()
     # Enough for the estimate of a never-synced developer (5), not for alice's whole sync (7).
     settings.GITHUB_QUOTA_FRACTION = 1 - (row.rate_remaining - discovery.STUB_COST) / row.rate_limit
     outcome = tasks.full_profile_sync.apply(args=["alice"])
     assert outcome.state == "FAILURE" and str(outcome.result) == "API rate limit exceeded"
-    assert [(name, args) for name, args, _options in queued] == [("github.tasks.full_profile_sync", ["alice"])]
+    assert [(name, kwargs) for name, kwargs, _options in queued] == [("github.tasks.full_profile_sync",
+                                                                       {"username": "alice"})]
     assert queued[0][2]["eta"] > timezone.now()
+    # Recorded PENDING as it is queued, so the task runs list it before a worker starts it.
+    follow_up = TaskResult.objects.get(task_id=queued[0][2]["task_id"])
+    assert (follow_up.status, json.loads(follow_up.task_kwargs)) == ("PENDING", {"username": "alice"})
 
 
 def test_the_result_backend_waits_for_the_database_instead_of_failing_the_task(monkeypatch):

@@ -12,7 +12,7 @@ import requests
 from django.test import override_settings
 
 from benchmarks.quota_efficiency import lower_bound
-from github import discovery, graphql_sync, tasks, throttle
+from github import admission, discovery, graphql_sync, tasks, throttle
 from github.client import GitHubClient, HttpErrorException, RateLimitExhausted, SecondaryRateLimit
 from github.graphql_client import GraphQLClient, api_mode, graphql_url, points
 from github.models import ConditionalValidator, Developer, ListProgress, RateLimit, Repository
@@ -104,9 +104,9 @@ def test_the_quota_fraction_applies_to_each_bucket(generated_world, start_simula
     start_simulator(generated_world, rate_limit=100, graphql_limit=10)
     settings.GITHUB_QUOTA_FRACTION = 0.5
     with GitHubClient() as client:
-        assert throttle.allowed_budget(client=client, resource=throttle.GRAPHQL) == 5
-        assert throttle.allowed_budget(client=client) == 50
-        assert throttle.can_start(5, client=client, resource=throttle.GRAPHQL).can_start
+        assert admission.allowed_budget(client=client, resource=throttle.GRAPHQL) == 5
+        assert admission.allowed_budget(client=client) == 50
+        assert admission.can_start(5, client=client, resource=throttle.GRAPHQL).can_start
 
 
 def test_a_hybrid_crawl_stores_what_a_rest_crawl_stores(generated_world, start_simulator, settings, sent):
@@ -179,7 +179,7 @@ def test_rate_limited_from_github_postpones_and_corrects_the_ledger(generated_wo
                                                                     settings):
     start_simulator(generated_world, graphql_limit=3)
     with GitHubClient() as client:
-        assert throttle.allowed_budget(client=client, resource=throttle.GRAPHQL) == 3
+        assert admission.allowed_budget(client=client, resource=throttle.GRAPHQL) == 3
     spend_graphql_points(settings.GITHUB_API_URL, 3)
     with pytest.raises(RateLimitExhausted) as raised:
         crawl(crawl_logins(generated_world)[:5])
@@ -233,7 +233,7 @@ def test_discovery_queues_never_synced_developers_together_and_one_task_shares_t
     crawl(crawl_logins(generated_world)[:1])
     queued = []
     monkeypatch.setattr(tasks.sync_developers, "apply_async",
-                        lambda kwargs, task_id: queued.append(kwargs["usernames"]))
+                        lambda kwargs, task_id, eta: queued.append(kwargs["usernames"]))
     monkeypatch.setattr(tasks.full_profile_sync, "apply_async", lambda **_: pytest.fail("queued one by one"))
     with django_capture_on_commit_callbacks(execute=True):
         chosen = tasks.discovery_scraper.apply(kwargs={"count": 10}).get()["queued"]

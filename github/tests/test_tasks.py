@@ -100,7 +100,7 @@ def test_discovery_picks_stubs_nearest_to_the_seed_within_budget_and_never_twice
     run_sync("dave")  # dave's followings add no one new; alice's stubs are at distance 1
     queued = []
     monkeypatch.setattr(tasks.full_profile_sync, "apply_async",
-                        lambda kwargs, task_id: queued.append(kwargs["username"]))
+                        lambda kwargs, task_id, eta: queued.append(kwargs["username"]))
 
     def discover():
         with django_capture_on_commit_callbacks(execute=True):

@@ -11,7 +11,7 @@ from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from github import throttle
+from github import admission, throttle
 from github.client import GitHubClient, HttpErrorException, _rate_state
 from github.models import RateLimit
 from github_simulator import Simulator, World
@@ -212,15 +212,15 @@ class TestCanStart:
     def test_starts_when_the_budget_covers_the_cost(self, settings):
         settings.GITHUB_QUOTA_FRACTION = 0.5
         client = self.Client(FakeGitHub(a=reading(80, epoch(3600))))
-        decision = throttle.can_start(30, client=client)
-        assert decision == throttle.Decision(can_start=True, allowed=30, retry_at=None)
-        assert throttle.allowed_budget(client=client) == 30
+        decision = admission.can_start(30, client=client)
+        assert decision == admission.Decision(can_start=True, allowed=30, retry_at=None)
+        assert admission.allowed_budget(client=client) == 30
 
     def test_postpones_until_the_earliest_reset_plus_jitter(self):
         first_reset = timezone.now() + timedelta(minutes=10)
         client = self.Client(FakeGitHub(a=reading(2, first_reset.timestamp()),
                                         b=reading(3, (first_reset + timedelta(minutes=20)).timestamp())))
-        decision = throttle.can_start(6, client=client)
+        decision = admission.can_start(6, client=client)
         assert not decision.can_start
         assert decision.allowed == 5
         reset = first_reset.replace(microsecond=0)
@@ -231,21 +231,21 @@ class TestCanStart:
         RateLimit.objects.create(credential="a", rate_limit=60, rate_remaining=0, rate_reset_raw=epoch(-600),
                                  rate_reset=timezone.now() - timedelta(minutes=10))
         client = self.Client(FakeGitHub(a=reading(60, epoch(3600), limit=60)))
-        assert throttle.can_start(10, client=client).can_start
+        assert admission.can_start(10, client=client).can_start
 
     def test_a_task_bigger_than_a_window_starts_with_what_there_is(self):
         """Another application spending on the token keeps the budget below a full window for ever."""
         client = self.Client(FakeGitHub(a=reading(60, epoch(3600), limit=60)))
-        assert throttle.can_start(1000, client=client).can_start
+        assert admission.can_start(1000, client=client).can_start
         RateLimit.objects.update(rate_remaining=2)
-        assert throttle.can_start(1000, client=client).can_start
-        assert not throttle.can_start(3, client=client).can_start  # fits in a window: waits for enough
+        assert admission.can_start(1000, client=client).can_start
+        assert not admission.can_start(3, client=client).can_start  # fits in a window: waits for enough
         RateLimit.objects.update(rate_remaining=0)
-        assert not throttle.can_start(1000, client=client).can_start
+        assert not admission.can_start(1000, client=client).can_start
 
     def test_at_least_one_request_is_needed(self):
         client = self.Client(FakeGitHub(a=reading(0, epoch(3600), limit=60)))
-        assert not throttle.can_start(0, client=client).can_start
+        assert not admission.can_start(0, client=client).can_start
 
 
 # The ledger driven by the client against the simulator, over HTTP: counts are the simulator's.
@@ -330,9 +330,9 @@ class TestLedgerWithTheSimulator:
             first_window = requests.get(f"{simulator.base_url}/users/alice", timeout=5,
                                         headers={"Authorization": "Bearer test-token", "User-Agent": "test"})
             assert fetch(github, 5) == 2
-            assert throttle.can_start(1, client=github).can_start is False
+            assert admission.can_start(1, client=github).can_start is False
             wait_past(RateLimit.objects.get().rate_reset)
-            assert throttle.can_start(1, client=github).can_start
+            assert admission.can_start(1, client=github).can_start
             assert fetch(github, 5) == 3
             throttle.record(github.labels[0], _rate_state(first_window))  # the old window, late
         assert quota_counted(simulator) == 6
@@ -345,7 +345,7 @@ class TestLedgerWithTheSimulator:
         with GitHubClient() as github:
             RateLimit.objects.create(credential=github.labels[0], rate_limit=5000, rate_remaining=0,
                                      rate_reset_raw=epoch(-3600), rate_reset=timezone.now() - timedelta(hours=1))
-            decision = throttle.can_start(10, client=github)
+            decision = admission.can_start(10, client=github)
             assert decision.can_start and decision.allowed == 5000
             github.user("octocat")
         assert quota_counted(simulator) == 1
@@ -368,8 +368,8 @@ class TestLedgerWithTheSimulator:
         with GitHubClient() as github:
             assert github.labels == ["anonymous"]
             assert fetch(github, 70) == 60
-            assert throttle.allowed_budget(client=github) == 0
-            decision = throttle.can_start(1, client=github)
+            assert admission.allowed_budget(client=github) == 0
+            decision = admission.can_start(1, client=github)
         assert simulator.stats()["by_token"]["anonymous"]["quota_counted"] == 60
         assert "403" not in simulator.stats()["by_status"]
         row = RateLimit.objects.get()

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from github import discovery, graphql_sync, throttle
+from github import admission, discovery, graphql_sync, throttle
 from github.client import GitHubClient
 from github.graphql_client import REST, GraphQLClient, api_mode
 from github.management.errors import one_line_errors
@@ -57,7 +57,7 @@ class Command(BaseCommand):
         """The GraphQL bucket's part of the progress line (none in rest mode)."""
         if api_mode() == REST:
             return ""
-        left = throttle.allowed_budget(client=client, resource=throttle.GRAPHQL)
+        left = admission.allowed_budget(client=client, resource=throttle.GRAPHQL)
         return f"  | graphql {self.cold.graphql.stats['points']} points, {left} left"
 
     def _sync_when_affordable(self, client, logins, progress, synced):
@@ -74,16 +74,16 @@ class Command(BaseCommand):
     def _next(self, client, progress, synced, count):
         """The next logins discovery chooses (up to `count`); none when nobody is left to crawl."""
         while True:
-            batch = discovery.choose_discovery_batch(budget=throttle.allowed_budget(client=client), limit=count)
+            batch = discovery.choose_discovery_batch(budget=admission.allowed_budget(client=client), limit=count)
             if batch:
                 return [developer.login for developer in batch]
-            if throttle.can_start(discovery.STUB_COST, client=client).can_start:
+            if admission.can_start(discovery.STUB_COST, client=client).can_start:
                 return []  # budget enough for anyone, yet nobody chosen: the graph is exhausted
             self._wait_for_quota(client, discovery.STUB_COST, progress, synced)
 
     def _wait_for_quota(self, client, cost, progress, synced, resource=throttle.CORE):
         """Sleep until the ledger can pay for `cost` (a foreground command may wait; a worker never does)."""
-        while not (decision := throttle.can_start(cost, client=client, resource=resource)).can_start:
+        while not (decision := admission.can_start(cost, client=client, resource=resource)).can_start:
             progress.update(synced, client.stats["quota_requests"],
                             note=f"waiting for the quota until {decision.retry_at:%H:%M:%S} UTC")
             time.sleep(max(1.0, (decision.retry_at - timezone.now()).total_seconds()))
