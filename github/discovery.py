@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from github.client import PER_PAGE, STARGAZERS_SHOWN
@@ -113,9 +113,13 @@ def _candidates(stubs, synced, limit):
 
 
 def not_fully_synced(logins: Iterable[str]) -> list[str]:
-    """Those of `logins` stored, not gone, whose profile or some list has not been read whole yet, in order."""
-    unfinished = Q(profile_synced_at__isnull=True) | Q(followers_synced_at__isnull=True) | Q(
-        following_synced_at__isnull=True) | Q(starred_synced_at__isnull=True) | Q(repositories_synced_at__isnull=True)
+    """Those of `logins` stored, not gone, whose profile, some list or some owned repository's stargazers have not
+    been read whole yet, in order."""
+    unread_stargazers = Repository.objects.filter(owner=OuterRef("pk"), gone_at__isnull=True,
+                                                  stargazers_synced_at__isnull=True)
+    unfinished = (Q(profile_synced_at__isnull=True) | Q(followers_synced_at__isnull=True)
+                  | Q(following_synced_at__isnull=True) | Q(starred_synced_at__isnull=True)
+                  | Q(repositories_synced_at__isnull=True) | Exists(unread_stargazers))
     stored = Developer.objects.filter(unfinished, login__lower__in=[login.lower() for login in logins],
                                       gone_at__isnull=True).values_list("login", flat=True)
     unfinished_logins = {login.lower() for login in stored}
