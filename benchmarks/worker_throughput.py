@@ -48,9 +48,9 @@ TARGET_SCALING = 1.6
 TARGET_ITEMS_PER_PROCESS = 20_000  # list items per CPU-second of a worker process and PostgreSQL, full pages
 # The full-page workload: lists of 3,000 (30 pages of 100) around 20 hubs.
 FULL_PAGE_USERS, FULL_PAGE_HUBS, FULL_PAGE_LIST = 20_000, 20, 3_000
-# service -> (process name, a word of its command line) of the processes sharing the cores with the workers.
-# PostgreSQL is counted apart, by the connections to the benchmark's database (database_cpu).
-SERVICES = {"simulator": ("python", "github_simulator"), "RabbitMQ": ("beam.smp", "")}
+# service -> (process name, a word of its command line, whether only this process's children count: a shared
+# machine runs other simulators). PostgreSQL is counted apart, by the connections to the benchmark's database.
+SERVICES = {"simulator": ("python", "github_simulator", True), "RabbitMQ": ("beam.smp", "", False)}
 RESET_TABLES = ("github_star", "github_follow", "github_repository", "github_developer", "github_ratelimit",
                 "github_conditionalvalidator", "django_celery_results_taskresult")
 
@@ -121,15 +121,17 @@ def cpu_seconds(pid, *, with_ended_children=False):
 
 
 def services_cpu():
-    """CPU seconds used so far by the simulator, PostgreSQL and RabbitMQ processes on this machine: where the
-    cores went that the workers did not use."""
+    """CPU seconds used so far by this benchmark's simulator and the RabbitMQ server: where the cores went that
+    the workers and PostgreSQL did not use."""
     totals = dict.fromkeys(SERVICES, 0.0)
     for proc in Path("/proc").iterdir():
         try:
             command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             name = (proc / "comm").read_text(encoding="utf-8").strip()
-            service = next((service for service, (comm, word) in SERVICES.items()
-                            if name.startswith(comm) and word in command), None)
+            parent = int((proc / "stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[1])
+            service = next((service for service, (comm, word, ours) in SERVICES.items()
+                            if name.startswith(comm) and word in command and (not ours or parent == os.getpid())),
+                           None)
             if service:
                 totals[service] += cpu_seconds(proc.name, with_ended_children=True)
         except (OSError, ValueError):  # not a process, or one that ended meanwhile
