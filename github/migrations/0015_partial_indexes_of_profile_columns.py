@@ -26,7 +26,7 @@ def trigram_indexes(*, partial):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('github', '0013_rank_tables'),
+        ('github', '0014_developer_profiled_at'),
     ]
 
     operations = [
