@@ -9,11 +9,11 @@ Phases, each on its own fresh PostgreSQL database and Celery queue:
 - faults: the simulator fails --fault-rate of requests (502, 503, dropped connections, slow answers) and
   enforces a secondary limit; meanwhile a worker is killed with SIGKILL at a random moment every few
   seconds (and started again) until --kills kills, and with --restart-services RabbitMQ, then PostgreSQL,
-  are restarted once each part-way; in hybrid and graphql mode --graphql-fault-rate of GraphQL queries meet
-  GraphQL's own failures too (RATE_LIMITED in a 200, 502 timeouts with their points charged, 502, 503,
-  secondary limits, NOT_FOUND for one alias; github_simulator/faults.py), the primary windows are
-  --fault-window seconds long so that a bucket another application spent comes back during the run, and
-  the first of the two tokens is revoked (401) after --revoke-after requests;
+  are restarted once each part-way; the first of the two tokens is revoked (401) after --revoke-after
+  requests; in hybrid and graphql mode --graphql-fault-rate of GraphQL queries meet GraphQL's own failures
+  too (RATE_LIMITED in a 200, 502 timeouts with their points charged, 502, 503, secondary limits, NOT_FOUND
+  for one alias; github_simulator/faults.py), and the primary windows are --fault-window seconds long so
+  that a bucket another application spent comes back during the run;
 - quota: two tokens with a small quota window (--quota per --window seconds each), N workers: the crawl
   has to wait for several window resets.
 
