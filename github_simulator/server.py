@@ -344,11 +344,11 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
             return self._graphql_faults.refusal(fault, self.limits.secondary_retry_after), 0
         self._spend_the_rest(ticket, fault)
         try:
-            query, variables, operation_name = _graphql_request(body)
+            request = _graphql_request(body)  # query, variables, operationName
         except ValueError:
             return error(400, "Problems parsing JSON", GRAPHQL_DOCS), 0
         try:
-            checked, refused = plan(query, variables, operation_name), None
+            checked, refused = plan(*request), None
         except QueryRefused as exc:
             checked, refused = None, exc.errors
         points = 1 if checked is None else 0 if checked.dry_run else checked.points
