@@ -300,7 +300,7 @@ class GitHubClient:
         url = self._url("/rate_limit")
         response = self._request(url, credential, None)
         if response.status_code == 401:
-            throttle.mark_rejected(label)
+            throttle.mark_rejected(label, resource)
             return
         if response.status_code == 404:
             now = timezone.now()
