@@ -115,11 +115,11 @@ def test_every_kind_of_value_is_written_as_it_was_read():
     """Text that means something inside SQL or a PostgreSQL array (quotes, backslashes, commas, braces, the word
     NULL), nulls, times, flags and JSON come back as they went in, whichever way the batch was sent."""
     awkward = 'Ada "the first" \\ Lovelace, {NULL} \'quoted\' NULL'
-    developer = sync.upsert_profile({"id": 9, "login": "ada", "name": awkward, "bio": "", "location": None,
+    developer = ingest.upsert_profile({"id": 9, "login": "ada", "name": awkward, "bio": "", "location": None,
                                      "created_at": "2020-01-02T03:04:05Z", "followers": 3})
     assert (developer.name, developer.bio, developer.location) == (awkward, "", None)
     assert (developer.created_at.isoformat(), developer.followers_count) == ("2020-01-02T03:04:05+00:00", 3)
-    sync.upsert_repositories([{"id": 5, "name": "NULL", "full_name": "ada/NULL", "owner": {"id": 9, "login": "ada"},
+    ingest.upsert_repositories([{"id": 5, "name": "NULL", "full_name": "ada/NULL", "owner": {"id": 9, "login": "ada"},
                                "description": awkward, "topics": ["a,b", 'c"d', "{e}"], "fork": True,
                                "has_issues": False, "stargazers_count": 7}], owner_distance=0)
     repository = Repository.objects.get(github_id=5)
