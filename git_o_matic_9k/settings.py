@@ -247,10 +247,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 # django-celery-results' database backend, retrying its writes while the database restarts (github/results.py):
-# up to 20 tries, at most 10 s apart, before a state is given up.
+# at most 10 s apart, for as long as the database is unreachable (Celery's default: no limit). A bound would
+# end in "Unrecoverable error": the worker process exits and no worker is left to take the redelivered tasks.
 CELERY_RESULT_BACKEND = "github.results:RetryingDatabaseBackend"
 CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
-CELERY_RESULT_BACKEND_MAX_RETRIES = 20
 CELERY_RESULT_EXTENDED = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
