@@ -272,6 +272,9 @@ PERIODIC_QUEUE = os.environ.get("CELERY_PERIODIC_QUEUE", "git-o-matic-9k-periodi
 # Each bound by its own name: one routing key for both would deliver every message to both queues.
 CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in (CELERY_TASK_DEFAULT_QUEUE, PERIODIC_QUEUE)]
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat writes down each entry's last run after every task it sends, not every 3 minutes: a beat killed and
+# started again would otherwise send the hour's discovery a second time.
+CELERY_BEAT_SYNC_EVERY = 1
 CELERY_BEAT_SCHEDULE = {
     "discovery-scraper": {
         "task": "github.tasks.discovery_scraper",
