@@ -62,6 +62,7 @@ class OutageProxy:
             self.cut()
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
+            self._loop.close()
 
     def __enter__(self):
         return self.start()
