@@ -89,15 +89,12 @@ def test_two_tokens_two_buckets_short_windows_half_the_quota(crawl_world, start_
     monkeypatch.setattr(tasks.GitHubTask, "postpone",
                         lambda self, retry_at: postponed.append(retry_at) or postpone(self, retry_at))
     probe = WindowProbe(monkeypatch)
-    simulator, outcome = crawl(crawl_world, start_simulator, settings, rate_limit=REST_LIMIT,
+    simulator, _outcome = crawl(crawl_world, start_simulator, settings, rate_limit=REST_LIMIT,
                                graphql_limit=GRAPHQL_LIMIT)
     windows = probe.windows()
     rest_windows = [used for limit, used in windows if limit == REST_LIMIT]
     graphql_windows = [used for limit, used in windows if limit == GRAPHQL_LIMIT]
     stopped = failed_tasks()
-    print({"spent": simulator.stats()["total"], "rest_windows": rest_windows,
-           "graphql_windows": graphql_windows, "postponed": len(postponed), "stopped_part_way": len(stopped),
-           "outcome": outcome})
     # The crawl took several windows of each bucket, and no window of either went over half its limit.
     assert len(rest_windows) >= 3 and len(graphql_windows) >= 4, windows
     assert max(rest_windows) <= REST_LIMIT // 2 and max(graphql_windows) <= GRAPHQL_LIMIT // 2, windows
