@@ -43,13 +43,17 @@ RETRYABLE_DATABASE_ERRORS = (IntegrityError, OperationalError)
 class GitHubTask(Task):  # pylint: disable=abstract-method  # a base: each task's function is its run()
     """Base of the sync tasks: bounded retries, late acknowledgement (a killed worker's task is redelivered)."""
 
-    max_retries = 8
+    # With backoff()'s waits, the retries of a task GitHub (or the database) fails every time span 20 minutes at
+    # least: an outage of ten minutes costs time, not the task.
+    max_retries = 10
     acks_late = True
     reject_on_worker_lost = True
 
     def backoff(self) -> float:
-        """Seconds before the next retry: exponential in the retries so far, capped, with full jitter."""
-        return random.uniform(1, min(600, 5 * 2**self.request.retries))
+        """Seconds before the next retry: exponential in the retries so far, capped, with equal jitter (at least
+        half the step, so that the total wait has a floor)."""
+        step = min(600, 5 * 2**self.request.retries)
+        return random.uniform(step / 2, step)
 
     def postpone(self, retry_at):
         """Re-enqueue this very task (same id, same arguments) for `retry_at`, show POSTPONED, stop here."""
