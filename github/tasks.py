@@ -195,7 +195,8 @@ def discovery_scraper(count=None):
     them as the allowed budget pays for."""
     with GitHubClient() as client:
         budget = admission.allowed_budget(client=client)
-    batch = discovery.choose_discovery_batch(budget=budget, limit=count or settings.DISCOVERY_BATCH_SIZE)
+    batch = discovery.choose_discovery_batch(budget=budget, limit=count or settings.DISCOVERY_BATCH_SIZE,
+                                             estimate=graphql_sync.estimate_rest_cost)
     logins = [developer.login for developer in batch]
     # Never-synced developers that GraphQL reads go together in one task (their queries are shared); the others
     # (re-syncs through REST's conditional requests, every sync in rest mode) are a task each.

@@ -297,6 +297,16 @@ def test_a_hybrid_cold_sync_costs_exactly_its_planner_bound(start_simulator, hyb
     assert simulator.stats()["total"]["graphql_points"] == stats["points"] == planner_bound(world, logins)
 
 
+def test_a_spent_rest_window_does_not_hold_back_discovery_of_developers_graphql_reads(hybrid, settings):
+    settings.GITHUB_API_KEY = TOKEN
+    for github_id in range(1, 11):
+        Developer.objects.create(github_id=github_id, login=f"stub{github_id}", seed_distance=1)
+    chosen = discovery.choose_discovery_batch(budget=0, limit=5, estimate=graphql_sync.estimate_rest_cost)
+    assert [developer.login for developer in chosen] == [f"stub{n}" for n in range(1, 6)]
+    settings.GITHUB_API_MODE = "rest"  # each stub would cost REST requests: nobody while the window is spent
+    assert not discovery.choose_discovery_batch(budget=0, limit=5, estimate=graphql_sync.estimate_rest_cost)
+
+
 def test_modes_and_endpoints(settings):
     settings.GITHUB_GRAPHQL_URL = ""
     assert graphql_url("https://api.github.com") == "https://api.github.com/graphql"
