@@ -21,23 +21,27 @@ measures it anyway).
 """
 import argparse
 import base64
-import math
 import os
-import platform
-import re
 import secrets
 import signal
-import subprocess
 import sys
-import threading
-import time
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
-from benchmarks.perf_common import BASE_DIR, BENCHMARKS_FILE, free_port, write_section
+from benchmarks.harness import (
+    database_name,
+    ensure_database,
+    git_revision,
+    load_average,
+    machine_description,
+    service_environment,
+    with_database_name,
+)
+from benchmarks.latency import Endpoint, measure, profile, serve
+from benchmarks.perf_common import BENCHMARKS_FILE, write_section
 from benchmarks.seed_database import NAME_SEARCH_TERM, seed
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/gom9k_bench"
@@ -48,7 +52,6 @@ AIM_RATIO = 2.0
 BENCHMARK_USERNAME = "benchmark"
 FOLLOWERS_THRESHOLD = 100
 STARS_THRESHOLD = 10
-RETRIES = 5
 
 
 @dataclass(frozen=True)
@@ -74,41 +77,6 @@ class Scale:
         return 10 * self.developers
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    """One request that is timed: `key` matches it across sizes, `label` is what the table shows."""
-
-    key: str
-    kind: str  # list, detail, filtered, nested
-    label: str
-    path: str
-    note: str = ""  # what differs between sizes, e.g. "17,000 followers"
-
-
-@dataclass
-class Timing:
-    """Latencies of one endpoint at one size, in seconds, and the size of its response body in bytes."""
-
-    seconds: list = field(default_factory=list)
-    body_bytes: int = 0
-    retries: int = 0  # requests repeated after a 5xx or a dropped connection
-
-    def percentile(self, percent):
-        """Nearest-rank percentile."""
-        ordered = sorted(self.seconds)
-        return ordered[max(0, math.ceil(percent / 100 * len(ordered)) - 1)]
-
-    @property
-    def p50(self):
-        """The median latency."""
-        return self.percentile(50)
-
-    @property
-    def p95(self):
-        """The 95th percentile latency."""
-        return self.percentile(95)
-
-
 @dataclass
 class ScaleResult:
     """Everything measured at one size: `seeding` is None when the graph already there was measured."""
@@ -123,35 +91,6 @@ class ScaleResult:
 # --- the database and Django ----------------------------------------------------------------------------------
 
 
-def database_name(url):
-    """The database name in a database URL."""
-    return urlsplit(url).path.lstrip("/")
-
-
-def ensure_postgres_database(url):
-    """Create the database of a postgres:// URL when it does not exist yet (connecting to `postgres`)."""
-    import psycopg2  # pylint: disable=import-outside-toplevel
-    from psycopg2 import sql  # pylint: disable=import-outside-toplevel
-
-    parts = urlsplit(url)
-    maintenance = urlunsplit(parts._replace(path="/postgres"))
-    connection = psycopg2.connect(maintenance)
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database_name(url)])
-            if cursor.fetchone() is None:
-                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database_name(url))))
-                print(f"Created database {database_name(url)}")
-    finally:
-        connection.close()
-
-
-def with_database_name(url, name):
-    """`url` with another database name."""
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
 def configure_django(databases):
     """Point Django at the benchmark databases ({alias: url}, "default" among them), DEBUG off; migrate them.
 
@@ -164,19 +103,11 @@ def configure_django(databases):
     from django.core.management import call_command
 
     for url in databases.values():
-        if url.startswith(("postgres://", "postgresql://")):
-            ensure_postgres_database(url)
-    os.environ["DATABASE_URL"] = databases["default"]
-    os.environ["DJANGO_SETTINGS_MODULE"] = "git_o_matic_9k.settings"
-    os.environ["DEBUG"] = "0"  # DEBUG keeps every query in memory: not what production runs
-    os.environ["SECURE_SSL_REDIRECT"] = "0"
-    os.environ["SECURE_COOKIES"] = "0"
-    os.environ["API_THROTTLE_RATE"] = ""  # one user sends every timed request: the throttle is not what is timed
-    if not os.environ.get("SECRET_KEY"):
-        key_file = BASE_DIR / "var" / "secret_key"
-        os.environ["SECRET_KEY"] = (
-            key_file.read_text(encoding="utf-8").strip() if key_file.exists() else secrets.token_urlsafe(50)
-        )
+        if url.startswith(("postgres://", "postgresql://")) and ensure_database(url):
+            print(f"Created database {database_name(url)}")
+    # One user sends every timed request: the throttle is not what is timed.
+    os.environ.update(service_environment(databases["default"], SECURE_SSL_REDIRECT="0", SECURE_COOKIES="0",
+                                          API_THROTTLE_RATE=""))
     for alias, url in databases.items():
         if alias != "default":
             settings.DATABASES[alias] = dj_database_url.parse(url, conn_max_age=60)
@@ -262,159 +193,6 @@ def endpoints_for_current_graph(using="default"):
     ]
 
 
-class ClientTransport:
-    """Requests through Django's test Client, in this process (used by the tests and by --server client)."""
-
-    def __init__(self, headers):
-        from django.test import Client  # pylint: disable=import-outside-toplevel
-
-        self.client = Client(HTTP_HOST="127.0.0.1", headers=headers)
-
-    def get(self, path):
-        """(status code, body length) of GET `path`."""
-        response = self.client.get(path)
-        return response.status_code, len(response.content)
-
-    def close(self):
-        """Nothing to release."""
-
-
-class HttpTransport:
-    """Requests over HTTP with one requests.Session."""
-
-    def __init__(self, base_url, headers):
-        import requests  # pylint: disable=import-outside-toplevel
-
-        self.base_url = base_url
-        self.session = requests.Session()
-        self.session.headers.update(headers)
-
-    def get(self, path):
-        """(status code, body length) of GET `path`."""
-        response = self.session.get(self.base_url + path, timeout=300)
-        return response.status_code, len(response.content)
-
-    def close(self):
-        """Close the session's connections."""
-        self.session.close()
-
-
-def wait_until_healthy(base_url, process=None, timeout=60):
-    """Wait for the service's /health/ to answer 200 (or for `process` to die)."""
-    import requests  # pylint: disable=import-outside-toplevel
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the server exited with code {process.returncode}")
-        try:
-            if requests.get(f"{base_url}/health/", timeout=5).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the server at {base_url} did not answer /health/ within {timeout}s")
-
-
-@contextmanager
-def serve(kind, headers, database_url=None):
-    """A transport to the service: `gunicorn` (a subprocess, as production runs), `wsgiref` (a thread), `client`.
-
-    gunicorn serves `database_url`; the other two serve this process's default database.
-    """
-    if kind == "client":
-        yield ClientTransport(headers)
-        return
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    if kind == "gunicorn":
-        command = [
-            sys.executable, "-m", "gunicorn", "git_o_matic_9k.wsgi", "--bind", f"127.0.0.1:{port}",
-            "--workers", "1", "--timeout", "300", "--log-level", "warning",
-        ]
-        env = {**os.environ, "LOG_LEVEL": "WARNING", "DATABASE_URL": database_url or os.environ["DATABASE_URL"]}
-        process = subprocess.Popen(command, cwd=BASE_DIR, env=env)  # noqa: S603  (our own interpreter)
-        try:
-            wait_until_healthy(base_url, process)
-            transport = HttpTransport(base_url, headers)
-            yield transport
-            transport.close()
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        return
-    # pylint: disable=import-outside-toplevel
-    from wsgiref.simple_server import WSGIRequestHandler, make_server
-
-    from django.core.wsgi import get_wsgi_application
-
-    class QuietHandler(WSGIRequestHandler):
-        """No access log on the console."""
-
-        def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-            """No access log."""
-
-    server = make_server("127.0.0.1", port, get_wsgi_application(), handler_class=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        wait_until_healthy(base_url)
-        transport = HttpTransport(base_url, headers)
-        yield transport
-        transport.close()
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def measure(targets, requests=100, warmup=3, progress=None):
-    """Time `targets` ([(transport, endpoints)], one per size): {target index: {endpoint key: Timing}}.
-
-    `warmup` untimed requests per endpoint first (at least one, which checks it answers 200), then `requests`
-    rounds; in each round every endpoint is requested once at every size, the sizes one right after the other.
-    """
-    timings = [{endpoint.key: Timing() for endpoint in endpoints} for _transport, endpoints in targets]
-
-    def get(index, endpoint):
-        timing = timings[index][endpoint.key]
-        for attempt in range(RETRIES + 1):
-            started = time.perf_counter()
-            try:
-                status, size = targets[index][0].get(endpoint.path)
-            except OSError as error:  # the server dropped the connection (requests' errors are OSErrors)
-                status, size = repr(error), 0
-            elapsed = time.perf_counter() - started
-            if status == 200:
-                timing.body_bytes = size
-                return elapsed
-            if attempt == RETRIES or (isinstance(status, int) and status < 500):
-                raise RuntimeError(f"{endpoint.path} answered {status}")
-            # A 5xx or a dropped connection: on a shared machine, typically PostgreSQL being restarted by some
-            # other job. Retried after a pause, counted in the report, and only the answered attempt is timed.
-            timing.retries += 1
-            if progress:
-                progress(f"  {endpoint.path} answered {status}; retrying in {2 ** attempt} s")
-            time.sleep(2 ** attempt)
-        raise AssertionError("unreachable")
-
-    rows = list(zip(*(endpoints for _transport, endpoints in targets), strict=True))
-    for row in rows:
-        for _ in range(max(warmup, 1)):
-            for index, endpoint in enumerate(row):
-                get(index, endpoint)
-    for round_number in range(requests):
-        for row in rows:
-            for index, endpoint in enumerate(row):
-                timings[index][endpoint.key].seconds.append(get(index, endpoint))
-        if progress and (round_number + 1) % max(1, requests // 5) == 0:
-            progress(f"  {round_number + 1}/{requests} rounds")
-    return timings
-
-
 @dataclass(frozen=True)
 class RunOptions:
     """How a run seeds and measures."""
@@ -465,92 +243,7 @@ def benchmark_side_by_side(scales, databases, options, log=print):
     return results
 
 
-class QueryTimer:
-    """A database execute wrapper that keeps (seconds, sql, params) of every query."""
-
-    def __init__(self):
-        self.queries = []
-
-    def __call__(self, execute, sql, params, many, context):  # pylint: disable=too-many-arguments
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.queries.append((time.perf_counter() - started, sql, params))
-
-    @property
-    def seconds(self):
-        """Time spent in the database, all queries together."""
-        return sum(seconds for seconds, _sql, _params in self.queries)
-
-    def slowest(self, count):
-        """The `count` slowest queries, slowest first."""
-        return sorted(self.queries, key=lambda query: query[0], reverse=True)[:count]
-
-
-def profile(endpoints, headers, explain=True, log=print):
-    """Each endpoint once in this process: time in SQL, queries, and EXPLAIN ANALYZE of the slowest query."""
-    # pylint: disable=import-outside-toplevel,too-many-locals
-    from django.db import connection
-    from django.test import Client
-
-    client = Client(HTTP_HOST="127.0.0.1", headers=headers)
-    for endpoint in endpoints:
-        client.get(endpoint.path)  # warm
-        timer = QueryTimer()
-        with connection.execute_wrapper(timer):
-            started = time.perf_counter()
-            client.get(endpoint.path)
-            total = time.perf_counter() - started
-        log(f"{endpoint.label}: {total * 1000:.1f} ms, {len(timer.queries)} queries, SQL {timer.seconds * 1000:.1f} "
-            f"ms, Python {(total - timer.seconds) * 1000:.1f} ms")
-        for seconds, sql, _params in timer.slowest(3):
-            log(f"    {seconds * 1000:7.1f} ms  {sql[:400]}")
-        if explain and timer.queries and connection.vendor == "postgresql":
-            _seconds, sql, params = timer.slowest(1)[0]
-            with connection.cursor() as cursor:
-                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
-                for (line,) in cursor.fetchall():
-                    log(f"      | {line}")
-
-
 # --- the report ---------------------------------------------------------------------------------------------
-
-
-def machine_description():
-    """nproc, memory, CPU model, OS, and the versions that matter."""
-    # pylint: disable=import-outside-toplevel
-    import django
-    from django.db import connection
-
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    model, memory = platform.processor() or "unknown CPU", "unknown memory"
-    try:
-        model = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(encoding="utf-8"), re.M).group(1)
-        kib = int(re.search(r"^MemTotal:\s*(\d+) kB", Path("/proc/meminfo").read_text(encoding="utf-8"), re.M).group(1))
-        memory = f"{kib / 1024 / 1024:.1f} GiB memory"
-    except (OSError, AttributeError):
-        pass
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            database = f"PostgreSQL {cursor.fetchone()[0].split()[0]} (same machine)"
-    else:
-        database = f"{connection.vendor} {connection.Database.sqlite_version}"
-    return (f"{cpus} CPUs ({model}), {memory}, {platform.system()} {platform.release()}; {database}; "
-            f"Python {platform.python_version()}, Django {django.get_version()}")
-
-
-def code_version():
-    """The commit measured, and whether the service's code had uncommitted changes ("" outside git)."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True,  # noqa: S607
-                                text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "github", "git_o_matic_9k"],  # noqa: S607
-                               cwd=BASE_DIR, capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return ""
-    return f"commit {commit}" + (" with uncommitted changes in github/ or git_o_matic_9k/" if dirty else "")
 
 
 def _ms(seconds):
@@ -695,8 +388,8 @@ def main(argv=None):
     args = parse_args(argv)
     # A plain `kill` unwinds like Ctrl-C does, so the gunicorn servers are stopped on the way out.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    code = code_version()  # now: other changes may land while it runs
+    load = load_average()
+    code = f"commit {git_revision()}"  # now: other changes may land while it runs
     name = database_name(args.database_url)
     if "bench" not in name.lower() and not args.allow_any_database:
         sys.exit(f"Refusing to seed {name!r}: the benchmark replaces the graph tables' contents. Use a database "
@@ -721,7 +414,7 @@ def main(argv=None):
     command = " ".join(["python -m benchmarks.api_latency", *argv]).strip()
     if os.environ.get("MAKELEVEL"):
         command = f"make bench` (`{command}"
-    machine = machine_description() + (f"; load average {load:.2f} when it started" if load is not None else "")
+    machine = machine_description(load)
     body = render_report(results[0], results[1], command, machine, args.server, args.auth,
                          requests=args.requests, warmup=args.warmup, code=code)
     print()
