@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from benchmarks.graph_generator import NAME_SEARCH_TERM
 from benchmarks.harness import (
     database_name,
     ensure_database,
@@ -42,7 +43,7 @@ from benchmarks.harness import (
 )
 from benchmarks.latency import Endpoint, measure, profile, serve
 from benchmarks.perf_common import BENCHMARKS_FILE, write_section
-from benchmarks.seed_database import NAME_SEARCH_TERM, seed
+from benchmarks.seed_database import seed
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/gom9k_bench"
 SECTION_KEY = "api-latency"

@@ -8,9 +8,10 @@ import pytest
 from django.db.models.functions import Lower
 
 from benchmarks import api_latency, latency
+from benchmarks.graph_generator import NAME_SEARCH_TERM
 from benchmarks.harness import machine_description
 from benchmarks.perf_common import write_section
-from benchmarks.seed_database import NAME_SEARCH_TERM, seed
+from benchmarks.seed_database import seed
 from github.models import Developer, DeveloperRank, Follow, Repository, RepositoryRank, Star
 
 pytestmark = pytest.mark.django_db
