@@ -1,10 +1,16 @@
-"""The synthetic, heavy-tailed GitHub graph behind the API benchmarks, generated in memory and deterministic: the
-same sizes and random seed always give the same developers, repositories and edges (only the bookkeeping
-timestamps are today's). benchmarks/graph_loader.py writes it into the database; benchmarks/seed_database.py
-describes its shape and ties the two together.
+"""The synthetic, heavy-tailed GitHub graph behind the API benchmarks, deterministic: the same sizes and random
+seed always give the same developers, repositories and edges (only the bookkeeping timestamps are today's).
+benchmarks/graph_loader.py writes it into the database; benchmarks/seed_database.py describes its shape and
+ties the two together.
+
+It is drawn as it is read, so that 10,000,000 edges take no more memory than 10,000: what is held is one entry
+per developer and repository (keys, ids, logins, owners, counts), never an edge nor a whole row. The edges come
+first, grouped by their first end (a follower's follows, a developer's stars, as a crawl writes a list it read):
+each developer's number of edges is drawn first, then that many distinct other ends; the counts the rows carry
+are tallied meanwhile, so the developers and repositories come after the edges.
 """
 import uuid
-from dataclasses import dataclass
+from array import array
 from datetime import UTC, datetime, timedelta
 
 # The term the benchmark's `name__icontains` filter looks for: one of the surnames below, so about 1 synced
@@ -63,22 +69,12 @@ HUB_FRACTION = 0.01  # the most-followed 1% are synced developers: hubs are craw
 
 GITHUB_EPOCH = datetime(2008, 2, 8, tzinfo=UTC)
 GITHUB_SPAN_SECONDS = int((datetime(2025, 6, 1, tzinfo=UTC) - GITHUB_EPOCH).total_seconds())
-
-
-@dataclass
-class Graph:
-    """A generated graph: developers and repositories as dicts of field values, edges as pairs of indexes."""
-
-    developers: list  # dicts of Developer field values, keyed by attribute name
-    follows: list  # (follower index, followee index)
-    repositories: list  # dicts of Repository field values; "owner" is a developer index
-    stars: list  # (developer index, repository index)
-    now: datetime
+DRAW_CHUNK = 1_000_000  # draws of edges' first ends at a time
 
 
 def _cum_weights(count, shape):
     exponent, offset = shape
-    total, cumulative = 0.0, []
+    total, cumulative = 0.0, array("d")
     for rank in range(count):
         total += (rank + 1 + offset) ** -exponent
         cumulative.append(total)
@@ -93,63 +89,143 @@ def _uuid(rng):
     return uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
-def _pairs(rng, count, left, right, keep):
-    """`count` distinct (a, b) pairs that `keep(a, b)` accepts; `left` and `right` are (population, cum weights)."""
-    seen, pairs, idle_rounds = set(), [], 0
-    width = max(right[0], default=0) + 1
-    while len(pairs) < count:
-        before = len(pairs)
-        batch = int((count - before) * 1.3) + 64
-        lefts = rng.choices(left[0], cum_weights=left[1], k=batch)
-        for a, b in zip(lefts, rng.choices(right[0], cum_weights=right[1], k=batch), strict=True):
-            if a * width + b in seen or not keep(a, b):
-                continue
-            seen.add(a * width + b)
-            pairs.append((a, b))
-            if len(pairs) == count:
-                break
-        idle_rounds = idle_rounds + 1 if len(pairs) == before else 0
+def _zeros(count):
+    return array("q", bytes(8 * count))
+
+
+def _degrees(rng, count, left, capacity):
+    """How many pairs each index has as first end: `count` draws from `left` (population, cum weights), none
+    beyond `capacity(index)` (the distinct second ends it can have)."""
+    population, cum_weights = left
+    degrees, remaining, idle_rounds = _zeros(len(population)), count, 0
+    while remaining:
+        placed = 0
+        for a in rng.choices(population, cum_weights=cum_weights, k=min(2 * remaining + 64, DRAW_CHUNK)):
+            if degrees[a] < capacity(a):
+                degrees[a] += 1
+                placed += 1
+                if placed == remaining:
+                    break
+        remaining -= placed
+        idle_rounds = 0 if placed else idle_rounds + 1
         if idle_rounds > 50:
             raise ValueError(f"cannot draw {count:,} distinct pairs from a graph this small")
-    return pairs
+    return degrees
 
 
-def generate_graph(rng, developer_count, follow_count, repository_count, star_count):
-    """The whole graph, in memory: developer and repository dicts, edges as pairs of indexes."""
-    generator = Generator(rng, developer_count)
-    developers = generator.developers()
-    follows = generator.follows(follow_count)
-    repositories = generator.repositories(repository_count, developers)
-    stars = generator.stars(star_count, repository_count)
-    _fill_counts(developers, follows, repositories, stars, generator.synced_count)
-    return Graph(developers, follows, repositories, stars, generator.now)
+def _pairs(rng, degrees, right, keep):
+    """(a, b) pairs grouped by a in index order: degrees[a] distinct b drawn from `right` (population, cum
+    weights) that `keep(a, b)` accepts."""
+    population, cum_weights = right
+    for a, degree in enumerate(degrees):
+        chosen, seen = [], set()
+        while len(chosen) < degree:
+            for b in rng.choices(population, cum_weights=cum_weights, k=2 * (degree - len(chosen)) + 4):
+                if b not in seen and keep(a, b):
+                    seen.add(b)
+                    chosen.append(b)
+                    if len(chosen) == degree:
+                        break
+        for b in chosen:
+            yield a, b
 
 
-class Generator:
-    """Draws the graph's parts. Developer i is synced when i < synced_count and a stub after."""
+class Graph:  # pylint: disable=too-many-instance-attributes  # one array per per-row fact
+    """A graph of these sizes, read in this order: follows(), stars(), developers(), repositories(). Developer i
+    is synced when i < synced_count and a stub after. Edges are (index, index) pairs; rows are dicts of model
+    field values keyed by attribute name (a repository's "owner" is a developer index)."""
 
-    def __init__(self, rng, developer_count):
-        self.rng = rng
-        self.now = datetime.now(UTC)
-        self.developer_count = developer_count
+    def __init__(self, rng, developer_count, follow_count, repository_count, star_count):
+        self.rng, self.now = rng, datetime.now(UTC)
+        self.developer_count, self.repository_count = developer_count, repository_count
         self.synced_count = developer_count - int(developer_count * STUB_FRACTION)
         self.synced = range(self.synced_count)
         self.stubs = range(self.synced_count, developer_count)
+        self.developer_keys = [_uuid(rng) for _ in range(developer_count)]
+        self.repository_keys = [_uuid(rng) for _ in range(repository_count)]
+        self.github_ids = array("q", rng.sample(range(1, 200_000_000), developer_count))
+        self.logins = [self._login(index) for index in range(developer_count)]
+        self.owners = self._owners()
+        self.followers, self.following = _zeros(developer_count), _zeros(developer_count)
+        self.stargazers = _zeros(repository_count)
+        self._follows = self._follow_plan(follow_count)
+        self._stars = self._star_plan(star_count)
+        self.unread = {"follows", "stars"}
+
+    def _login(self, index):
+        login = f"{self.rng.choice(WORDS)}{self.rng.choice(WORDS)}-{index}"  # "-{index}": unique in any case
+        return login.capitalize() if self.rng.random() < 0.3 else login
+
+    def _owners(self):
+        """Each repository's owner: mostly synced developers, heavy-tailed; a few stubs (as starred repositories'
+        owners are)."""
+        rng, count = self.rng, self.repository_count
+        owner_order = rng.sample(self.synced, self.synced_count) or list(range(self.developer_count))
+        owners = array("q", rng.choices(owner_order, cum_weights=_cum_weights(len(owner_order), OWNER_SHAPE),
+                                        k=count))
+        for index in range(count):
+            if self.stubs and rng.random() < OWNED_BY_STUB_FRACTION:
+                owners[index] = rng.choice(self.stubs)
+        return owners
+
+    def _follow_plan(self, count):
+        """(degrees, followees, keep): heavy-tailed followees, milder followers, a synced end on each edge."""
+        rng, synced_count, everybody = self.rng, self.synced_count, self.developer_count
+        # The most-followed 1% are synced developers (hubs get crawled); after them everybody is mixed.
+        hub_count = min(max(1, int(everybody * HUB_FRACTION)), synced_count)
+        rest = [*self.synced[hub_count:], *self.stubs]
+        rng.shuffle(rest)
+        followees = array("q", rng.sample(self.synced[:hub_count], hub_count) + rest)
+        followers = array("q", rng.sample(range(everybody), everybody))
+        degrees = _degrees(rng, count, (followers, _cum_weights(everybody, FOLLOWER_SHAPE)),
+                           lambda a: everybody - 1 if a < synced_count else synced_count)
+        return degrees, (followees, _cum_weights(everybody, FOLLOWEE_SHAPE)), (
+            lambda a, b: a != b and (a < synced_count or b < synced_count))
+
+    def _star_plan(self, count):
+        """(degrees, repositories, keep): a few very popular repositories, a long tail of others."""
+        if not (count and self.repository_count):
+            return _zeros(self.developer_count), ((), ()), None
+        rng, everybody, repositories = self.rng, self.developer_count, self.repository_count
+        degrees = _degrees(rng, count, (array("q", rng.sample(range(everybody), everybody)),
+                                        _cum_weights(everybody, STARGAZER_SHAPE)), lambda a: repositories)
+        return degrees, (array("q", rng.sample(range(repositories), repositories)),
+                         _cum_weights(repositories, STARRED_SHAPE)), lambda a, b: True
+
+    def follows(self):
+        """(follower, followee) pairs, grouped by follower."""
+        following, followers = self.following, self.followers
+        for a, b in _pairs(self.rng, *self._follows):
+            following[a] += 1
+            followers[b] += 1
+            yield a, b
+        self.unread.discard("follows")
+
+    def stars(self):
+        """(developer, repository) pairs, grouped by developer."""
+        stargazers = self.stargazers
+        for a, b in _pairs(self.rng, *self._stars):
+            stargazers[b] += 1
+            yield a, b
+        self.unread.discard("stars")
+
+    def _counted(self):
+        if self.unread:
+            raise RuntimeError(f"read the graph's {' and '.join(sorted(self.unread))} first: rows carry their counts")
 
     def developers(self):
-        """Synced developers then stubs, with random github ids and logins unique in any case."""
-        rng, now = self.rng, self.now
-        github_ids = rng.sample(range(1, 200_000_000), self.developer_count)
-        developers = []
+        """Synced developers then stubs; a synced one's counts agree with the edges (a stub's were never read)."""
+        self._counted()
+        owned = _zeros(self.developer_count)
+        for owner in self.owners:
+            owned[owner] += 1
         for index in range(self.developer_count):
-            login = f"{rng.choice(WORDS)}{rng.choice(WORDS)}-{index}"  # "-{index}": unique in any case
-            if rng.random() < 0.3:
-                login = login.capitalize()
-            row = {"id": _uuid(rng), "github_id": github_ids[index], "login": login, "discovered_at": now}
+            row = {"id": self.developer_keys[index], "github_id": self.github_ids[index],
+                   "login": self.logins[index], "discovered_at": self.now}
             if index < self.synced_count:
-                row.update(self._profile(login))
-            developers.append(row)
-        return developers
+                row.update(self._profile(self.logins[index]), followers_count=self.followers[index],
+                           following_count=self.following[index], public_repos=owned[index])
+            yield row
 
     def _profile(self, login):
         """The fields a synced developer has and a stub does not."""
@@ -174,42 +250,25 @@ class Generator:
             "starred_synced_at": now, "repositories_synced_at": now,
         }
 
-    def follows(self, count):
-        """(follower, followee) pairs: heavy-tailed followees, milder followers, a synced end on each."""
-        rng, synced_count, everybody = self.rng, self.synced_count, self.developer_count
-        # The most-followed 1% are synced developers (hubs get crawled); after them everybody is mixed.
-        hub_count = min(max(1, int(everybody * HUB_FRACTION)), synced_count)
-        rest = [*self.synced[hub_count:], *self.stubs]
-        rng.shuffle(rest)
-        followees = rng.sample(self.synced[:hub_count], hub_count) + rest
-        followers = rng.sample(range(everybody), everybody)
-        return _pairs(
-            rng, count,
-            (followers, _cum_weights(everybody, FOLLOWER_SHAPE)),
-            (followees, _cum_weights(everybody, FOLLOWEE_SHAPE)),
-            lambda a, b: a != b and (a < synced_count or b < synced_count),
-        )
-
-    def repositories(self, count, developers):
-        """Repository dicts, owned mostly by synced developers (a few by stubs, as starred repositories are)."""
-        rng = self.rng
-        owner_order = rng.sample(self.synced, self.synced_count) or list(range(self.developer_count))
-        owners = rng.choices(owner_order, cum_weights=_cum_weights(len(owner_order), OWNER_SHAPE), k=count)
-        github_ids = rng.sample(range(1, 900_000_000), count)
-        languages = rng.choices([name for name, _ in LANGUAGES], [weight for _, weight in LANGUAGES], k=count)
-        repositories = []
-        for index in range(count):
-            owner = rng.choice(self.stubs) if self.stubs and rng.random() < OWNED_BY_STUB_FRACTION else owners[index]
+    def repositories(self):
+        """Repository dicts, their star counts those of the edges."""
+        self._counted()
+        rng, now = self.rng, self.now
+        github_ids = rng.sample(range(1, 900_000_000), self.repository_count)
+        languages = rng.choices([name for name, _ in LANGUAGES], [weight for _, weight in LANGUAGES],
+                                k=self.repository_count)
+        for index in range(self.repository_count):
+            owner = self.owners[index]
             name = f"{rng.choice(WORDS)}-{rng.choice(WORDS)}-{index}"  # "-{index}": full_name unique in any case
             created = _github_time(rng)
             synced = rng.random() < 0.7
-            repositories.append({
-                "id": _uuid(rng),
+            yield {
+                "id": self.repository_keys[index],
                 "github_id": github_ids[index],
                 "owner": owner,
-                "owner_github_id": developers[owner]["github_id"],
+                "owner_github_id": self.github_ids[owner],
                 "name": name,
-                "full_name": f"{developers[owner]['login']}/{name}",
+                "full_name": f"{self.logins[owner]}/{name}",
                 "description": f"A {rng.choice(WORDS)} for {rng.choice(WORDS)}s." if rng.random() < 0.8 else None,
                 "homepage": f"https://{name}.example.org" if rng.random() < 0.2 else None,
                 "language": languages[index],
@@ -224,39 +283,9 @@ class Generator:
                 "forks_count": int(rng.paretovariate(1.1)) - 1,
                 "topics": rng.sample(TOPICS, rng.randrange(0, 4)),
                 "license": rng.choice(LICENSES),
-                "discovered_at": self.now,
-                "synced_at": self.now if synced else None,
-                "stargazers_synced_at": self.now if synced else None,
-            })
-        return repositories
-
-    def stars(self, count, repository_count):
-        """(developer, repository) pairs: a few very popular repositories, a long tail of others."""
-        if not (count and repository_count):
-            return []
-        rng, everybody = self.rng, self.developer_count
-        return _pairs(
-            rng, count,
-            (rng.sample(range(everybody), everybody), _cum_weights(everybody, STARGAZER_SHAPE)),
-            (rng.sample(range(repository_count), repository_count), _cum_weights(repository_count, STARRED_SHAPE)),
-            lambda a, b: True,
-        )
-
-
-def _fill_counts(developers, follows, repositories, stars, synced_count):
-    """Counts that agree with the edges (on synced developers only: a stub's profile was never read)."""
-    followers, following = [0] * len(developers), [0] * len(developers)
-    owned, stargazers = [0] * len(developers), [0] * len(repositories)
-    for follower, followee in follows:
-        following[follower] += 1
-        followers[followee] += 1
-    for repository in repositories:
-        owned[repository["owner"]] += 1
-    for _developer, repository in stars:
-        stargazers[repository] += 1
-    for index in range(synced_count):
-        developers[index].update(
-            followers_count=followers[index], following_count=following[index], public_repos=owned[index]
-        )
-    for index, repository in enumerate(repositories):
-        repository["stargazers_count"] = repository["watchers_count"] = stargazers[index]
+                "discovered_at": now,
+                "synced_at": now if synced else None,
+                "stargazers_synced_at": now if synced else None,
+                "stargazers_count": self.stargazers[index],
+                "watchers_count": self.stargazers[index],
+            }

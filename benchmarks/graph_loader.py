@@ -7,11 +7,12 @@ import io
 import json
 import time
 from datetime import datetime
+from itertools import islice
 
 GRAPH_TABLES = ("github_star", "github_follow", "github_repository", "github_developer")
 # One row per developer and repository (rank null until computed), which their insert triggers keep complete.
 RANK_TABLES = {"github_developer": "github_developerrank", "github_repository": "github_repositoryrank"}
-COPY_CHUNK_ROWS = 200_000
+COPY_CHUNK_ROWS = 50_000  # rows a COPY statement sends: its buffer is the memory the load holds
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -68,7 +69,8 @@ class Loader:
         return model_field.get_default()
 
     def object_rows(self, name, objects, keys):
-        """Rows of the developer or repository table from the generated dicts; `keys` maps index -> pk."""
+        """Rows of the developer or repository table from the generated dicts, as they come; `keys` maps
+        index -> pk."""
         columns = self.columns(name)
         getters = []
         for column in columns:
@@ -78,31 +80,33 @@ class Loader:
             else:
                 default = self.fallback(column)
                 getters.append(lambda obj, c=convert, n=column.attname, d=default: c(obj.get(n, d)))
-        return columns, [[get(obj) for get in getters] for obj in objects]
+        return columns, ([get(obj) for get in getters] for obj in objects)
 
-    def edge_rows(self, name, ends, pairs, left_keys, right_keys):
-        """Rows of an edge table: (left fk, right fk, then first_seen_at and any other column's default)."""
+    def edge_rows(self, name, ends, pairs, left_values, right_values):
+        """Rows of an edge table, as the pairs come: (left fk, right fk, then first_seen_at and any other column's
+        default); `left_values` and `right_values` map index -> the key as sent."""
         left, right = (self.models[name]._meta.get_field(end) for end in ends)
         rest = [column for column in self.columns(name) if column not in (left, right)]
-        left_values = list(map(self.converter(left), left_keys))
-        right_values = list(map(self.converter(right), right_keys))
         constants = tuple(self.converter(column)(self.fallback(column)) for column in rest)
         if len(constants) == 1:  # the usual case, first_seen_at: a plain 3-tuple is faster to build
             (constant,) = constants
-            return [left, right, *rest], [(left_values[a], right_values[b], constant) for a, b in pairs]
-        return [left, right, *rest], [(left_values[a], right_values[b], *constants) for a, b in pairs]
+            return [left, right, *rest], ((left_values[a], right_values[b], constant) for a, b in pairs)
+        return [left, right, *rest], ((left_values[a], right_values[b], *constants) for a, b in pairs)
 
     def tables(self):
-        """(table name, columns, rows) for the four tables, parents first."""
+        """(table name, columns, rows) for the four tables, rows drawn as they are read: the edges first, which
+        fix the counts the developers and repositories carry (foreign keys are checked at the end)."""
         graph = self.graph
-        developer_keys = [developer["id"] for developer in graph.developers]
-        repository_keys = [repository["id"] for repository in graph.repositories]
-        yield ("developer", *self.object_rows("developer", graph.developers, developer_keys))
-        yield ("repository", *self.object_rows("repository", graph.repositories, developer_keys))
+        developer_keys = list(map(self.converter(self.models["follow"]._meta.get_field("follower")),
+                                  graph.developer_keys))
+        repository_keys = list(map(self.converter(self.models["star"]._meta.get_field("repository")),
+                                   graph.repository_keys))
         yield ("follow", *self.edge_rows(
-            "follow", ("follower", "followee"), graph.follows, developer_keys, developer_keys))
+            "follow", ("follower", "followee"), graph.follows(), developer_keys, developer_keys))
         yield ("star", *self.edge_rows(
-            "star", ("developer", "repository"), graph.stars, developer_keys, repository_keys))
+            "star", ("developer", "repository"), graph.stars(), developer_keys, repository_keys))
+        yield ("developer", *self.object_rows("developer", graph.developers(), graph.developer_keys))
+        yield ("repository", *self.object_rows("repository", graph.repositories(), graph.developer_keys))
 
 
 class SqliteLoader(Loader):
@@ -116,7 +120,7 @@ class SqliteLoader(Loader):
 
         with transaction.atomic(using=self.connection.alias), self.connection.cursor() as cursor:
             self._timed("load", self._clear, cursor)
-            for name, columns, rows in self._timed("generate", lambda: list(self.tables())):
+            for name, columns, rows in self.tables():
                 table = self.models[name]._meta.db_table
                 column_list = ", ".join(self.connection.ops.quote_name(c.column) for c in columns)
                 marks = ", ".join("%s" for _ in columns)
@@ -156,7 +160,7 @@ class PostgresLoader(Loader):
             dropped = self._timed("load", self._drop_indexes_and_constraints, cursor, tables)
             for table in RANK_TABLES:  # their rank rows in one statement each below, not a trigger call per row
                 cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-            for name, columns, rows in self._timed("generate", lambda: list(self.tables())):
+            for name, columns, rows in self.tables():
                 self._timed("load", self._copy, cursor, self.models[name]._meta.db_table, columns, rows)
             for table, rank_table in RANK_TABLES.items():
                 key = table.removeprefix("github_") + "_id"
@@ -209,9 +213,12 @@ class PostgresLoader(Loader):
         column_list = ", ".join(f'"{c.column}"' for c in columns)
         sql = f'COPY "{table}" ({column_list}) FROM STDIN'
         raw = cursor.cursor
-        for start in range(0, len(rows), COPY_CHUNK_ROWS):
+        lines = ("\t".join(row) + "\n" for row in rows)
+        while True:
             buffer = io.StringIO()
-            buffer.writelines("\t".join(row) + "\n" for row in rows[start:start + COPY_CHUNK_ROWS])
+            buffer.writelines(islice(lines, COPY_CHUNK_ROWS))
+            if not buffer.tell():
+                return
             buffer.seek(0)
             if hasattr(raw, "copy_expert"):  # psycopg2
                 raw.copy_expert(sql, buffer)

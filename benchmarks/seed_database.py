@@ -20,6 +20,11 @@ constraints and foreign keys dropped first and rebuilt after the load (one sort 
 million index insertions and deferred foreign-key checks), then VACUUM ANALYZE. On SQLite they go in with
 `executemany` in one transaction, then ANALYZE.
 
+The graph is drawn as the rows are sent (benchmarks/graph_generator.py), so memory stays flat however many edges
+there are: a 1,000,000-developer, 10,000,000-edge graph holds a few hundred bytes per developer, never the edges.
+Phases timed: `generate` (what is drawn before the first row: keys, logins, owners, each developer's number of
+edges), `load` (drawing the rows and sending them), `index` (rebuilding indexes and constraints), `analyze`.
+
     python -m benchmarks.seed_database --developers 100000    # against DATABASE_URL, or the SQLite default
 
 Never point it at data you want to keep: `python -m benchmarks.api_latency` runs it against its own database.
@@ -29,7 +34,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from benchmarks.graph_generator import generate_graph
+from benchmarks.graph_generator import Graph
 from benchmarks.graph_loader import load_graph
 
 
@@ -74,7 +79,7 @@ def seed(  # pylint: disable=too-many-arguments,redefined-outer-name  # its call
     connection = connections[using]
     timings = {}
     started = time.perf_counter()
-    graph = generate_graph(random.Random(seed), developers, follows, repositories, stars)
+    graph = Graph(random.Random(seed), developers, follows, repositories, stars)
     timings["generate"] = time.perf_counter() - started
     load_graph(connection, graph, timings)
     return SeedReport(developers, follows, repositories, stars, connection.vendor, timings)
