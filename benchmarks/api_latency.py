@@ -1,23 +1,27 @@
-"""API latency at two sizes of the graph: p50/p95 of each read endpoint at 10,000 developers and at 100,000.
+"""API latency at three sizes of the graph: p50/p95 of each read endpoint at 10,000, 100,000 and 1,000,000
+developers.
 
     make bench                                  # or: python -m benchmarks.api_latency [--requests 50]
+    python -m benchmarks.api_latency --small 100 --full 1000 --large 10000   # the same at 1/100, a quick check
+    python -m benchmarks.api_latency --large 0  # the two smaller sizes only
 
 It never touches your data: it runs against its own PostgreSQL databases on this machine, `gom9k_bench` for the
-full size and `gom9k_bench_small` for the small one (created when missing; `--database-url` picks another server
-or name, which must contain "bench"). It migrates them and seeds them with benchmarks/seed_database.py: the
-small graph (10,000 developers, 100,000 follows, 10,000 repositories, 100,000 stars) and the full one (100,000 /
-1,000,000 / 100,000 / 1,000,000). Then it serves each with gunicorn as production runs it (one sync worker) and
-times every endpoint over real HTTP. It prints a markdown table of p50 and p95 per endpoint and size, and the
-full/small ratio of p95 against the aim (full size within 2x of the small one), and writes it to the
-"API latency" section of BENCHMARKS.md.
+full size, `gom9k_bench_small` and `gom9k_bench_large` for the others (created when missing; `--database-url`
+picks another server or name, which must contain "bench"). It migrates them and seeds them with
+benchmarks/seed_database.py, bulk-loaded with COPY: 10 follows, 1 repository and 10 stars per developer, so the
+small graph is 10,000 developers, 100,000 follows, 10,000 repositories and 100,000 stars, the full one ten times
+that and the largest a hundred times (1,000,000 / 10,000,000 / 1,000,000 / 10,000,000). Then it serves each with
+gunicorn as production runs it (one sync worker) and times every endpoint over real HTTP. It prints a markdown
+table of p50 and p95 per endpoint and size, and each larger size's ratio to the small one, the aim judged at the
+largest (p95 within 2x of the small one's), and writes it to the "API latency" section of BENCHMARKS.md.
 
-Why two databases rather than one reseeded: the aim is a ratio, so both sizes are measured side by side. Requests
-go one at a time (latency, not throughput), each endpoint at the small size then at the full size, round after
-round, so whatever else the machine does at that moment weighs on both sides of the ratio alike. With `--server
-wsgiref` or `client` (in this process) there is one database: the sizes are seeded and measured one after the
-other. The client authenticates with a token: basic auth re-hashes the password on every request (PBKDF2,
-1,000,000 iterations, about 0.35 s here), which would measure the hasher instead of the API (`--auth basic`
-measures it anyway).
+Why a database per size rather than one reseeded: the aim is a ratio, so the sizes are measured side by side.
+Requests go one at a time (latency, not throughput), each endpoint at the small size then at each larger one,
+round after round, so whatever else the machine does at that moment weighs on both sides of the ratio alike.
+With `--server wsgiref` or `client` (in this process) there is one database: the sizes are seeded and measured
+one after the other. The client authenticates with a token: basic auth re-hashes the password on every request
+(PBKDF2, 1,000,000 iterations, about 0.35 s here), which would measure the hasher instead of the API (`--auth
+basic` measures it anyway).
 """
 import argparse
 import base64
@@ -256,11 +260,16 @@ def _size(size):
 
 
 def render_report(  # pylint: disable=too-many-arguments,too-many-positional-arguments,too-many-locals
-    small, full, command, machine, server, auth, *, requests, warmup, date=None, code=""
+    results, command, machine, server, auth, *, requests, warmup, date=None, code=""
 ):
-    """The markdown of the section: command, date, machine, data, the latency table and the verdict."""
+    """The markdown of the section: command, date, machine, data, the latency table and the verdict.
+
+    `results` go smallest first: every larger size's ratios are against the smallest, and the aim is judged at
+    the largest."""
     date = date or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    s, f = small.scale.label, full.scale.label
+    small, larger, largest = results[0], results[1:], results[-1]
+    s, f = small.scale.label, largest.scale.label
+    labels = [result.scale.label for result in results]
     lines = [
         f"Command: `{command}` — {date}" + (f", {code}" if code else ""),
         "",
@@ -270,41 +279,51 @@ def render_report(  # pylint: disable=too-many-arguments,too-many-positional-arg
         "| size | developers | follows | repositories | stars | seeding |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for result in (small, full):
+    for result in results:
         scale, report = result.scale, result.seeding
         seeding = f"{report.total_seconds:.0f} s" if report else "reused from the previous run"
         lines.append(f"| {scale.label} | {scale.developers:,} | {scale.follows:,} | {scale.repositories:,} | "
                      f"{scale.stars:,} | {seeding} |")
+    # One larger size: "p50 ratio"; more: "p50 ratio 100k", "p50 ratio 1M", ...
+    suffixes = [""] if len(larger) == 1 else [f" {result.scale.label}" for result in larger]
+    ratio_headers = [f"{p} ratio{suffix}" for suffix in suffixes for p in ("p50", "p95")]
+    sizes = " → ".join(labels)
     lines += [
         "",
         f"Latency in ms over {requests} requests per endpoint and size (after {warmup} warm-up requests); "
-        f"ratio = at {f} / at {s}; aim: p95 ratio ≤ {AIM_RATIO:g}.",
+        f"ratio = at {' and at '.join(labels[1:])} / at {s}; aim: p95 ratio ≤ {AIM_RATIO:g}"
+        + ("." if len(larger) == 1 else f" at {f}."),
         "",
-        f"| kind | endpoint | p50 {s} | p95 {s} | p50 {f} | p95 {f} | p50 ratio | p95 ratio | aim | "
-        f"body {s} → {f} | data {s} → {f} |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: | --- |",
+        "| kind | endpoint | " + " | ".join(f"p50 {label} | p95 {label}" for label in labels) + " | "
+        + " | ".join(ratio_headers) + f" | aim | body {sizes} | data {sizes} |",
+        "| --- | --- |" + " ---: |" * (2 * len(labels) + len(ratio_headers)) + " :---: | ---: | --- |",
     ]
     missed = []
-    full_endpoints = {endpoint.key: endpoint for endpoint in full.endpoints}
+    measured = [key for key in small.timings if all(key in result.timings for result in larger)]
     for endpoint in small.endpoints:
-        if endpoint.key not in full.timings:
+        if endpoint.key not in measured:
             continue
-        before, after = small.timings[endpoint.key], full.timings[endpoint.key]
-        ratio = after.p95 / before.p95 if before.p95 else float("inf")
-        met = ratio <= AIM_RATIO
+        timings = [result.timings[endpoint.key] for result in results]
+        before = timings[0]
+        ratios = [(after.p50 / before.p50, after.p95 / before.p95 if before.p95 else float("inf"))
+                  for after in timings[1:]]
+        met = ratios[-1][1] <= AIM_RATIO
         if not met:
-            missed.append(f"{endpoint.label} ({ratio:.1f}x)")
-        notes = (endpoint.note or "—", full_endpoints[endpoint.key].note or "—")
-        data = notes[0] if notes[0] == notes[1] else " → ".join(notes)
+            missed.append(f"{endpoint.label} ({ratios[-1][1]:.1f}x)")
+        notes = [next(e for e in result.endpoints if e.key == endpoint.key).note or "—" for result in results]
+        data = notes[0] if len(set(notes)) == 1 else " → ".join(notes)
         lines.append(
-            f"| {endpoint.kind} | `{endpoint.label}` | {_ms(before.p50)} | {_ms(before.p95)} | {_ms(after.p50)} | "
-            f"{_ms(after.p95)} | {after.p50 / before.p50:.2f} | {ratio:.2f} | {'pass' if met else '**miss**'} | "
-            f"{_size(before.body_bytes)} → {_size(after.body_bytes)} | {data} |"
+            f"| {endpoint.kind} | `{endpoint.label}` | "
+            + " | ".join(f"{_ms(timing.p50)} | {_ms(timing.p95)}" for timing in timings) + " | "
+            + " | ".join(f"{p50:.2f} | {p95:.2f}" for p50, p95 in ratios)
+            + f" | {'pass' if met else '**miss**'} | "
+            + " → ".join(_size(timing.body_bytes) for timing in timings) + f" | {data} |"
         )
-    total = len([key for key in small.timings if key in full.timings])
-    lines += ["", f"Aim met by {total - len(missed)} of {total} endpoints."
+    total = len(measured)
+    lines += ["", f"Aim met by {total - len(missed)} of {total} endpoints"
+              + ("." if len(larger) == 1 else f" at {f}.")
               + (f" Missed: {'; '.join(missed)}." if missed else "")]
-    retried = sum(timing.retries for result in (small, full) for timing in result.timings.values())
+    retried = sum(timing.retries for result in results for timing in result.timings.values())
     if retried:
         lines += ["", f"{retried} request(s) answered 5xx or dropped the connection and were retried (only the "
                       "answered attempt is timed); see the run's output for which."]
@@ -339,11 +358,13 @@ def parse_args(argv):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
-                        help="the full size's database, its graph replaced (BENCH_DATABASE_URL); the small size "
-                             "uses the same name + '_small' on the same server")
+                        help="the full size's database, its graph replaced (BENCH_DATABASE_URL); the small and "
+                             "largest sizes use the same name + '_small' and '_large' on the same server")
     parser.add_argument("--small", type=int, default=10_000, help="developers at the small size")
     parser.add_argument("--full", type=int, default=100_000, help="developers at the full size")
-    parser.add_argument("--only", choices=["small", "full"], help="measure one size (BENCHMARKS.md untouched)")
+    parser.add_argument("--large", type=int, default=1_000_000, help="developers at the largest size (0: none)")
+    parser.add_argument("--only", choices=["small", "full", "large"],
+                        help="measure one size (BENCHMARKS.md untouched)")
     parser.add_argument("--requests", type=int, default=50, help="timed requests per endpoint and size")
     parser.add_argument("--warmup", type=int, default=3, help="untimed requests per endpoint and size first")
     parser.add_argument("--server", choices=["gunicorn", "wsgiref", "client"], default="gunicorn",
@@ -361,16 +382,15 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def benchmark_databases(args, scales):
-    """{scale label: (alias, url)}: side by side, the full size in the named database and the small one beside
-    it (name + "_small"); in process, both in the named database, one after the other."""
-    if args.server != "gunicorn":
+def benchmark_databases(args, roles, scales):
+    """{scale label: (alias, url)}: side by side, the full size in the named database and the others beside it
+    (name + "_small", name + "_large"); one size alone, or in process, in the named database."""
+    if args.server != "gunicorn" or len(scales) == 1:
         return {scale.label: ("default", args.database_url) for scale in scales}
-    databases = {scales[-1].label: ("default", args.database_url)}
-    if len(scales) == 2:
-        small_url = with_database_name(args.database_url, f"{database_name(args.database_url)}_small")
-        databases[scales[0].label] = ("small", small_url)
-    return databases
+    name = database_name(args.database_url)
+    return {scale.label: ("default", args.database_url) if role == "full"
+            else (role, with_database_name(args.database_url, f"{name}_{role}"))
+            for role, scale in zip(roles, scales, strict=True)}
 
 
 def print_results(results):
@@ -395,10 +415,10 @@ def main(argv=None):
     if "bench" not in name.lower() and not args.allow_any_database:
         sys.exit(f"Refusing to seed {name!r}: the benchmark replaces the graph tables' contents. Use a database "
                  "whose name contains 'bench', or --allow-any-database.")
-    scales = [Scale(_label(args.small), args.small), Scale(_label(args.full), args.full)]
-    if args.only:
-        scales = [scales[0] if args.only == "small" else scales[1]]
-    databases = benchmark_databases(args, scales)
+    sizes = {"small": args.small, "full": args.full, "large": args.large}
+    roles = [args.only] if args.only else [role for role, developers in sizes.items() if developers]
+    scales = [Scale(_label(sizes[role]), sizes[role]) for role in roles]
+    databases = benchmark_databases(args, roles, scales)
     configure_django(dict(databases.values()))
     print("Benchmark databases: " + ", ".join(f"{label}: {database_name(url)}"
                                                for label, (_alias, url) in databases.items()))
@@ -416,7 +436,7 @@ def main(argv=None):
     if os.environ.get("MAKELEVEL"):
         command = f"make bench` (`{command}"
     machine = machine_description(load)
-    body = render_report(results[0], results[1], command, machine, args.server, args.auth,
+    body = render_report(results, command, machine, args.server, args.auth,
                          requests=args.requests, warmup=args.warmup, code=code)
     print()
     print(body)
@@ -426,7 +446,9 @@ def main(argv=None):
 
 
 def _label(developers):
-    """10000 -> "10k"."""
+    """10000 -> "10k", 1000000 -> "1M"."""
+    if developers % 1_000_000 == 0:
+        return f"{developers // 1_000_000:,}M"
     return f"{developers // 1000:,}k" if developers % 1000 == 0 else f"{developers:,}"
 
 

@@ -112,7 +112,7 @@ def test_the_report_runs_and_writes_its_section(tmp_path):
     assert all(len(timing.seconds) == 2 for timing in full.timings.values())
 
     body = api_latency.render_report(
-        small, full, "python -m benchmarks.api_latency", machine_description(), "client", "token",
+        [small, full], "python -m benchmarks.api_latency", machine_description(), "client", "token",
         requests=2, warmup=1, date="2000-01-01",
     )
     assert "| kind | endpoint | p50 tiny | p95 tiny | p50 bigger | p95 bigger |" in body
