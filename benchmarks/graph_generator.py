@@ -100,7 +100,7 @@ def _degrees(rng, count, left, capacity):
     degrees, remaining, idle_rounds = _zeros(len(population)), count, 0
     while remaining:
         placed = 0
-        for a in rng.choices(population, cum_weights=cum_weights, k=min(2 * remaining + 64, DRAW_CHUNK)):
+        for a in rng.choices(population, cum_weights=cum_weights, k=min(remaining + remaining // 8 + 64, DRAW_CHUNK)):
             if degrees[a] < capacity(a):
                 degrees[a] += 1
                 placed += 1
@@ -120,7 +120,7 @@ def _pairs(rng, degrees, right, keep):
     for a, degree in enumerate(degrees):
         chosen, seen = [], set()
         while len(chosen) < degree:
-            for b in rng.choices(population, cum_weights=cum_weights, k=2 * (degree - len(chosen)) + 4):
+            for b in rng.choices(population, cum_weights=cum_weights, k=degree - len(chosen) + 2):
                 if b not in seen and keep(a, b):
                     seen.add(b)
                     chosen.append(b)
