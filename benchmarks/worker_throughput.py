@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from benchmarks.perf_common import BASE_DIR, benchmark_environment, database_url, header, setup_django, write_section
+from benchmarks.harness import BASE_DIR, service_environment, setup_django, simulator_process, stop
+from benchmarks.perf_common import database_url, header, write_section
 
 SECTION = ("worker-throughput", "Worker throughput", "python -m benchmarks.worker_throughput")
 TOKEN = "worker-benchmark-token"  # noqa: S105 (the simulator's own fake token)
@@ -53,15 +53,6 @@ FULL_PAGE_USERS, FULL_PAGE_HUBS, FULL_PAGE_LIST = 20_000, 20, 3_000
 SERVICES = {"simulator": ("python", "github_simulator", True), "RabbitMQ": ("beam.smp", "", False)}
 RESET_TABLES = ("github_star", "github_follow", "github_repository", "github_developer", "github_ratelimit",
                 "github_conditionalvalidator", "django_celery_results_taskresult")
-
-
-def start_simulator(*world):
-    """`python -m github_simulator` with these world arguments in its own process; returns (process, base URL)."""
-    # pylint: disable-next=consider-using-with  # outlives this function: main() terminates it
-    process = subprocess.Popen(  # noqa: S603 (our own module)
-        [sys.executable, "-m", "github_simulator", "--port", "0", *world, "--rate-limit", str(10**9),
-         "--tokens", TOKEN], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=BASE_DIR, text=True)
-    return process, process.stdout.readline().strip()
 
 
 def full_page_world(path, users=FULL_PAGE_USERS, hubs=FULL_PAGE_HUBS, size=FULL_PAGE_LIST):
@@ -191,8 +182,8 @@ def run(processes, logins, base_url, queue, url, broker=BROKER):
     for login in logins:
         full_profile_sync.apply_async(args=[login], queue=queue)
     before = simulator_stats(base_url)
-    env = {**os.environ, **benchmark_environment(url, GITHUB_API_URL=base_url, GITHUB_API_KEY=TOKEN,
-                                                 CELERY_BROKER_URL=broker)}
+    env = {**os.environ, **service_environment(url, GITHUB_API_URL=base_url, GITHUB_API_KEY=TOKEN,
+                                               CELERY_BROKER_URL=broker)}
     services_before, database_before = services_cpu(), database_backends()
     database = {}  # pid -> the latest CPU seconds seen of the connections the workers opened
     worker = subprocess.Popen(  # noqa: S603  pylint: disable=consider-using-with  # stopped in the finally below
@@ -218,8 +209,7 @@ def run(processes, logins, base_url, queue, url, broker=BROKER):
         services = {name: used - services_before[name] for name, used in services_cpu().items()}
         database.update({pid: used - database_before.get(pid, 0.0) for pid, used in database_backends().items()})
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=60)
+        stop(worker)
     after = simulator_stats(base_url)
     requests = after["requests"] - before["requests"]
     return {"processes": processes, "seconds": seconds, "requests": requests, "cpu": cpu, "samples": samples,
@@ -274,13 +264,12 @@ def simulator(*world):
     """A simulator serving `world` (its command-line arguments), and the settings of this process pointed at it."""
     from django.conf import settings  # pylint: disable=import-outside-toplevel
 
-    process, base_url = start_simulator(*world)
+    process, base_url = simulator_process(*world, "--rate-limit", str(10**9), "--tokens", TOKEN)
     settings.GITHUB_API_URL, settings.GITHUB_API_KEY = base_url, TOKEN
     try:
         yield base_url
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process, timeout=30)
 
 
 def ingestion_rate(result):

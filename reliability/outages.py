@@ -16,9 +16,7 @@ flight when a cut reset their connection (GitHub may have charged them). JSON re
 import argparse
 import json
 import os
-import platform
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -26,12 +24,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from reliability.crawl_faults import AMQP_URL, BASE_DIR, PYTHON, SERVER_URL, TOKENS, UNFINISHED, Workers
+from benchmarks.harness import (
+    BASE_DIR,
+    ensure_database,
+    load_average,
+    log,
+    machine_description,
+    secret_key,
+    simulator_process,
+    stop,
+)
+from reliability.crawl_faults import AMQP_URL, SERVER_URL, TOKENS, UNFINISHED, Workers
 from reliability.outage_proxy import OutageProxy
-
-
-def _log(message):
-    print(f"{datetime.now(UTC):%H:%M:%S} {message}", file=sys.stderr, flush=True)
 
 
 class Outages(threading.Thread):
@@ -58,35 +62,22 @@ class Outages(threading.Thread):
                 return
             started = time.monotonic()
             (proxy.cut if self.mode == "cut" else proxy.stall)()
-            _log(f"{name} {self.mode} for {seconds} s")
+            log(f"{name} {self.mode} for {seconds} s")
             self.done.wait(seconds)
             proxy.restore()
             back = self._wait_for_progress(1)
             self.events.append({"outage": name, "seconds": seconds, "mode": self.mode,
                                 "first_sync_after_it_seconds": round(time.monotonic() - started - seconds, 1)
                                 if back else None})
-            _log(f"{name} restored: {self.events[-1]}")
-
-
-def _reset_database(server_url, name):
-    import psycopg2  # pylint: disable=import-outside-toplevel
-
-    admin = psycopg2.connect(f"{server_url}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
+            log(f"{name} restored: {self.events[-1]}")
 
 
 def run(args):  # pylint: disable=too-many-locals
     """The crawl through the outages; the report."""
-    _reset_database(args.server_url, args.database)
-    simulator = subprocess.Popen(  # pylint: disable=consider-using-with  # runs for the whole crawl
-        [PYTHON, "-m", "github_simulator", "--port", "0", "--users", str(args.users), "--seed", str(args.world_seed),
-         "--tokens", TOKENS], cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    github_url = simulator.stdout.readline().strip()
     database_url = f"{args.server_url}/{args.database}"
+    ensure_database(database_url, fresh=True)
+    simulator, github_url = simulator_process("--users", str(args.users), "--seed", str(args.world_seed),
+                                              "--tokens", TOKENS)
     proxies = {"database": OutageProxy(urlsplit(database_url).port or 5432).start(),
                "broker": OutageProxy(urlsplit(args.broker_url).port or 5672).start(),
                "github": OutageProxy(urlsplit(github_url).port).start()}
@@ -95,7 +86,7 @@ def run(args):  # pylint: disable=too-many-locals
         "RELIABILITY_QUEUE": f"gom9k-outages-{int(time.time())}", "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": args.broker_url, "GITHUB_API_URL": github_url, "GITHUB_API_KEY": TOKENS,
         "DISCOVERY_BATCH_SIZE": str(args.batch), "GITHUB_API_MODE": args.api_mode, "LOG_LEVEL": "INFO",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "reliability-run-" + "x" * 40), "DATABASE_CONN_MAX_AGE": "0",
+        "SECRET_KEY": secret_key(), "DATABASE_CONN_MAX_AGE": "0",
     }
     os.environ.update(env)
     worker_env = env | {"DATABASE_URL": proxies["database"].url(database_url),
@@ -130,7 +121,7 @@ def run(args):  # pylint: disable=too-many-locals
     try:
         outages.start()
         outcome = drive_crawl(logins[0], timeout=args.timeout, poll=0.5,
-                              on_round=lambda rounds, queued: _log(f"round {rounds}, {queued} syncs"))
+                              on_round=lambda rounds, queued: log(f"round {rounds}, {queued} syncs"))
         outages.done.set()
         outages.join()
         workers.stop()
@@ -141,8 +132,7 @@ def run(args):  # pylint: disable=too-many-locals
         workers.stop()
         for proxy in proxies.values():
             proxy.stop()
-        simulator.terminate()
-        simulator.wait(timeout=30)
+        stop(simulator, timeout=30)
     logs = [path.read_text(encoding="utf-8") for path in log_dir.glob("*.log")]
     report["deliveries_logged"] = sum(line.count("full_profile_sync[") for log in logs for line in log.splitlines()
                                       if line.endswith("] received"))
@@ -203,7 +193,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the workers, proxies and simulator too
     started = datetime.now(UTC)
-    machine = f"{platform.node()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start"
+    machine = machine_description(load_average())
     report = run(args)
     print(json.dumps({"started": started.isoformat(), "machine": machine, "arguments": vars(args), **report},
                      indent=2))
