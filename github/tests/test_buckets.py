@@ -10,7 +10,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 from git_o_matic_9k.celery import app
-from github import tasks, throttle
+from github import admission, tasks
 from github.models import Developer
 from github_simulator import World, limits
 from reliability.canonical import check_against_world, duplicate_rows
@@ -66,7 +66,7 @@ def workers(monkeypatch, settings):
     """4 worker threads in this process, hybrid mode, two tokens; postponed syncs wake up a fraction of a second
     after a reset instead of up to a minute (the policy is the same, only the clock is faster)."""
     monkeypatch.setattr(tasks, "random", types.SimpleNamespace(uniform=lambda low, high: 0.05))
-    monkeypatch.setattr(throttle, "JITTER_SECONDS", (0.05, 0.2))
+    monkeypatch.setattr(admission, "JITTER_SECONDS", (0.05, 0.2))
     settings.GITHUB_API_MODE = "hybrid"
     settings.DISCOVERY_BATCH_SIZE = 8
     app.control.purge()
