@@ -98,4 +98,5 @@ bench: install $(SECRET_KEY_FILE)
 reliability: install $(SECRET_KEY_FILE)
 	mkdir -p var/reliability
 	$(BIN)/python -m reliability.crawl_faults --restart-services > var/reliability/crawl_faults.json
+	$(BIN)/python -m reliability.crawl_faults --restart-services --api-mode hybrid > var/reliability/crawl_faults_hybrid.json
 	$(BIN)/python -m reliability.load > var/reliability/load.json

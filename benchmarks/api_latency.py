@@ -1,44 +1,53 @@
-"""API latency at two sizes of the graph: p50/p95 of each read endpoint at 10,000 developers and at 100,000.
+"""API latency at three sizes of the graph: p50/p95 of each read endpoint at 10,000, 100,000 and 1,000,000
+developers.
 
     make bench                                  # or: python -m benchmarks.api_latency [--requests 50]
+    python -m benchmarks.api_latency --small 100 --full 1000 --large 10000   # the same at 1/100, a quick check
+    python -m benchmarks.api_latency --large 0  # the two smaller sizes only
 
 It never touches your data: it runs against its own PostgreSQL databases on this machine, `gom9k_bench` for the
-full size and `gom9k_bench_small` for the small one (created when missing; `--database-url` picks another server
-or name, which must contain "bench"). It migrates them and seeds them with benchmarks/seed_database.py: the
-small graph (10,000 developers, 100,000 follows, 10,000 repositories, 100,000 stars) and the full one (100,000 /
-1,000,000 / 100,000 / 1,000,000). Then it serves each with gunicorn as production runs it (one sync worker) and
-times every endpoint over real HTTP. It prints a markdown table of p50 and p95 per endpoint and size, and the
-full/small ratio of p95 against the aim (full size within 2x of the small one), and writes it to the
-"API latency" section of BENCHMARKS.md.
+full size, `gom9k_bench_small` and `gom9k_bench_large` for the others (created when missing; `--database-url`
+picks another server or name, which must contain "bench"). It migrates them and seeds them with
+benchmarks/seed_database.py, bulk-loaded with COPY: 10 follows, 1 repository and 10 stars per developer, so the
+small graph is 10,000 developers, 100,000 follows, 10,000 repositories and 100,000 stars, the full one ten times
+that and the largest a hundred times (1,000,000 / 10,000,000 / 1,000,000 / 10,000,000). Then it serves each with
+gunicorn as production runs it (one sync worker) and times every endpoint over real HTTP. It prints a markdown
+table of p50 and p95 per endpoint and size, and each larger size's ratio to the small one, the aim judged at the
+largest (p95 within 2x of the small one's), and writes it to the "API latency" section of BENCHMARKS.md.
 
-Why two databases rather than one reseeded: the aim is a ratio, so both sizes are measured side by side. Requests
-go one at a time (latency, not throughput), each endpoint at the small size then at the full size, round after
-round, so whatever else the machine does at that moment weighs on both sides of the ratio alike. With `--server
-wsgiref` or `client` (in this process) there is one database: the sizes are seeded and measured one after the
-other. The client authenticates with a token: basic auth re-hashes the password on every request (PBKDF2,
-1,000,000 iterations, about 0.35 s here), which would measure the hasher instead of the API (`--auth basic`
-measures it anyway).
+Why a database per size rather than one reseeded: the aim is a ratio, so the sizes are measured side by side.
+Requests go one at a time (latency, not throughput), each endpoint at the small size then at each larger one,
+round after round, so whatever else the machine does at that moment weighs on both sides of the ratio alike.
+With `--server wsgiref` or `client` (in this process) there is one database: the sizes are seeded and measured
+one after the other. The client authenticates with a token: basic auth re-hashes the password on every request
+(PBKDF2, 1,000,000 iterations, about 0.35 s here), which would measure the hasher instead of the API (`--auth
+basic` measures it anyway).
 """
 import argparse
 import base64
-import math
 import os
-import platform
-import re
 import secrets
 import signal
-import subprocess
 import sys
-import threading
-import time
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
-from benchmarks.perf_common import BASE_DIR, BENCHMARKS_FILE, free_port, write_section
-from benchmarks.seed_database import NAME_SEARCH_TERM, seed
+from benchmarks.graph_generator import NAME_SEARCH_TERM
+from benchmarks.harness import (
+    database_name,
+    ensure_database,
+    git_revision,
+    load_average,
+    machine_description,
+    service_environment,
+    with_database_name,
+)
+from benchmarks.latency import Endpoint, measure, profile, serve
+from benchmarks.perf_common import BENCHMARKS_FILE, write_section
+from benchmarks.seed_database import seed
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/gom9k_bench"
 SECTION_KEY = "api-latency"
@@ -48,7 +57,6 @@ AIM_RATIO = 2.0
 BENCHMARK_USERNAME = "benchmark"
 FOLLOWERS_THRESHOLD = 100
 STARS_THRESHOLD = 10
-RETRIES = 5
 
 
 @dataclass(frozen=True)
@@ -74,41 +82,6 @@ class Scale:
         return 10 * self.developers
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    """One request that is timed: `key` matches it across sizes, `label` is what the table shows."""
-
-    key: str
-    kind: str  # list, detail, filtered, nested
-    label: str
-    path: str
-    note: str = ""  # what differs between sizes, e.g. "17,000 followers"
-
-
-@dataclass
-class Timing:
-    """Latencies of one endpoint at one size, in seconds, and the size of its response body in bytes."""
-
-    seconds: list = field(default_factory=list)
-    body_bytes: int = 0
-    retries: int = 0  # requests repeated after a 5xx or a dropped connection
-
-    def percentile(self, percent):
-        """Nearest-rank percentile."""
-        ordered = sorted(self.seconds)
-        return ordered[max(0, math.ceil(percent / 100 * len(ordered)) - 1)]
-
-    @property
-    def p50(self):
-        """The median latency."""
-        return self.percentile(50)
-
-    @property
-    def p95(self):
-        """The 95th percentile latency."""
-        return self.percentile(95)
-
-
 @dataclass
 class ScaleResult:
     """Everything measured at one size: `seeding` is None when the graph already there was measured."""
@@ -123,35 +96,6 @@ class ScaleResult:
 # --- the database and Django ----------------------------------------------------------------------------------
 
 
-def database_name(url):
-    """The database name in a database URL."""
-    return urlsplit(url).path.lstrip("/")
-
-
-def ensure_postgres_database(url):
-    """Create the database of a postgres:// URL when it does not exist yet (connecting to `postgres`)."""
-    import psycopg2  # pylint: disable=import-outside-toplevel
-    from psycopg2 import sql  # pylint: disable=import-outside-toplevel
-
-    parts = urlsplit(url)
-    maintenance = urlunsplit(parts._replace(path="/postgres"))
-    connection = psycopg2.connect(maintenance)
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database_name(url)])
-            if cursor.fetchone() is None:
-                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database_name(url))))
-                print(f"Created database {database_name(url)}")
-    finally:
-        connection.close()
-
-
-def with_database_name(url, name):
-    """`url` with another database name."""
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
 def configure_django(databases):
     """Point Django at the benchmark databases ({alias: url}, "default" among them), DEBUG off; migrate them.
 
@@ -164,19 +108,11 @@ def configure_django(databases):
     from django.core.management import call_command
 
     for url in databases.values():
-        if url.startswith(("postgres://", "postgresql://")):
-            ensure_postgres_database(url)
-    os.environ["DATABASE_URL"] = databases["default"]
-    os.environ["DJANGO_SETTINGS_MODULE"] = "git_o_matic_9k.settings"
-    os.environ["DEBUG"] = "0"  # DEBUG keeps every query in memory: not what production runs
-    os.environ["SECURE_SSL_REDIRECT"] = "0"
-    os.environ["SECURE_COOKIES"] = "0"
-    os.environ["API_THROTTLE_RATE"] = ""  # one user sends every timed request: the throttle is not what is timed
-    if not os.environ.get("SECRET_KEY"):
-        key_file = BASE_DIR / "var" / "secret_key"
-        os.environ["SECRET_KEY"] = (
-            key_file.read_text(encoding="utf-8").strip() if key_file.exists() else secrets.token_urlsafe(50)
-        )
+        if url.startswith(("postgres://", "postgresql://")) and ensure_database(url):
+            print(f"Created database {database_name(url)}")
+    # One user sends every timed request: the throttle is not what is timed.
+    os.environ.update(service_environment(databases["default"], SECURE_SSL_REDIRECT="0", SECURE_COOKIES="0",
+                                          API_THROTTLE_RATE=""))
     for alias, url in databases.items():
         if alias != "default":
             settings.DATABASES[alias] = dj_database_url.parse(url, conn_max_age=60)
@@ -262,159 +198,6 @@ def endpoints_for_current_graph(using="default"):
     ]
 
 
-class ClientTransport:
-    """Requests through Django's test Client, in this process (used by the tests and by --server client)."""
-
-    def __init__(self, headers):
-        from django.test import Client  # pylint: disable=import-outside-toplevel
-
-        self.client = Client(HTTP_HOST="127.0.0.1", headers=headers)
-
-    def get(self, path):
-        """(status code, body length) of GET `path`."""
-        response = self.client.get(path)
-        return response.status_code, len(response.content)
-
-    def close(self):
-        """Nothing to release."""
-
-
-class HttpTransport:
-    """Requests over HTTP with one requests.Session."""
-
-    def __init__(self, base_url, headers):
-        import requests  # pylint: disable=import-outside-toplevel
-
-        self.base_url = base_url
-        self.session = requests.Session()
-        self.session.headers.update(headers)
-
-    def get(self, path):
-        """(status code, body length) of GET `path`."""
-        response = self.session.get(self.base_url + path, timeout=300)
-        return response.status_code, len(response.content)
-
-    def close(self):
-        """Close the session's connections."""
-        self.session.close()
-
-
-def wait_until_healthy(base_url, process=None, timeout=60):
-    """Wait for the service's /health/ to answer 200 (or for `process` to die)."""
-    import requests  # pylint: disable=import-outside-toplevel
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the server exited with code {process.returncode}")
-        try:
-            if requests.get(f"{base_url}/health/", timeout=5).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the server at {base_url} did not answer /health/ within {timeout}s")
-
-
-@contextmanager
-def serve(kind, headers, database_url=None):
-    """A transport to the service: `gunicorn` (a subprocess, as production runs), `wsgiref` (a thread), `client`.
-
-    gunicorn serves `database_url`; the other two serve this process's default database.
-    """
-    if kind == "client":
-        yield ClientTransport(headers)
-        return
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    if kind == "gunicorn":
-        command = [
-            sys.executable, "-m", "gunicorn", "git_o_matic_9k.wsgi", "--bind", f"127.0.0.1:{port}",
-            "--workers", "1", "--timeout", "300", "--log-level", "warning",
-        ]
-        env = {**os.environ, "LOG_LEVEL": "WARNING", "DATABASE_URL": database_url or os.environ["DATABASE_URL"]}
-        process = subprocess.Popen(command, cwd=BASE_DIR, env=env)  # noqa: S603  (our own interpreter)
-        try:
-            wait_until_healthy(base_url, process)
-            transport = HttpTransport(base_url, headers)
-            yield transport
-            transport.close()
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        return
-    # pylint: disable=import-outside-toplevel
-    from wsgiref.simple_server import WSGIRequestHandler, make_server
-
-    from django.core.wsgi import get_wsgi_application
-
-    class QuietHandler(WSGIRequestHandler):
-        """No access log on the console."""
-
-        def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-            """No access log."""
-
-    server = make_server("127.0.0.1", port, get_wsgi_application(), handler_class=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        wait_until_healthy(base_url)
-        transport = HttpTransport(base_url, headers)
-        yield transport
-        transport.close()
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def measure(targets, requests=100, warmup=3, progress=None):
-    """Time `targets` ([(transport, endpoints)], one per size): {target index: {endpoint key: Timing}}.
-
-    `warmup` untimed requests per endpoint first (at least one, which checks it answers 200), then `requests`
-    rounds; in each round every endpoint is requested once at every size, the sizes one right after the other.
-    """
-    timings = [{endpoint.key: Timing() for endpoint in endpoints} for _transport, endpoints in targets]
-
-    def get(index, endpoint):
-        timing = timings[index][endpoint.key]
-        for attempt in range(RETRIES + 1):
-            started = time.perf_counter()
-            try:
-                status, size = targets[index][0].get(endpoint.path)
-            except OSError as error:  # the server dropped the connection (requests' errors are OSErrors)
-                status, size = repr(error), 0
-            elapsed = time.perf_counter() - started
-            if status == 200:
-                timing.body_bytes = size
-                return elapsed
-            if attempt == RETRIES or (isinstance(status, int) and status < 500):
-                raise RuntimeError(f"{endpoint.path} answered {status}")
-            # A 5xx or a dropped connection: on a shared machine, typically PostgreSQL being restarted by some
-            # other job. Retried after a pause, counted in the report, and only the answered attempt is timed.
-            timing.retries += 1
-            if progress:
-                progress(f"  {endpoint.path} answered {status}; retrying in {2 ** attempt} s")
-            time.sleep(2 ** attempt)
-        raise AssertionError("unreachable")
-
-    rows = list(zip(*(endpoints for _transport, endpoints in targets), strict=True))
-    for row in rows:
-        for _ in range(max(warmup, 1)):
-            for index, endpoint in enumerate(row):
-                get(index, endpoint)
-    for round_number in range(requests):
-        for row in rows:
-            for index, endpoint in enumerate(row):
-                timings[index][endpoint.key].seconds.append(get(index, endpoint))
-        if progress and (round_number + 1) % max(1, requests // 5) == 0:
-            progress(f"  {round_number + 1}/{requests} rounds")
-    return timings
-
-
 @dataclass(frozen=True)
 class RunOptions:
     """How a run seeds and measures."""
@@ -465,92 +248,7 @@ def benchmark_side_by_side(scales, databases, options, log=print):
     return results
 
 
-class QueryTimer:
-    """A database execute wrapper that keeps (seconds, sql, params) of every query."""
-
-    def __init__(self):
-        self.queries = []
-
-    def __call__(self, execute, sql, params, many, context):  # pylint: disable=too-many-arguments
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.queries.append((time.perf_counter() - started, sql, params))
-
-    @property
-    def seconds(self):
-        """Time spent in the database, all queries together."""
-        return sum(seconds for seconds, _sql, _params in self.queries)
-
-    def slowest(self, count):
-        """The `count` slowest queries, slowest first."""
-        return sorted(self.queries, key=lambda query: query[0], reverse=True)[:count]
-
-
-def profile(endpoints, headers, explain=True, log=print):
-    """Each endpoint once in this process: time in SQL, queries, and EXPLAIN ANALYZE of the slowest query."""
-    # pylint: disable=import-outside-toplevel,too-many-locals
-    from django.db import connection
-    from django.test import Client
-
-    client = Client(HTTP_HOST="127.0.0.1", headers=headers)
-    for endpoint in endpoints:
-        client.get(endpoint.path)  # warm
-        timer = QueryTimer()
-        with connection.execute_wrapper(timer):
-            started = time.perf_counter()
-            client.get(endpoint.path)
-            total = time.perf_counter() - started
-        log(f"{endpoint.label}: {total * 1000:.1f} ms, {len(timer.queries)} queries, SQL {timer.seconds * 1000:.1f} "
-            f"ms, Python {(total - timer.seconds) * 1000:.1f} ms")
-        for seconds, sql, _params in timer.slowest(3):
-            log(f"    {seconds * 1000:7.1f} ms  {sql[:400]}")
-        if explain and timer.queries and connection.vendor == "postgresql":
-            _seconds, sql, params = timer.slowest(1)[0]
-            with connection.cursor() as cursor:
-                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
-                for (line,) in cursor.fetchall():
-                    log(f"      | {line}")
-
-
 # --- the report ---------------------------------------------------------------------------------------------
-
-
-def machine_description():
-    """nproc, memory, CPU model, OS, and the versions that matter."""
-    # pylint: disable=import-outside-toplevel
-    import django
-    from django.db import connection
-
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    model, memory = platform.processor() or "unknown CPU", "unknown memory"
-    try:
-        model = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(encoding="utf-8"), re.M).group(1)
-        kib = int(re.search(r"^MemTotal:\s*(\d+) kB", Path("/proc/meminfo").read_text(encoding="utf-8"), re.M).group(1))
-        memory = f"{kib / 1024 / 1024:.1f} GiB memory"
-    except (OSError, AttributeError):
-        pass
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            database = f"PostgreSQL {cursor.fetchone()[0].split()[0]} (same machine)"
-    else:
-        database = f"{connection.vendor} {connection.Database.sqlite_version}"
-    return (f"{cpus} CPUs ({model}), {memory}, {platform.system()} {platform.release()}; {database}; "
-            f"Python {platform.python_version()}, Django {django.get_version()}")
-
-
-def code_version():
-    """The commit measured, and whether the service's code had uncommitted changes ("" outside git)."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True,  # noqa: S607
-                                text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "github", "git_o_matic_9k"],  # noqa: S607
-                               cwd=BASE_DIR, capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return ""
-    return f"commit {commit}" + (" with uncommitted changes in github/ or git_o_matic_9k/" if dirty else "")
 
 
 def _ms(seconds):
@@ -562,11 +260,16 @@ def _size(size):
 
 
 def render_report(  # pylint: disable=too-many-arguments,too-many-positional-arguments,too-many-locals
-    small, full, command, machine, server, auth, *, requests, warmup, date=None, code=""
+    results, command, machine, server, auth, *, requests, warmup, date=None, code=""
 ):
-    """The markdown of the section: command, date, machine, data, the latency table and the verdict."""
+    """The markdown of the section: command, date, machine, data, the latency table and the verdict.
+
+    `results` go smallest first: every larger size's ratios are against the smallest, and the aim is judged at
+    the largest."""
     date = date or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    s, f = small.scale.label, full.scale.label
+    small, larger, largest = results[0], results[1:], results[-1]
+    s, f = small.scale.label, largest.scale.label
+    labels = [result.scale.label for result in results]
     lines = [
         f"Command: `{command}` — {date}" + (f", {code}" if code else ""),
         "",
@@ -576,41 +279,51 @@ def render_report(  # pylint: disable=too-many-arguments,too-many-positional-arg
         "| size | developers | follows | repositories | stars | seeding |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for result in (small, full):
+    for result in results:
         scale, report = result.scale, result.seeding
         seeding = f"{report.total_seconds:.0f} s" if report else "reused from the previous run"
         lines.append(f"| {scale.label} | {scale.developers:,} | {scale.follows:,} | {scale.repositories:,} | "
                      f"{scale.stars:,} | {seeding} |")
+    # One larger size: "p50 ratio"; more: "p50 ratio 100k", "p50 ratio 1M", ...
+    suffixes = [""] if len(larger) == 1 else [f" {result.scale.label}" for result in larger]
+    ratio_headers = [f"{p} ratio{suffix}" for suffix in suffixes for p in ("p50", "p95")]
+    sizes = " → ".join(labels)
     lines += [
         "",
         f"Latency in ms over {requests} requests per endpoint and size (after {warmup} warm-up requests); "
-        f"ratio = at {f} / at {s}; aim: p95 ratio ≤ {AIM_RATIO:g}.",
+        f"ratio = at {' and at '.join(labels[1:])} / at {s}; aim: p95 ratio ≤ {AIM_RATIO:g}"
+        + ("." if len(larger) == 1 else f" at {f}."),
         "",
-        f"| kind | endpoint | p50 {s} | p95 {s} | p50 {f} | p95 {f} | p50 ratio | p95 ratio | aim | "
-        f"body {s} → {f} | data {s} → {f} |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: | --- |",
+        "| kind | endpoint | " + " | ".join(f"p50 {label} | p95 {label}" for label in labels) + " | "
+        + " | ".join(ratio_headers) + f" | aim | body {sizes} | data {sizes} |",
+        "| --- | --- |" + " ---: |" * (2 * len(labels) + len(ratio_headers)) + " :---: | ---: | --- |",
     ]
     missed = []
-    full_endpoints = {endpoint.key: endpoint for endpoint in full.endpoints}
+    measured = [key for key in small.timings if all(key in result.timings for result in larger)]
     for endpoint in small.endpoints:
-        if endpoint.key not in full.timings:
+        if endpoint.key not in measured:
             continue
-        before, after = small.timings[endpoint.key], full.timings[endpoint.key]
-        ratio = after.p95 / before.p95 if before.p95 else float("inf")
-        met = ratio <= AIM_RATIO
+        timings = [result.timings[endpoint.key] for result in results]
+        before = timings[0]
+        ratios = [(after.p50 / before.p50, after.p95 / before.p95 if before.p95 else float("inf"))
+                  for after in timings[1:]]
+        met = ratios[-1][1] <= AIM_RATIO
         if not met:
-            missed.append(f"{endpoint.label} ({ratio:.1f}x)")
-        notes = (endpoint.note or "—", full_endpoints[endpoint.key].note or "—")
-        data = notes[0] if notes[0] == notes[1] else " → ".join(notes)
+            missed.append(f"{endpoint.label} ({ratios[-1][1]:.1f}x)")
+        notes = [next(e for e in result.endpoints if e.key == endpoint.key).note or "—" for result in results]
+        data = notes[0] if len(set(notes)) == 1 else " → ".join(notes)
         lines.append(
-            f"| {endpoint.kind} | `{endpoint.label}` | {_ms(before.p50)} | {_ms(before.p95)} | {_ms(after.p50)} | "
-            f"{_ms(after.p95)} | {after.p50 / before.p50:.2f} | {ratio:.2f} | {'pass' if met else '**miss**'} | "
-            f"{_size(before.body_bytes)} → {_size(after.body_bytes)} | {data} |"
+            f"| {endpoint.kind} | `{endpoint.label}` | "
+            + " | ".join(f"{_ms(timing.p50)} | {_ms(timing.p95)}" for timing in timings) + " | "
+            + " | ".join(f"{p50:.2f} | {p95:.2f}" for p50, p95 in ratios)
+            + f" | {'pass' if met else '**miss**'} | "
+            + " → ".join(_size(timing.body_bytes) for timing in timings) + f" | {data} |"
         )
-    total = len([key for key in small.timings if key in full.timings])
-    lines += ["", f"Aim met by {total - len(missed)} of {total} endpoints."
+    total = len(measured)
+    lines += ["", f"Aim met by {total - len(missed)} of {total} endpoints"
+              + ("." if len(larger) == 1 else f" at {f}.")
               + (f" Missed: {'; '.join(missed)}." if missed else "")]
-    retried = sum(timing.retries for result in (small, full) for timing in result.timings.values())
+    retried = sum(timing.retries for result in results for timing in result.timings.values())
     if retried:
         lines += ["", f"{retried} request(s) answered 5xx or dropped the connection and were retried (only the "
                       "answered attempt is timed); see the run's output for which."]
@@ -645,11 +358,13 @@ def parse_args(argv):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
-                        help="the full size's database, its graph replaced (BENCH_DATABASE_URL); the small size "
-                             "uses the same name + '_small' on the same server")
+                        help="the full size's database, its graph replaced (BENCH_DATABASE_URL); the small and "
+                             "largest sizes use the same name + '_small' and '_large' on the same server")
     parser.add_argument("--small", type=int, default=10_000, help="developers at the small size")
     parser.add_argument("--full", type=int, default=100_000, help="developers at the full size")
-    parser.add_argument("--only", choices=["small", "full"], help="measure one size (BENCHMARKS.md untouched)")
+    parser.add_argument("--large", type=int, default=1_000_000, help="developers at the largest size (0: none)")
+    parser.add_argument("--only", choices=["small", "full", "large"],
+                        help="measure one size (BENCHMARKS.md untouched)")
     parser.add_argument("--requests", type=int, default=50, help="timed requests per endpoint and size")
     parser.add_argument("--warmup", type=int, default=3, help="untimed requests per endpoint and size first")
     parser.add_argument("--server", choices=["gunicorn", "wsgiref", "client"], default="gunicorn",
@@ -667,16 +382,15 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def benchmark_databases(args, scales):
-    """{scale label: (alias, url)}: side by side, the full size in the named database and the small one beside
-    it (name + "_small"); in process, both in the named database, one after the other."""
-    if args.server != "gunicorn":
+def benchmark_databases(args, roles, scales):
+    """{scale label: (alias, url)}: side by side, the full size in the named database and the others beside it
+    (name + "_small", name + "_large"); one size alone, or in process, in the named database."""
+    if args.server != "gunicorn" or len(scales) == 1:
         return {scale.label: ("default", args.database_url) for scale in scales}
-    databases = {scales[-1].label: ("default", args.database_url)}
-    if len(scales) == 2:
-        small_url = with_database_name(args.database_url, f"{database_name(args.database_url)}_small")
-        databases[scales[0].label] = ("small", small_url)
-    return databases
+    name = database_name(args.database_url)
+    return {scale.label: ("default", args.database_url) if role == "full"
+            else (role, with_database_name(args.database_url, f"{name}_{role}"))
+            for role, scale in zip(roles, scales, strict=True)}
 
 
 def print_results(results):
@@ -695,16 +409,16 @@ def main(argv=None):
     args = parse_args(argv)
     # A plain `kill` unwinds like Ctrl-C does, so the gunicorn servers are stopped on the way out.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    code = code_version()  # now: other changes may land while it runs
+    load = load_average()
+    code = f"commit {git_revision()}"  # now: other changes may land while it runs
     name = database_name(args.database_url)
     if "bench" not in name.lower() and not args.allow_any_database:
         sys.exit(f"Refusing to seed {name!r}: the benchmark replaces the graph tables' contents. Use a database "
                  "whose name contains 'bench', or --allow-any-database.")
-    scales = [Scale(_label(args.small), args.small), Scale(_label(args.full), args.full)]
-    if args.only:
-        scales = [scales[0] if args.only == "small" else scales[1]]
-    databases = benchmark_databases(args, scales)
+    sizes = {"small": args.small, "full": args.full, "large": args.large}
+    roles = [args.only] if args.only else [role for role, developers in sizes.items() if developers]
+    scales = [Scale(_label(sizes[role]), sizes[role]) for role in roles]
+    databases = benchmark_databases(args, roles, scales)
     configure_django(dict(databases.values()))
     print("Benchmark databases: " + ", ".join(f"{label}: {database_name(url)}"
                                                for label, (_alias, url) in databases.items()))
@@ -721,8 +435,8 @@ def main(argv=None):
     command = " ".join(["python -m benchmarks.api_latency", *argv]).strip()
     if os.environ.get("MAKELEVEL"):
         command = f"make bench` (`{command}"
-    machine = machine_description() + (f"; load average {load:.2f} when it started" if load is not None else "")
-    body = render_report(results[0], results[1], command, machine, args.server, args.auth,
+    machine = machine_description(load)
+    body = render_report(results, command, machine, args.server, args.auth,
                          requests=args.requests, warmup=args.warmup, code=code)
     print()
     print(body)
@@ -732,7 +446,9 @@ def main(argv=None):
 
 
 def _label(developers):
-    """10000 -> "10k"."""
+    """10000 -> "10k", 1000000 -> "1M"."""
+    if developers % 1_000_000 == 0:
+        return f"{developers // 1_000_000:,}M"
     return f"{developers // 1000:,}k" if developers % 1000 == 0 else f"{developers:,}"
 
 

@@ -20,7 +20,8 @@ import statistics
 import sys
 import time
 
-from benchmarks.perf_common import database_url, header, setup_django, write_section
+from benchmarks.harness import setup_django
+from benchmarks.perf_common import database_url, header, write_section
 
 DATABASE = "gom9k_perf_discovery"
 SECTION = ("discovery-scale", "Discovery at scale", "python -m benchmarks.discovery_scale")

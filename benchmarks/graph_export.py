@@ -21,7 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.perf_common import BASE_DIR, benchmark_environment, database_url, ensure_database, header, write_section
+from benchmarks.harness import BASE_DIR, ensure_database, service_environment
+from benchmarks.perf_common import database_url, header, write_section
 
 SECTION = ("graph-export", "Graph export and rank", "python -m benchmarks.graph_export")
 FORMATS = ["graphml", "gexf", "csv", "parquet", "jsonl"]
@@ -74,7 +75,7 @@ def prepare(developers, reseed):
     """The environment of a migrated, seeded database of this size; seeds it when its counts differ."""
     url = database_url(f"gom9k_perf_graph_{developers}")
     ensure_database(url)
-    environment = {**os.environ, **benchmark_environment(url)}
+    environment = {**os.environ, **service_environment(url)}
     subprocess.run(manage("migrate", "--no-input", "-v", "0"), cwd=BASE_DIR, env=environment, check=True)  # noqa: S603
     size = sizes_of(developers)
     if reseed or counts(url) != tuple(size.values()):
@@ -140,7 +141,7 @@ def main(argv=None):
     # database only now, so that no connection of this process is open while the commands run.
     import django  # pylint: disable=import-outside-toplevel
 
-    os.environ.update(benchmark_environment(database_url(f"gom9k_perf_graph_{sizes[-1]}")))
+    os.environ.update(service_environment(database_url(f"gom9k_perf_graph_{sizes[-1]}")))
     django.setup()
     table = ["| developers / follows | what | seconds | peak MB | file | phases |",
              "| --- | --- | ---: | ---: | ---: | --- |"]

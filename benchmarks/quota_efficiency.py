@@ -30,7 +30,8 @@ import random
 import sys
 import time
 
-from benchmarks.perf_common import database_url, header, setup_django, write_section
+from benchmarks.harness import setup_django
+from benchmarks.perf_common import database_url, header, write_section
 
 SECTION = ("quota-efficiency", "Crawl quota efficiency", "python -m benchmarks.quota_efficiency")
 TOKEN = "quota-benchmark-token"  # noqa: S105 (the simulator's own fake token)

@@ -2,6 +2,7 @@
 
     python -m benchmarks.worker_throughput            # 20,000-user world, the 200 biggest developers, 1/2/4 processes
     python -m benchmarks.worker_throughput --quick    # 5,000-user world, 20 developers, 1 and 2 processes
+    python -m benchmarks.worker_throughput --full-pages-only --processes 1,2   # the full-page world alone
 
 Real processes, as production runs them: the project's GitHub simulator in its own process (no rate limit, no
 latency), RabbitMQ as the broker (a queue of this benchmark's own, deleted after), PostgreSQL (its own database
@@ -15,18 +16,19 @@ Reported:
 
 - GitHub requests per second and list items ingested per second (items in the pages read), in wall time;
 - the same per CPU-second of the worker processes (from /proc): what a worker can do on a core of its own,
-  since on this machine the simulator, PostgreSQL and the workers share the same cores;
+  since on this machine the simulator, PostgreSQL and the workers share the same cores; and list items per
+  CPU-second of the workers and of the PostgreSQL connections to the benchmark's database together (a shared
+  machine's other databases not counted): the ingestion rate a process reaches where it has its cores to itself;
 - peak resident memory of each worker process, sampled every half second against the developers written so
   far (a flat profile: memory does not grow with the developers handled);
 - SQL statements per ingested page, counted in this process on a few of the same syncs.
 
-Nothing is written to BENCHMARKS.md with --quick.
+Nothing is written to BENCHMARKS.md with --quick or --full-pages-only.
 """
 import argparse
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import tempfile
@@ -35,30 +37,22 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from benchmarks.perf_common import BASE_DIR, benchmark_environment, database_url, header, setup_django, write_section
+from benchmarks.harness import BASE_DIR, service_environment, setup_django, simulator_process, stop
+from benchmarks.perf_common import database_url, header, write_section
 
 SECTION = ("worker-throughput", "Worker throughput", "python -m benchmarks.worker_throughput")
 TOKEN = "worker-benchmark-token"  # noqa: S105 (the simulator's own fake token)
 BROKER = "amqp://guest:guest@127.0.0.1:5672//"
 TARGET_PER_PROCESS = 100
 TARGET_SCALING = 1.6
-TARGET_ITEMS_PER_PROCESS = 10_000
+TARGET_ITEMS_PER_PROCESS = 20_000  # list items per CPU-second of a worker process and PostgreSQL, full pages
 # The full-page workload: lists of 3,000 (30 pages of 100) around 20 hubs.
 FULL_PAGE_USERS, FULL_PAGE_HUBS, FULL_PAGE_LIST = 20_000, 20, 3_000
-# service -> (process name, a word of its command line) of the processes sharing the cores with the workers.
-SERVICES = {"simulator": ("python", "github_simulator"), "PostgreSQL": ("postgres", ""),
-            "RabbitMQ": ("beam.smp", "")}
+# service -> (process name, a word of its command line, whether only this process's children count: a shared
+# machine runs other simulators). PostgreSQL is counted apart, by the connections to the benchmark's database.
+SERVICES = {"simulator": ("python", "github_simulator", True), "RabbitMQ": ("beam.smp", "", False)}
 RESET_TABLES = ("github_star", "github_follow", "github_repository", "github_developer", "github_ratelimit",
                 "github_conditionalvalidator", "django_celery_results_taskresult")
-
-
-def start_simulator(*world):
-    """`python -m github_simulator` with these world arguments in its own process; returns (process, base URL)."""
-    # pylint: disable-next=consider-using-with  # outlives this function: main() terminates it
-    process = subprocess.Popen(  # noqa: S603 (our own module)
-        [sys.executable, "-m", "github_simulator", "--port", "0", *world, "--rate-limit", str(10**9),
-         "--tokens", TOKEN], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=BASE_DIR, text=True)
-    return process, process.stdout.readline().strip()
 
 
 def full_page_world(path, users=FULL_PAGE_USERS, hubs=FULL_PAGE_HUBS, size=FULL_PAGE_LIST):
@@ -118,20 +112,39 @@ def cpu_seconds(pid, *, with_ended_children=False):
 
 
 def services_cpu():
-    """CPU seconds used so far by the simulator, PostgreSQL and RabbitMQ processes on this machine: where the
-    cores went that the workers did not use."""
+    """CPU seconds used so far by this benchmark's simulator and the RabbitMQ server: where the cores went that
+    the workers and PostgreSQL did not use."""
     totals = dict.fromkeys(SERVICES, 0.0)
     for proc in Path("/proc").iterdir():
         try:
             command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             name = (proc / "comm").read_text(encoding="utf-8").strip()
-            service = next((service for service, (comm, word) in SERVICES.items()
-                            if name.startswith(comm) and word in command), None)
+            parent = int((proc / "stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[1])
+            service = next((service for service, (comm, word, ours) in SERVICES.items()
+                            if name.startswith(comm) and word in command and (not ours or parent == os.getpid())),
+                           None)
             if service:
                 totals[service] += cpu_seconds(proc.name, with_ended_children=True)
         except (OSError, ValueError):  # not a process, or one that ended meanwhile
             continue
     return totals
+
+
+def database_backends():
+    """{pid: CPU seconds so far} of the PostgreSQL connections to this benchmark's database but this process's."""
+    from django.db import connection  # pylint: disable=import-outside-toplevel
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND pid <> pg_backend_pid()")
+        pids = [pid for (pid,) in cursor.fetchall()]
+    used = {}
+    for pid in pids:
+        try:
+            used[pid] = cpu_seconds(pid)
+        except (OSError, ValueError):  # closed meanwhile
+            continue
+    return used
 
 
 def rss_mib(pid):
@@ -160,7 +173,8 @@ def finished_results():
     return ended, written, items
 
 
-def run(processes, logins, base_url, queue, url):  # pylint: disable=too-many-locals
+# pylint: disable-next=too-many-locals,too-many-arguments,too-many-positional-arguments
+def run(processes, logins, base_url, queue, url, broker=BROKER):
     """One measured run with `processes` worker processes; returns its figures."""
     from github.tasks import full_profile_sync  # pylint: disable=import-outside-toplevel
 
@@ -168,9 +182,10 @@ def run(processes, logins, base_url, queue, url):  # pylint: disable=too-many-lo
     for login in logins:
         full_profile_sync.apply_async(args=[login], queue=queue)
     before = simulator_stats(base_url)
-    env = {**os.environ, **benchmark_environment(url, GITHUB_API_URL=base_url, GITHUB_API_KEY=TOKEN,
-                                                 CELERY_BROKER_URL=BROKER)}
-    services_before = services_cpu()
+    env = {**os.environ, **service_environment(url, GITHUB_API_URL=base_url, GITHUB_API_KEY=TOKEN,
+                                               CELERY_BROKER_URL=broker)}
+    services_before, database_before = services_cpu(), database_backends()
+    database = {}  # pid -> the latest CPU seconds seen of the connections the workers opened
     worker = subprocess.Popen(  # noqa: S603  pylint: disable=consider-using-with  # stopped in the finally below
         [sys.executable, "-m", "celery", "-A", "git_o_matic_9k", "worker", "-Q", queue, "--concurrency",
          str(processes), "--pool", "prefork", "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
@@ -184,6 +199,7 @@ def run(processes, logins, base_url, queue, url):  # pylint: disable=too-many-lo
             if started is None and stats["requests"] > before["requests"]:
                 started = now - 0.25  # the first request came within the last half second
             pids.update(children(worker.pid))
+            database.update({pid: used - database_before.get(pid, 0.0) for pid, used in database_backends().items()})
             ended, written, items = finished_results()
             samples.append((written, {pid: rss_mib(pid) for pid in children(worker.pid)}))
             if ended == len(logins):
@@ -191,13 +207,14 @@ def run(processes, logins, base_url, queue, url):  # pylint: disable=too-many-lo
         seconds = now - started
         cpu = sum(cpu_seconds(pid) for pid in pids if Path(f"/proc/{pid}").exists())
         services = {name: used - services_before[name] for name, used in services_cpu().items()}
+        database.update({pid: used - database_before.get(pid, 0.0) for pid, used in database_backends().items()})
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=60)
+        stop(worker)
     after = simulator_stats(base_url)
     requests = after["requests"] - before["requests"]
     return {"processes": processes, "seconds": seconds, "requests": requests, "cpu": cpu, "samples": samples,
-            "items": items, "developers_written": written, "services": services}
+            "items": items, "developers_written": written, "services": services,
+            "database_cpu": sum(database.values())}
 
 
 def statements_per_page(logins):
@@ -224,6 +241,14 @@ def statements_per_page(logins):
     return statements / pages, pages
 
 
+def full_page_runs(processes, queue, url, broker):
+    """The runs on the full-page world (`full_page_world`), one a number of worker processes."""
+    with tempfile.TemporaryDirectory() as folder:
+        hubs = full_page_world(Path(folder) / "world.json")
+        with simulator("--world", str(Path(folder) / "world.json")) as base_url:
+            return [run(n, hubs, base_url, queue, url, broker) for n in processes]
+
+
 def memory_profile(samples):
     """Peak RSS of the busiest worker process at each quarter of the developers written."""
     total = samples[-1][0] or 1
@@ -239,27 +264,34 @@ def simulator(*world):
     """A simulator serving `world` (its command-line arguments), and the settings of this process pointed at it."""
     from django.conf import settings  # pylint: disable=import-outside-toplevel
 
-    process, base_url = start_simulator(*world)
+    process, base_url = simulator_process(*world, "--rate-limit", str(10**9), "--tokens", TOKEN)
     settings.GITHUB_API_URL, settings.GITHUB_API_KEY = base_url, TOKEN
     try:
         yield base_url
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process, timeout=30)
+
+
+def ingestion_rate(result):
+    """List items per CPU-second of the worker processes and their PostgreSQL connections together."""
+    return result["items"] / (result["cpu"] + result["database_cpu"])
 
 
 def table(results):
     """The Markdown table of runs with 1, 2, ... worker processes."""
     single = results[0]["requests"] / results[0]["seconds"]
     lines = ["| worker processes | requests | seconds | requests/s | list items/s | requests per worker CPU-second "
-             "| items per worker CPU-second | scaling vs 1 | CPU-seconds: workers, " + ", ".join(SERVICES) + " |",
-             "| ---: " * 9 + "|"]
+             "| items per worker CPU-second | items per CPU-second of workers and PostgreSQL | scaling vs 1 "
+             "| CPU-seconds: workers, PostgreSQL (this database), " + ", ".join(SERVICES) + " |",
+             "| ---: " * 10 + "|"]
     for result in results:
         rate = result["requests"] / result["seconds"]
-        cpu = ", ".join(f"{seconds:.0f}" for seconds in [result["cpu"], *result["services"].values()])
+        cpu = ", ".join(f"{seconds:.1f}" for seconds in [result["cpu"], result["database_cpu"],
+                                                         *result["services"].values()])
         lines.append(f"| {result['processes']} | {result['requests']:,} | {result['seconds']:.1f} | {rate:,.0f} | "
                      f"{result['items'] / result['seconds']:,.0f} | {result['requests'] / result['cpu']:,.0f} | "
-                     f"{result['items'] / result['cpu']:,.0f} | {rate / single:.2f}x | {cpu} |")
+                     f"{result['items'] / result['cpu']:,.0f} | {ingestion_rate(result):,.0f} | {rate / single:.2f}x "
+                     f"| {cpu} |")
     return "\n".join(lines)
 
 
@@ -271,24 +303,28 @@ def main(argv=None):  # pylint: disable=too-many-locals
     parser.add_argument("--developers", type=int, default=200, help="cold syncs of this many of the biggest")
     parser.add_argument("--processes", default="1,2,4")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--full-pages-only", action="store_true", help="only the full-page world (printed only)")
+    parser.add_argument("--database", default="gom9k_perf_worker", help="the benchmark's own database")
+    parser.add_argument("--broker", default=BROKER, help="RabbitMQ URL (a vhost of one's own on a shared machine)")
     args = parser.parse_args(argv)
     if args.quick:
         args.users, args.developers, args.processes = 5_000, 20, "1,2"
     processes = [int(n) for n in args.processes.split(",")]
-    url = database_url("gom9k_perf_worker")
-    setup_django(url, fresh=True, CELERY_BROKER_URL=BROKER)
+    url = database_url(args.database)
+    setup_django(url, fresh=True, CELERY_BROKER_URL=args.broker)
     from git_o_matic_9k.celery import app  # pylint: disable=import-outside-toplevel
 
     queue = f"gom9k-perf-worker-{os.getpid()}"
-    logins, world = biggest_developers(args.users, args.developers)
     try:
+        if args.full_pages_only:
+            full = full_page_runs(processes, queue, url, args.broker)
+            print(f"Full pages ({full[0]['items']:,} list items):\n" + table(full))
+            return 0 if ingestion_rate(full[0]) >= TARGET_ITEMS_PER_PROCESS else 1
+        logins, world = biggest_developers(args.users, args.developers)
         with simulator("--users", str(args.users), "--seed", "42") as base_url:
-            results = [run(n, logins, base_url, queue, url) for n in processes]
+            results = [run(n, logins, base_url, queue, url, args.broker) for n in processes]
             per_page, pages = statements_per_page(logins[-10:])
-        with tempfile.TemporaryDirectory() as folder:
-            hubs = full_page_world(Path(folder) / "world.json")
-            with simulator("--world", str(Path(folder) / "world.json")) as base_url:
-                full = [run(n, hubs, base_url, queue, url) for n in processes[:2]]
+        full = full_page_runs(processes[:2], queue, url, args.broker)
     finally:
         with app.connection_for_write() as connection:
             connection.default_channel.queue_delete(queue)
@@ -313,7 +349,7 @@ def main(argv=None):  # pylint: disable=too-many-locals
     single = results[0]["requests"] / results[0]["seconds"]
     scaling = [r["requests"] / r["seconds"] / single for r in results if r["processes"] == 2]
     met = (single >= TARGET_PER_PROCESS and all(value >= TARGET_SCALING for value in scaling)
-           and full[0]["items"] / full[0]["seconds"] >= TARGET_ITEMS_PER_PROCESS)
+           and ingestion_rate(full[0]) >= TARGET_ITEMS_PER_PROCESS)
     return 0 if met else 1
 
 

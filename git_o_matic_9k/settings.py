@@ -247,10 +247,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 # django-celery-results' database backend, retrying its writes while the database restarts (github/results.py):
-# up to 20 tries, at most 10 s apart, before a state is given up.
+# at most 10 s apart, for as long as the database is unreachable (Celery's default: no limit). A bound would
+# end in "Unrecoverable error": the worker process exits and no worker is left to take the redelivered tasks.
 CELERY_RESULT_BACKEND = "github.results:RetryingDatabaseBackend"
 CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
-CELERY_RESULT_BACKEND_MAX_RETRIES = 20
 CELERY_RESULT_EXTENDED = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -272,6 +272,9 @@ PERIODIC_QUEUE = os.environ.get("CELERY_PERIODIC_QUEUE", "git-o-matic-9k-periodi
 # Each bound by its own name: one routing key for both would deliver every message to both queues.
 CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in (CELERY_TASK_DEFAULT_QUEUE, PERIODIC_QUEUE)]
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat writes down each entry's last run after every task it sends, not every 3 minutes: a beat killed and
+# started again would otherwise send the hour's discovery a second time.
+CELERY_BEAT_SYNC_EVERY = 1
 CELERY_BEAT_SCHEDULE = {
     "discovery-scraper": {
         "task": "github.tasks.discovery_scraper",

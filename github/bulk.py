@@ -4,12 +4,17 @@ Why not `bulk_create`: it builds a model instance per row and compiles its state
 the separate statements around it (ids read back, seed distances lowered, taken names checked) that was the
 largest share of a worker's time per page (BENCHMARKS.md, "Worker throughput"). Here a statement's text is
 built once per shape, rows are plain tuples, and one INSERT ... ON CONFLICT ... DO UPDATE ... RETURNING
-writes a batch and hands back its primary keys: the same SQL on PostgreSQL and SQLite (3.35 or later).
+writes a batch and hands back its primary keys, on PostgreSQL and SQLite (3.35 or later) alike. On PostgreSQL a
+batch goes as one array a column (`INSERT ... SELECT * FROM unnest(...)`) rather than a parameter a value: the
+driver quotes a handful of strings instead of thousands of values (a UUID each through a Python adapter), and
+the server parses a short statement instead of thousands of constants; SQLite, which has no arrays, gets VALUES.
 
 Primary keys come back as the database gives them (a UUID on PostgreSQL, hex text on SQLite) and are passed
 back to it as they are, so the rows of a list never go through a model.
 """
-from collections.abc import Iterable, Sequence
+import functools
+import json
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from datetime import datetime
 from typing import NamedTuple
@@ -34,6 +39,36 @@ def batches(items: Sequence, columns: int):
 def placeholders(count: int) -> str:
     """"(%s, %s, ...)": the parameters of one row of VALUES, or of an IN list."""
     return "(" + ", ".join(["%s"] * count) + ")"
+
+
+def uses_arrays() -> bool:
+    """Whether batches go to the database as arrays (PostgreSQL) rather than rows of VALUES."""
+    return connection.vendor == "postgresql"
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# Database types whose values' text needs no quoting inside an array literal.
+PLAIN_ARRAY_TYPES = {"uuid", "bigint", "integer", "smallint", "boolean"}
+
+
+def array_element(field: models.Field) -> Callable:
+    """How a value of `field` is written inside a PostgreSQL array literal ("{...}")."""
+    db_type = field.db_type(connection)
+    if db_type in PLAIN_ARRAY_TYPES:
+        return str
+    if isinstance(field, models.JSONField):
+        return lambda value: _quoted(json.dumps(value, cls=field.encoder))
+    if isinstance(field, models.DateTimeField):
+        return functools.lru_cache(maxsize=16)(lambda value: _quoted(value.isoformat()))  # mostly one: the sync's
+    return lambda value: _quoted(str(value))
+
+
+def array_literal(values: Iterable, element: Callable = str) -> str:
+    """The text of a PostgreSQL array of `values` (None as NULL), each written by `element`."""
+    return "{" + ",".join("NULL" if value is None else element(value) for value in values) + "}"
 
 
 class Upsert:
@@ -69,11 +104,18 @@ class Upsert:
         # into every one of its indexes, as costly as an insert, and most rows of a recrawl are unchanged.
         distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
         changed = " OR ".join(f"{table}.{column} {distinct} {value}" for column, value in updates.items())
-        self._head = f"INSERT INTO {table} ({', '.join(quote(field.column) for field in fields)}) VALUES "
+        self._head = f"INSERT INTO {table} ({', '.join(quote(field.column) for field in fields)}) "
+        if uses_arrays():
+            self._elements = [array_element(field) for field in fields]
+            self._head += "SELECT * FROM unnest(" + ", ".join(
+                f"%s::{field.db_type(connection)}[]" for field in fields) + ")"
+        else:
+            self._head += "VALUES "
         self._tail = (f" ON CONFLICT ({quote(key)}) DO UPDATE SET "
                       f"{', '.join(f'{column} = {value}' for column, value in updates.items())} WHERE {changed} "
                       f"RETURNING {quote(key)}, {quote(model._meta.pk.column)}")
-        self._select = f"SELECT {quote(key)}, {quote(model._meta.pk.column)} FROM {table} WHERE {quote(key)} IN "
+        self._select = f"SELECT {quote(key)}, {quote(model._meta.pk.column)} FROM {table} WHERE {quote(key)} " + (
+            f"= ANY(%s::{fields[self.columns.index(key)].db_type(connection)}[])" if uses_arrays() else "IN ")
         self._row = placeholders(len(fields))
         self._name_index = self.columns.index(name) if name else None
         self._key_index = self.columns.index(key)
@@ -83,8 +125,7 @@ class Upsert:
         ids, converted = {}, {}
         rows = sorted(self._one_holder_per_name(rows), key=lambda row: row[self._key_index])
         for batch in batches(rows, len(self.columns)):
-            params = [self._db_value(index, value, converted) for row in batch for index, value in enumerate(row)]
-            sql = self._head + ", ".join([self._row] * len(batch)) + self._tail
+            sql, params = self._statement(batch, converted)
             try:
                 written = dict(self._execute(sql, params))
             except IntegrityError:  # a name in the batch is still held by another id: free it, write again
@@ -98,6 +139,15 @@ class Upsert:
                                                if row[self._key_index] not in written]))
         return ids
 
+    def _statement(self, batch, converted):
+        """The INSERT of `batch` and its parameters: a column an array, or a value a parameter."""
+        if uses_arrays():
+            columns = zip(*batch, strict=True)
+            return self._head + self._tail, [
+                array_literal(values, element) for values, element in zip(columns, self._elements, strict=True)]
+        params = [self._db_value(index, value, converted) for row in batch for index, value in enumerate(row)]
+        return self._head + ", ".join([self._row] * len(batch)) + self._tail, params
+
     def _one_holder_per_name(self, rows: Iterable[Sequence]) -> list[Sequence]:
         """`rows` with each name held by the last row that has it; the others hold their "~<key>" placeholder."""
         rows = list(rows)
@@ -110,7 +160,10 @@ class Upsert:
 
     def _primary_keys(self, keys):
         with connection.cursor() as cursor:
-            cursor.execute(self._select + placeholders(len(keys)), keys)
+            if uses_arrays():
+                cursor.execute(self._select, [array_literal(keys, self._elements[self._key_index])])
+            else:
+                cursor.execute(self._select + placeholders(len(keys)), keys)
             return cursor.fetchall()
 
     def _db_value(self, index, value, converted):
@@ -153,21 +206,31 @@ def replace_edges(model: type[models.Model], fixed_field: str, fixed_pk, member_
         cursor.execute(sql.select, [fixed])
         existing, wanted = {member_pk for (member_pk,) in cursor.fetchall()}, set(member_pks)
         removed, added = sorted(existing - wanted), sorted(wanted - existing)
-        for batch in batches(removed, 2):
-            cursor.execute(sql.delete + placeholders(len(batch)), [fixed, *batch])
         first_seen = model._meta.get_field("first_seen_at").get_db_prep_value(timezone.now(), connection)
-        for batch in batches(added, 3):
-            cursor.execute(sql.insert + ", ".join([placeholders(3)] * len(batch)) + " ON CONFLICT DO NOTHING",
-                           [value for member_pk in batch for value in (fixed, member_pk, first_seen)])
+        if uses_arrays():
+            for batch in batches(removed, 1):
+                cursor.execute(f"{sql.delete}= ANY({sql.members})", [fixed, array_literal(batch)])
+            for batch in batches(added, 1):
+                cursor.execute(f"{sql.insert}SELECT %s, unnest({sql.members}), %s ON CONFLICT DO NOTHING",
+                               [fixed, array_literal(batch), first_seen])
+        else:
+            for batch in batches(removed, 2):
+                cursor.execute(sql.delete + "IN " + placeholders(len(batch)), [fixed, *batch])
+            for batch in batches(added, 3):
+                cursor.execute(sql.insert + "VALUES " + ", ".join([placeholders(3)] * len(batch))
+                               + " ON CONFLICT DO NOTHING",
+                               [value for member_pk in batch for value in (fixed, member_pk, first_seen)])
     return len(added), len(removed)
 
 
 class EdgeStatements(NamedTuple):
-    """The SELECT of a relation set's members, and the heads of its DELETE (... IN) and its INSERT (... VALUES)."""
+    """The SELECT of a relation set's members, the heads of its DELETE (up to the member column) and its INSERT
+    (up to its rows), and the parameter of an array of members (PostgreSQL)."""
 
     select: str
     delete: str
     insert: str
+    members: str
 
 
 def _edge_statements(model, fixed_field, member_field) -> EdgeStatements:
@@ -175,8 +238,9 @@ def _edge_statements(model, fixed_field, member_field) -> EdgeStatements:
     table = quote(model._meta.db_table)
     fixed, member = (quote(model._meta.get_field(name).column) for name in (fixed_field, member_field))
     return EdgeStatements(f"SELECT {member} FROM {table} WHERE {fixed} = %s",
-                          f"DELETE FROM {table} WHERE {fixed} = %s AND {member} IN ",
-                          f"INSERT INTO {table} ({fixed}, {member}, {quote('first_seen_at')}) VALUES ")
+                          f"DELETE FROM {table} WHERE {fixed} = %s AND {member} ",
+                          f"INSERT INTO {table} ({fixed}, {member}, {quote('first_seen_at')}) ",
+                          f"%s::{model._meta.get_field(member_field).db_type(connection)}[]")
 
 
 def set_column(model: type[models.Model], pk, field: str, value) -> None:

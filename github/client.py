@@ -21,6 +21,7 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import requests
+import urllib3
 from django.conf import settings
 from django.utils import timezone
 
@@ -90,6 +91,11 @@ class Forbidden(GitHubError):
 
 class TransientError(GitHubError):
     """A 5xx, a timeout or a dropped connection: the same request may well work later."""
+
+
+class Unreachable(TransientError):
+    """No connection to GitHub could be made (refused, or timed out connecting): the request was never sent and
+    GitHub charged nothing, so its reserved quota is given back."""
 
 
 class HttpErrorException(GitHubError):
@@ -300,7 +306,7 @@ class GitHubClient:
         url = self._url("/rate_limit")
         response = self._request(url, credential, None)
         if response.status_code == 401:
-            throttle.mark_rejected(label)
+            throttle.mark_rejected(label, resource)
             return
         if response.status_code == 404:
             now = timezone.now()
@@ -329,7 +335,11 @@ class GitHubClient:
             if reservation is None:
                 break
             credential = self._by_label[reservation.label]
-            response = self._request(url, credential, validator)
+            try:
+                response = self._request(url, credential, validator)
+            except Unreachable:
+                throttle.refund(reservation)
+                raise
             if response.status_code == 401:
                 # A 401 carries the anonymous quota's headers, not this token's: only mark the token.
                 throttle.mark_rejected(credential.label)
@@ -369,9 +379,7 @@ class GitHubClient:
             response = self.session.get(url, headers=headers, timeout=self.timeout, allow_redirects=False)
         except requests.RequestException as error:
             # Raised from None: requests' exception holds the prepared request, Authorization header included.
-            kind = "timed out" if isinstance(error, requests.Timeout) else "failed"
-            message = self._scrub(f"GET {url} {kind}: {type(error).__name__}: {error}")
-            raise TransientError(message, url=url) from None
+            raise transport_error(f"GET {url}", error, url, self._scrub) from None
         logger.debug("GET %s -> %s (%s)", url, response.status_code, credential.label)
         return response
 
@@ -461,6 +469,15 @@ def send_retrying(send: Callable[[], T], request: str, *, is_failure: Callable[[
 
 def _is_server_error(response: requests.Response) -> bool:
     return response.status_code >= 500
+
+
+def transport_error(request: str, error: requests.RequestException, url: str, scrub) -> TransientError:
+    """The error of `request` ("GET <url>") that got no answer: Unreachable when no connection was made."""
+    kind = "timed out" if isinstance(error, requests.Timeout) else "failed"
+    message = scrub(f"{request} {kind}: {type(error).__name__}: {error}")
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    unsent = isinstance(error, requests.ConnectTimeout) or isinstance(reason, urllib3.exceptions.ConnectTimeoutError)
+    return (Unreachable if unsent else TransientError)(message, url=url)
 
 
 def _segment(value: str) -> str:

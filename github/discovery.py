@@ -3,7 +3,7 @@ that concurrent runs do not pick them twice; and what a REST sync may cost, from
 Independent of the transport: github/sync.py and github/graphql_sync.py both sync whom it chooses.
 """
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -56,19 +56,22 @@ def estimate_repository_cost(owner: str, name: str) -> int:
     return 2 + pages_needed(min(stars or 0, STARGAZERS_SHOWN))
 
 
-def choose_discovery_batch(*, budget: int, limit: int) -> list[Developer]:
+def choose_discovery_batch(*, budget: int, limit: int,
+                           estimate: Callable[[Developer], int] = estimate_developer_cost) -> list[Developer]:
     """Whom to sync next, claimed so no other discovery run picks them while they are queued or running.
 
     Never-synced stubs nearest to the seeds first, then the developers synced longest ago (and not within
-    DISCOVERY_RESYNC_HOURS); as many as `limit` and the budget allow (each at its estimated cost). While
-    there is any budget the first is chosen whatever it costs: a sync costlier than the budget starts with
-    what there is and continues later, so a window smaller than every candidate does not stop the crawl.
+    DISCOVERY_RESYNC_HOURS); as many as `limit` and the REST budget allow (each at its `estimate`d REST cost:
+    a transport that reads a developer through GraphQL passes 0 for it, its points being checked when its task
+    starts). While there is any budget the first is chosen whatever it costs: a sync costlier than the budget
+    starts with what there is and continues later, so a window smaller than every candidate does not stop the
+    crawl.
     """
     stubs, synced = discovery_queues()
     chosen, spent = [], 0
     with transaction.atomic():
         for developer in _candidates(stubs, synced, limit):
-            cost = estimate_developer_cost(developer)
+            cost = estimate(developer)
             if spent + cost > budget and (chosen or budget < 1):
                 break
             chosen.append(developer)

@@ -30,11 +30,13 @@ from github.client import (  # the REST client's plumbing, shared rather than co
     HttpErrorException,
     RateLimitExhausted,
     TransientError,
+    Unreachable,
     _message,
     _observed_at,
     _quota_error,
     _rate_state,
     send_retrying,
+    transport_error,
 )
 
 logger = logging.getLogger(__name__)
@@ -134,7 +136,11 @@ class GraphQLClient:
                                            throttle.GRAPHQL, cost)
             if reservation is None:
                 break
-            response = self._post(query, reservation.label)
+            try:
+                response = self._post(query, reservation.label)
+            except Unreachable:
+                throttle.refund(reservation, cost)
+                raise
             if response.status_code == 401:
                 throttle.refund(reservation, cost)
                 throttle.mark_rejected(reservation.label, throttle.GRAPHQL)
@@ -157,10 +163,8 @@ class GraphQLClient:
                 self.url, json={"query": query.text, "variables": query.variables}, timeout=self.rest.timeout,
                 headers={"Authorization": credential.authorization}, allow_redirects=False)
         except requests.RequestException as error:
-            kind = "timed out" if isinstance(error, requests.Timeout) else "failed"
-            message = self.rest._scrub(  # pylint: disable=protected-access
-                f"POST {self.url} {kind}: {type(error).__name__}: {error}")
-            raise TransientError(message, url=self.url) from None
+            raise transport_error(f"POST {self.url}", error, self.url,
+                                  self.rest._scrub) from None  # pylint: disable=protected-access
         logger.debug("POST %s (%d points) -> %s (%s)", self.url, query.cost, response.status_code, label)
         return response
 

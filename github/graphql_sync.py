@@ -447,6 +447,12 @@ def full_profile_sync(*, client: GitHubClient, login: str, graphql: GraphQLClien
     return sync_developers(client, [login], graphql=graphql)[0]
 
 
+def estimate_rest_cost(developer: Developer) -> int:
+    """REST requests a sync of `developer` may cost in this mode (discovery's estimate): none for one GraphQL
+    reads, whose points the task checks as it starts, so a small REST window does not hold back a GraphQL crawl."""
+    return 0 if uses_graphql(developer) else discovery.estimate_developer_cost(developer)
+
+
 def estimate_profile_costs(login: str) -> dict[str, int]:
     """{bucket: units} a full profile sync of `login` may cost: REST requests, or a GraphQL developer's query
     (1 point; longer lists add page queries that the quota may then stop, as a REST read's pages)."""

@@ -50,6 +50,11 @@ def nulls_smallest_index(table, column):
     return NullsSmallestIndex(column=column, name=f"{table[:4]}_{column[:16]}_desc_idx")
 
 
+def present(column):
+    """The condition of a partial index on a column stubs leave null: only the rows that have a value."""
+    return models.Q(**{f"{column}__isnull": False})
+
+
 class Developer(models.Model):
     """A GitHub account (user or organisation)."""
 
@@ -109,13 +114,16 @@ class Developer(models.Model):
         constraints = [models.UniqueConstraint(Lower("login"), name="developer_login_ci_unique")]
         indexes = [
             models.Index(fields=["login"]),
-            models.Index(fields=["location"]),
-            models.Index(fields=["company"]),
-            models.Index(fields=["email"]),
-            # bio__lte/gte (GitHub caps a bio at 160 characters, well within a btree entry) and the
-            # case-insensitive `email` filter.
+            # Partial (`present`): a stub, most rows of a crawl, has none of these columns, and an index a row is
+            # not in costs its insert nothing. The filters they serve (exact, lte/gte, the case-insensitive `email`)
+            # match no null and no ordering reads them.
+            models.Index(fields=["location"], name="developer_location_idx", condition=present("location")),
+            models.Index(fields=["company"], name="developer_company_idx", condition=present("company")),
+            models.Index(fields=["email"], name="developer_email_idx", condition=present("email")),
+            models.Index(Lower("email"), name="developer_email_ci_idx", condition=present("email")),
+            # bio__lte/gte (GitHub caps a bio at 160 characters, well within a btree entry). Whole, not partial: a
+            # partial one would be a candidate for every `bio` LIKE (its condition implied), read from end to end.
             models.Index(fields=["bio"], name="developer_bio_idx"),
-            models.Index(Lower("email"), name="developer_email_ci_idx"),
             *[nulls_smallest_index("developer", name) for name in (
                 "name", "created_at", "updated_at", "followers_count", "following_count", "public_gists",
                 "public_repos",

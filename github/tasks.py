@@ -43,13 +43,17 @@ RETRYABLE_DATABASE_ERRORS = (IntegrityError, OperationalError)
 class GitHubTask(Task):  # pylint: disable=abstract-method  # a base: each task's function is its run()
     """Base of the sync tasks: bounded retries, late acknowledgement (a killed worker's task is redelivered)."""
 
-    max_retries = 8
+    # With backoff()'s waits, the retries of a task GitHub (or the database) fails every time span 20 minutes at
+    # least: an outage of ten minutes costs time, not the task.
+    max_retries = 10
     acks_late = True
     reject_on_worker_lost = True
 
     def backoff(self) -> float:
-        """Seconds before the next retry: exponential in the retries so far, capped, with full jitter."""
-        return random.uniform(1, min(600, 5 * 2**self.request.retries))
+        """Seconds before the next retry: exponential in the retries so far, capped, with equal jitter (at least
+        half the step, so that the total wait has a floor)."""
+        step = min(600, 5 * 2**self.request.retries)
+        return random.uniform(step / 2, step)
 
     def postpone(self, retry_at):
         """Re-enqueue this very task (same id, same arguments) for `retry_at`, show POSTPONED, stop here."""
@@ -191,7 +195,8 @@ def discovery_scraper(count=None):
     them as the allowed budget pays for."""
     with GitHubClient() as client:
         budget = admission.allowed_budget(client=client)
-    batch = discovery.choose_discovery_batch(budget=budget, limit=count or settings.DISCOVERY_BATCH_SIZE)
+    batch = discovery.choose_discovery_batch(budget=budget, limit=count or settings.DISCOVERY_BATCH_SIZE,
+                                             estimate=graphql_sync.estimate_rest_cost)
     logins = [developer.login for developer in batch]
     # Never-synced developers that GraphQL reads go together in one task (their queries are shared); the others
     # (re-syncs through REST's conditional requests, every sync in rest mode) are a task each.

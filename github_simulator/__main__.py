@@ -11,6 +11,7 @@ import sys
 import threading
 
 from . import Simulator, World
+from .faults import GRAPHQL_FAULT_KINDS
 from .graphql_rules import MAX_NODE_IDS, MAX_NODES, MAX_PAGE_SIZE
 from .server import FAULT_KINDS
 
@@ -77,6 +78,15 @@ def _parser():
     faults.add_argument("--latency", type=float, default=0.0, metavar="S",
                         help="seconds added to every answer (default: 0)")
     faults.add_argument("--fault-seed", type=int, default=0, metavar="N", help="seed of the fault draws (default: 0)")
+    faults.add_argument("--graphql-fault-rate", type=float, default=0.0, metavar="F",
+                        help="share of GraphQL queries meeting a GraphQL fault, 0..1 (default: 0)")
+    faults.add_argument("--graphql-fault-kinds", default=",".join(GRAPHQL_FAULT_KINDS), metavar="KINDS",
+                        help="comma-separated among rate_limited (another application spends the token's GraphQL "
+                             "window: 200 RATE_LIMITED until its reset), timeout (502, points charged), 502, 503, "
+                             "secondary (403 + retry-after), not_found (one alias null with NOT_FOUND) "
+                             "(default: all)")
+    faults.add_argument("--revoke-after", type=int, metavar="N",
+                        help="revoke the first of --tokens after N requests: 401 from then on (default: never)")
     return parser
 
 
@@ -97,7 +107,8 @@ def main(argv=None):
         latency=args.latency, seed=args.fault_seed, host=args.host, port=args.port, path_prefix=args.prefix,
         control=not args.no_control, verbose=args.verbose, graphql_limit=args.graphql_limit,
         graphql_per_minute=args.graphql_per_minute or None, graphql_node_seconds=args.graphql_node_seconds,
-        graphql_timeout=args.graphql_timeout,
+        graphql_timeout=args.graphql_timeout, graphql_fault_rate=args.graphql_fault_rate,
+        graphql_fault_kinds=[k for k in args.graphql_fault_kinds.split(",") if k], revoke_after=args.revoke_after,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -35,6 +35,9 @@ its own bucket of points per token and never touches the REST one:
 4. It runs (``graphql_api.py``). Its time is modelled, not slept: ``graphql_node_seconds`` per
    node returned; beyond ``graphql_timeout`` the answer is GitHub's 502, its points still charged
    (by default 20,000 nodes returned time out, so a client has to size its batches).
+
+GraphQL's own failures (``RATE_LIMITED`` in a 200, timeouts, secondary limits, ``NOT_FOUND`` for
+one alias) and a token revoked mid-run can be injected too (``faults.py``; off by default).
 """
 
 import contextlib
@@ -52,6 +55,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import fake, graphql_api
 from .api import Api, Request
+from .faults import GRAPHQL_FAULT_KINDS, REFUSALS, GraphQLFaults, Revocation
 from .graphql_rules import QueryRefused, github_error, plan
 from .limits import Caller, Limits, Quotas, token_label
 from .replies import Reply, dump, error
@@ -158,6 +162,8 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
     GraphQL: ``graphql_limit`` points per window per token, ``graphql_per_minute`` queries a
     minute per token (None = off), ``graphql_node_seconds`` of modelled time per node returned,
     ``graphql_timeout`` seconds beyond which a query answers 502 (see the module docstring).
+    ``graphql_fault_rate`` of queries meet one of ``graphql_fault_kinds`` (``faults.py``, drawn from
+    ``seed`` too); ``revoke_after``: the first of ``tokens`` answers 401 after that many requests.
     """
 
     def __init__(self, world, tokens=None, *, rate_limit=5000,  # pylint: disable=too-many-arguments,too-many-locals
@@ -166,7 +172,8 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
                  fault_kinds=("502", "503", "drop"), slow_seconds=5.0, latency=0.0, seed=0,
                  stargazer_page_cap=400, host="127.0.0.1", port=0, path_prefix="", control=True,
                  verbose=False, cache_bytes=128 * 2 ** 20, graphql_limit=5000, graphql_per_minute=2000,
-                 graphql_node_seconds=0.0005, graphql_timeout=10.0):
+                 graphql_node_seconds=0.0005, graphql_timeout=10.0, graphql_fault_rate=0.0,
+                 graphql_fault_kinds=GRAPHQL_FAULT_KINDS, revoke_after=None):
         self.world = world
         self.api = Api(world, stargazer_page_cap=stargazer_page_cap, cache_bytes=cache_bytes)
         self.limits = Limits(rate_limit, window_seconds, unauthenticated_limit, secondary_concurrency,
@@ -176,6 +183,10 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
         self._tokens = frozenset(tokens or ())
         self._quotas = Quotas(self.limits)
         self._faults = _Faults(fault_rate, fault_kinds, slow_seconds, latency, seed)
+        self._graphql_faults = GraphQLFaults(graphql_fault_rate, graphql_fault_kinds, seed)
+        if revoke_after is not None and not tokens:
+            raise ValueError("revoke_after needs tokens (the first one is revoked)")
+        self._revocation = None if revoke_after is None else Revocation(list(tokens)[0], revoke_after)
         self._stats = _Stats()
         self._address = (host, port)
         self.path_prefix = path_prefix.rstrip("/")
@@ -234,9 +245,10 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
     def stats(self):
         """``{"total", "by_token", "by_endpoint"}``, each with requests, quota_counted (REST units),
         not_modified, errors (status >= 400 or dropped), graphql_queries, graphql_points (charged)
-        and graphql_nodes (returned); plus ``by_status``. Token labels come
+        and graphql_nodes (returned); plus ``by_status`` and ``graphql_faults`` (injected, by
+        kind). Token labels come
         from :meth:`token_label`; ``"anonymous"`` is without credentials, ``"invalid"`` with bad ones."""
-        return self._stats.snapshot()
+        return {**self._stats.snapshot(), "graphql_faults": dict(self._graphql_faults.injected)}
 
     def reset_stats(self):
         """Count from zero."""
@@ -258,7 +270,7 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
         route = ("unknown", None, ())      # GitHub: 404 for what it does not serve
         if method in ("GET", "HEAD") and split.path.startswith(self.path_prefix + "/"):
             route = self.api.route(split.path[len(self.path_prefix):])
-        caller = Caller.identify(headers.get("Authorization"), client_ip, self._tokens, self.limits)
+        caller = self._identify(headers, client_ip)
         ticket = self._quotas.admit(caller, free=route[0] == "/rate_limit" and not caller.rejected)
         reply, not_modified = ticket.refusal, False
         try:
@@ -270,6 +282,13 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
             rate_headers = self._quotas.settle(ticket, refund=not_modified)
         self._stats.record(caller.label, route[0], None if reply is None else reply.status, ticket.counted)
         return reply, rate_headers
+
+    def _identify(self, headers, client_ip):
+        """The request's caller; a revoked token's is rejected like a bad token's."""
+        caller = Caller.identify(headers.get("Authorization"), client_ip, self._tokens, self.limits)
+        if self._revocation is not None and self._revocation.revoked(caller):
+            return Caller("invalid", self.limits.unauthenticated_limit, client_ip, rejected=True)
+        return caller
 
     def _before_answering(self, caller, headers):
         """Latency and injected faults, then :func:`_refuse`: ``(dropped, refusal or None)``."""
@@ -295,7 +314,7 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
 
     def _graphql(self, headers, body, client_ip):
         """``POST /graphql``, in the order of the module docstring."""
-        caller = Caller.identify(headers.get("Authorization"), client_ip, self._tokens, self.limits)
+        caller = self._identify(headers, client_ip)
         if caller.user_id is None:
             reply = (error(401, "Bad credentials", GRAPHQL_DOCS) if caller.rejected else
                      error(401, "This endpoint requires you to be authenticated.",
@@ -306,7 +325,7 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
         reply, returned = ticket.refusal, 0
         try:
             if reply is None:
-                reply, returned = self._graphql_answer(caller, headers, body, ticket)
+                reply, returned = self._graphql_answer(caller, headers, body, ticket, self._graphql_faults.draw())
         finally:
             rate_headers = self._quotas.settle(ticket)
         status = None if reply is None else reply.status
@@ -316,17 +335,20 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
                   file=sys.stderr, flush=True)
         return reply, rate_headers
 
-    def _graphql_answer(self, caller, headers, body, ticket):
-        """``(Reply or None, nodes returned)`` of an admitted GraphQL request."""
+    def _graphql_answer(self, caller, headers, body, ticket, fault):  # pylint: disable=too-many-arguments
+        """``(Reply or None, nodes returned)`` of an admitted GraphQL request meeting ``fault`` (or None)."""
         dropped, refusal = self._before_answering(caller, headers)
         if dropped or refusal is not None:
             return refusal, 0
+        if fault in REFUSALS:
+            return self._graphql_faults.refusal(fault, self.limits.secondary_retry_after), 0
+        self._spend_the_rest(ticket, fault)
         try:
-            query, variables, operation_name = _graphql_request(body)
+            request = _graphql_request(body)  # query, variables, operationName
         except ValueError:
             return error(400, "Problems parsing JSON", GRAPHQL_DOCS), 0
         try:
-            checked, refused = plan(query, variables, operation_name), None
+            checked, refused = plan(*request), None
         except QueryRefused as exc:
             checked, refused = None, exc.errors
         points = 1 if checked is None else 0 if checked.dry_run else checked.points
@@ -335,10 +357,21 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
             return Reply(200, dump({"errors": [github_error(message, "RATE_LIMITED")]})), 0
         if refused is not None:
             return Reply(200, dump({"errors": refused})), 0
-        return self._graphql_run(checked, headers, ticket)
+        return self._graphql_run(checked, headers, ticket, fault)
 
-    def _graphql_run(self, checked, headers, ticket):
-        """Execute a paid-for query: its answer, or the 502 of one that ran out of (modelled) time."""
+    def _spend_the_rest(self, ticket, fault):
+        """On an injected ``rate_limited``, another application spends what is left of the ticket's window (not
+        counted as this caller's), so that the query is refused as GitHub refuses one its bucket cannot pay."""
+        if fault != "rate_limited":
+            return
+        limit, used, _ = self._quotas.state(ticket)
+        if used < limit:
+            self._quotas.charge(ticket, limit - used)
+        ticket.counted = 0
+
+    def _graphql_run(self, checked, headers, ticket, fault=None):
+        """Execute a paid-for query: its answer, or the 502 of one that ran out of (modelled) time or meets an
+        injected ``timeout``; an injected ``not_found`` nulls one alias."""
 
         def rate_limit():
             limit, used, reset = self._quotas.state(ticket)
@@ -346,9 +379,11 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
                     "resetAt": fake.iso(reset), "nodeCount": checked.nodes}
 
         answer, returned = graphql_api.run(self.world, self._base(headers), checked, rate_limit)
-        if returned * self.graphql_node_seconds > self.graphql_timeout:
+        if fault == "timeout" or returned * self.graphql_node_seconds > self.graphql_timeout:
             timeout = {"data": None, "errors": [{"message": GRAPHQL_TIMEOUT.format(self.next_request_id())}]}
             return Reply(502, dump(timeout)), returned
+        if fault == "not_found":
+            answer = self._graphql_faults.not_found(answer)
         return Reply(200, dump(answer)), returned
 
     def next_request_id(self):

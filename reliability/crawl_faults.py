@@ -9,13 +9,18 @@ Phases, each on its own fresh PostgreSQL database and Celery queue:
 - faults: the simulator fails --fault-rate of requests (502, 503, dropped connections, slow answers) and
   enforces a secondary limit; meanwhile a worker is killed with SIGKILL at a random moment every few
   seconds (and started again) until --kills kills, and with --restart-services RabbitMQ, then PostgreSQL,
-  are restarted once each part-way;
+  are restarted once each part-way; the first of the two tokens is revoked (401) after --revoke-after
+  requests; in hybrid and graphql mode --graphql-fault-rate of GraphQL queries meet GraphQL's own failures
+  too (RATE_LIMITED in a 200, 502 timeouts with their points charged, 502, 503, secondary limits, NOT_FOUND
+  for one alias; github_simulator/faults.py), and the primary windows are --fault-window seconds long so
+  that a bucket another application spent comes back during the run;
 - quota: two tokens with a small quota window (--quota per --window seconds each), N workers: the crawl
   has to wait for several window resets.
 
 Each phase must end with every developer reachable from the seed synced, no task FAILED, no duplicate row,
 every synced developer's relation sets equal to the world's; faults and quota must give the reference's dump.
-The report (JSON on stdout, and a Markdown summary with --markdown) gives the figures for RELIABILITY.md.
+The report (JSON on stdout) gives the figures for RELIABILITY.md, among them the GraphQL points and REST
+requests each phase spent against the reference's (`spent_against_reference`, also on stderr).
 
 Restarting RabbitMQ and PostgreSQL disturbs everybody using them on this machine: keep --restart-services for
 the documented run. Needs `rabbitmqctl`, `rabbitmq-server` and `pg_ctlcluster` (run as root).
@@ -25,10 +30,8 @@ the documented run. Needs `rabbitmqctl`, `rabbitmq-server` and `pg_ctlcluster` (
 import argparse
 import json
 import os
-import platform
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -36,8 +39,19 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
+from benchmarks.harness import (
+    BASE_DIR,
+    PYTHON,
+    ensure_database,
+    load_average,
+    log,
+    machine_description,
+    service_environment,
+    simulator_process,
+    stop,
+    wait_for_port,
+)
+
 SERVER_URL = "postgres://postgres@127.0.0.1:5432"
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 TOKENS = "reliability-token-a,reliability-token-b"
@@ -47,39 +61,22 @@ UNFINISHED = {"PENDING", "STARTED", "RETRY", "POSTPONED"}
 PART_WAY = '"exc_type": "HttpErrorException", "exc_message": ["API rate limit exceeded"]'
 
 
-def _port_open(port):
-    with socket.socket() as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _wait_port(port, up=True, timeout=90):
-    deadline = time.monotonic() + timeout
-    while _port_open(port) != up:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"port {port} still {'closed' if up else 'open'} after {timeout} s")
-        time.sleep(0.2)
-
-
-def _log(message):
-    print(f"{datetime.now(UTC):%H:%M:%S} {message}", file=sys.stderr, flush=True)
-
-
 # The simulator and the workers.
 
 def start_simulator(args, *, faults=False, quota=False):
     """A simulator subprocess on a free port; returns (process, base URL)."""
-    command = [PYTHON, "-m", "github_simulator", "--port", "0", "--users", str(args.users), "--seed",
-               str(args.world_seed), "--tokens", TOKENS]
+    arguments = ["--users", str(args.users), "--seed", str(args.world_seed), "--tokens", TOKENS]
     if faults:
-        command += ["--fault-rate", str(args.fault_rate), "--fault-kinds", "502,503,drop,slow", "--slow-seconds", "1",
-                    "--secondary-concurrency", str(max(1, args.workers - 1)), "--secondary-retry-after", "2",
-                    "--fault-seed", str(args.chaos_seed)]
+        arguments += ["--fault-rate", str(args.fault_rate), "--fault-kinds", "502,503,drop,slow", "--slow-seconds", "1",
+                      "--secondary-concurrency", str(max(1, args.workers - 1)), "--secondary-retry-after", "2",
+                      "--fault-seed", str(args.chaos_seed)]
+        if args.api_mode != "rest" and args.graphql_fault_rate:
+            arguments += ["--graphql-fault-rate", str(args.graphql_fault_rate), "--window", str(args.fault_window)]
+        if args.revoke_after:
+            arguments += ["--revoke-after", str(args.revoke_after)]
     if quota:
-        command += ["--rate-limit", str(args.quota), "--window", str(args.window)]
-    process = subprocess.Popen(  # pylint: disable=consider-using-with  # runs for the whole phase
-        command, cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    return process, process.stdout.readline().strip()
+        arguments += ["--rate-limit", str(args.quota), "--window", str(args.window)]
+    return simulator_process(*arguments)
 
 
 class Workers:
@@ -95,12 +92,12 @@ class Workers:
 
     def start(self, index):
         """Start (or start again) worker `index`."""
-        with open(self.log_dir / f"worker-{index}.log", "a", encoding="utf-8") as log:  # the child keeps it open
+        with open(self.log_dir / f"worker-{index}.log", "a", encoding="utf-8") as log_file:  # the child keeps it open
             self.processes[index] = subprocess.Popen(  # pylint: disable=consider-using-with
                 [PYTHON, "-m", "celery", "-A", "git_o_matic_9k", "worker", "-P", "solo", "-Q",
                  self.env["RELIABILITY_QUEUE"], "-n", f"reliability{index}@%h", "--without-gossip", "--without-mingle",
                  "-l", "INFO"],
-                cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=BASE_DIR, env=self.env, stdout=log_file, stderr=subprocess.STDOUT,
             )
 
     def kill_one(self, rng):
@@ -109,27 +106,21 @@ class Workers:
         self.processes[index].send_signal(signal.SIGKILL)
         self.processes[index].wait()
         self.kills += 1
-        _log(f"SIGKILL worker {index} (kill {self.kills})")
+        log(f"SIGKILL worker {index} (kill {self.kills})")
         self.start(index)
 
     def stop(self):
         """Warm shutdown of every worker."""
-        for process in self.processes:
-            process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(*self.processes)
 
 
 def restart_rabbitmq():
     """Stop the RabbitMQ node and start it again; returns the seconds the broker was down."""
     started = time.monotonic()
     subprocess.run(["rabbitmqctl", "stop"], check=True, capture_output=True)
-    _wait_port(5672, up=False)
+    wait_for_port(5672, up=False)
     subprocess.run(["rabbitmq-server", "-detached"], check=True, capture_output=True)
-    _wait_port(5672)
+    wait_for_port(5672)
     return round(time.monotonic() - started, 1)
 
 
@@ -139,7 +130,7 @@ def restart_postgresql():
     version = sorted(os.listdir("/etc/postgresql"))[-1]
     subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True,
                    capture_output=True)
-    _wait_port(5432)
+    wait_for_port(5432)
     return round(time.monotonic() - started, 1)
 
 
@@ -159,10 +150,10 @@ class Chaos(threading.Thread):  # pylint: disable=too-many-instance-attributes  
             self.workers.kill_one(self.rng)
             if self.restart_services and self.workers.kills == 3:
                 self.events.append({"rabbitmq_restart_seconds": restart_rabbitmq()})
-                _log(f"RabbitMQ restarted: {self.events[-1]}")
+                log(f"RabbitMQ restarted: {self.events[-1]}")
             if self.restart_services and self.workers.kills == 6:
                 self.events.append({"postgresql_restart_seconds": restart_postgresql()})
-                _log(f"PostgreSQL restarted: {self.events[-1]}")
+                log(f"PostgreSQL restarted: {self.events[-1]}")
 
 
 # One phase, in a process of its own (Django is set up once per process, on the phase's database).
@@ -170,14 +161,8 @@ class Chaos(threading.Thread):  # pylint: disable=too-many-instance-attributes  
 def run_phase(args):
     """Create the database, start workers, crawl (with chaos if asked), report as JSON on stdout."""
     import django  # pylint: disable=import-outside-toplevel
-    import psycopg2  # pylint: disable=import-outside-toplevel
 
-    admin = psycopg2.connect(f"{args.server_url}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{args.database}"')
-    admin.close()
+    ensure_database(f"{args.server_url}/{args.database}", fresh=True)
     django.setup()
     # pylint: disable=import-outside-toplevel
     from django.core.management import call_command
@@ -198,7 +183,7 @@ def run_phase(args):
         if chaos:
             chaos.start()
         outcome = drive_crawl(world.logins()[0], timeout=args.timeout, poll=0.5,
-                              on_round=lambda rounds, queued: _log(f"{args.database}: round {rounds}, {queued} syncs"))
+                              on_round=lambda rounds, queued: log(f"{args.database}: round {rounds}, {queued} syncs"))
         if chaos:
             chaos.done.set()
             chaos.join()
@@ -230,10 +215,11 @@ def _outcome_report(args, world, log_dir):
         "dangling_edges": canonical.dangling_edges(), "world_differences": canonical.check_against_world(world)[:20],
         "task_states": {state: TaskResult.objects.filter(status=state).count()
                         for state in TaskResult.objects.values_list("status", flat=True).distinct()},
-        "celery_retries_logged": sum(log.count(" retry: Retry in ") for log in logs),
-        "postponements_logged": sum(log.count(" postponed until ") for log in logs),
+        "celery_retries_logged": sum(text.count(" retry: Retry in ") for text in logs),
+        "postponements_logged": sum(text.count(" postponed until ") for text in logs),
         "simulator": {"total": stats["total"], "by_status": stats["by_status"],
-                      "by_token": {label: value["quota_counted"] for label, value in stats["by_token"].items()}},
+                      "by_token": {label: value["quota_counted"] for label, value in stats["by_token"].items()},
+                      "graphql_faults": {kind: count for kind, count in stats["graphql_faults"].items() if count}},
     }
 
 
@@ -242,13 +228,11 @@ def phase(args, name, *, faults=False, quota=False, kills=0):
     simulator, base_url = start_simulator(args, faults=faults, quota=quota)
     stamp = f"{args.run_id}-{name}"
     database = f"{args.database_prefix}_{name}"
-    env = {
-        **os.environ, "DJANGO_SETTINGS_MODULE": "reliability.settings", "RELIABILITY_QUEUE": f"gom9k-rel-{stamp}",
-        "DATABASE_URL": f"{args.server_url}/{database}", "CELERY_BROKER_URL": args.broker_url,
-        "GITHUB_API_URL": base_url, "GITHUB_API_KEY": TOKENS, "DISCOVERY_BATCH_SIZE": str(args.batch),
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "reliability-run-" + "x" * 40), "LOG_LEVEL": "INFO",
-        "DATABASE_CONN_MAX_AGE": "0", "GITHUB_API_MODE": args.api_mode,
-    }
+    env = {**os.environ, **service_environment(
+        f"{args.server_url}/{database}", DJANGO_SETTINGS_MODULE="reliability.settings",
+        RELIABILITY_QUEUE=f"gom9k-rel-{stamp}", CELERY_BROKER_URL=args.broker_url, GITHUB_API_URL=base_url,
+        GITHUB_API_KEY=TOKENS, DISCOVERY_BATCH_SIZE=str(args.batch), LOG_LEVEL="INFO", DATABASE_CONN_MAX_AGE="0",
+        GITHUB_API_MODE=args.api_mode)}
     command = [PYTHON, "-m", "reliability.crawl_faults", "--phase", "--database", database,
                "--server-url", args.server_url, "--kill-interval", ",".join(map(str, args.kill_interval)),
                "--dump", str(Path(args.log_root) / f"{name}.dump.json"), "--log-dir", str(Path(args.log_root) / name),
@@ -256,19 +240,34 @@ def phase(args, name, *, faults=False, quota=False, kills=0):
                "--chaos-seed", str(args.chaos_seed)]
     if args.restart_services and kills:
         command.append("--restart-services")
-    _log(f"phase {name}: simulator {base_url}, {args.workers} workers, {kills} kills")
+    log(f"phase {name}: simulator {base_url}, {args.workers} workers, {kills} kills")
     started = time.monotonic()
     try:
         result = subprocess.run(command, cwd=BASE_DIR, env=env, capture_output=True, text=True, check=False)
     finally:
-        simulator.send_signal(signal.SIGTERM)
-        simulator.wait(timeout=30)
+        stop(simulator, timeout=30)
     if result.returncode != 0:
         raise SystemExit(f"phase {name} failed:\n{result.stderr[-4000:]}")
     report = json.loads(result.stdout.strip().splitlines()[-1])
     report["wall_seconds"] = round(time.monotonic() - started, 1)
-    _log(f"phase {name}: {report['rows']} in {report['seconds']} s, digest {report['digest']}")
+    log(f"phase {name}: {report['rows']} in {report['seconds']} s, digest {report['digest']}")
     return report
+
+
+def spent_against_reference(reports):
+    """Each other phase's GraphQL points, GraphQL queries and quota-counted REST requests, with the
+    reference's and the difference in percent: what its failures cost beyond time."""
+    def figures(report):
+        total = report["simulator"]["total"]
+        return {"graphql_points": total["graphql_points"], "graphql_queries": total["graphql_queries"],
+                "rest_requests": total["quota_counted"]}
+
+    reference = figures(reports["reference"])
+    return {name: {key: {"reference": reference[key], name: value,
+                         "more_percent": round(100 * (value - reference[key]) / reference[key], 1)
+                         if reference[key] else None}
+                   for key, value in figures(report).items()}
+            for name, report in reports.items() if name != "reference"}
 
 
 def _interval(text):
@@ -287,6 +286,12 @@ def main(argv=None):
     parser.add_argument("--kills", type=int, default=12, help="SIGKILLs during the fault phase")
     parser.add_argument("--restart-services", action="store_true", help="restart RabbitMQ and PostgreSQL once")
     parser.add_argument("--fault-rate", type=float, default=0.1)
+    parser.add_argument("--graphql-fault-rate", type=float, default=0.1,
+                        help="share of GraphQL queries meeting GraphQL's own failures (faults phase, hybrid/graphql)")
+    parser.add_argument("--fault-window", type=float, default=20,
+                        help="primary window, seconds, of the faults phase with GraphQL faults")
+    parser.add_argument("--revoke-after", type=int, default=100,
+                        help="the faults phase revokes the first token after this many requests (0: never)")
     parser.add_argument("--quota", type=int, default=150, help="requests per window per token (quota phase)")
     parser.add_argument("--window", type=float, default=20, help="quota window, seconds (quota phase)")
     parser.add_argument("--batch", type=int, default=25, help="DISCOVERY_BATCH_SIZE")
@@ -314,29 +319,33 @@ def main(argv=None):
     args.run_id = f"{int(time.time())}"
     Path(args.log_root).mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
-    machine = (f"{platform.node()} {platform.platform()}, {os.cpu_count()} CPUs, "
-               f"load average {os.getloadavg()[0]:.1f} at the start")
+    machine = machine_description(load_average())
     reports = {}
     for name in args.phases.split(","):
         reports[name] = phase(args, name, faults=name == "faults", quota=name == "quota",
                               kills=args.kills if name == "faults" else 0)
     dumps = {name: json.loads((Path(args.log_root) / f"{name}.dump.json").read_text(encoding="utf-8"))
              for name in reports}
+    part_way = {"quota", *(["faults"] if args.api_mode != "rest" and args.graphql_fault_rate else [])}
     verdict = {
         "same_dump_as_reference": {name: dumps[name] == dumps["reference"] for name in dumps if name != "reference"},
         # The product wants a sync the ledger stops part-way to end FAILED with "API rate limit exceeded" (it
-        # queues its own follow-up); any other failure, in any phase, is a failure of the run.
+        # queues its own follow-up): in the quota phase, and in the faults phase when injected RATE_LIMITED
+        # answers spend whole GraphQL windows. Any other failure, in any phase, is a failure of the run.
         "no_failed_tasks": all(not [failure for failure in report["failed_tasks"]
-                                    if not (name == "quota" and PART_WAY in failure)]
+                                    if not (name in part_way and PART_WAY in failure)]
                                for name, report in reports.items()),
         "no_duplicates": all(not any(report["duplicates"].values()) for report in reports.values()),
         "relations_equal_the_world": all(not report["world_differences"] for report in reports.values()),
         "no_dangling_edges": all(not any(report["dangling_edges"].values()) for report in reports.values()),
         "no_task_left_unfinished": all(not set(report["task_states"]) & UNFINISHED for report in reports.values()),
     }
+    spent = spent_against_reference(reports)
+    for name, figures in spent.items():
+        log(f"{name} against reference: {figures}")
     print(json.dumps({"started": started.isoformat(), "machine": machine,
                       "arguments": {k: v for k, v in vars(args).items() if v is not None},
-                      "verdict": verdict, "phases": reports}, indent=2))
+                      "verdict": verdict, "spent_against_reference": spent, "phases": reports}, indent=2))
     return 0 if all(verdict["same_dump_as_reference"].values()) and all(list(verdict.values())[1:]) else 1
 
 

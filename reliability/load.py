@@ -15,9 +15,6 @@ import argparse
 import csv
 import json
 import os
-import platform
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,26 +22,30 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.perf_common import free_port
+from benchmarks.harness import (
+    BASE_DIR,
+    PYTHON,
+    free_port,
+    load_average,
+    log,
+    machine_description,
+    service_environment,
+    simulator_process,
+    start_gunicorn,
+    stop,
+)
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/gom9k_rel_load"
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 QUEUE = "gom9k-rel-load"
 
 
-def _log(message):
-    print(f"{datetime.now(UTC):%H:%M:%S} {message}", file=sys.stderr, flush=True)
-
-
 def _environment(**extra):
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "reliability.settings", "DATABASE_URL": DATABASE_URL,
-            "SECRET_KEY": os.environ.get("SECRET_KEY", "reliability-load-" + "x" * 40), "DEBUG": "0",
-            "ALLOWED_HOSTS": "127.0.0.1", "SECURE_COOKIES": "0", "RELIABILITY_QUEUE": QUEUE,
-            "CELERY_BROKER_URL": AMQP_URL, "LOG_LEVEL": "WARNING",
-            # The clients share one token: the per-user throttle would measure itself, not the service.
-            "API_THROTTLE_RATE": "", **extra}
+    return {**os.environ, **service_environment(
+        DATABASE_URL, DJANGO_SETTINGS_MODULE="reliability.settings", ALLOWED_HOSTS="127.0.0.1", SECURE_COOKIES="0",
+        RELIABILITY_QUEUE=QUEUE, CELERY_BROKER_URL=AMQP_URL,
+        # The clients share one token: the per-user throttle would measure itself, not the service.
+        API_THROTTLE_RATE="", **extra)}
 
 
 def prepare(seed_graph):
@@ -64,7 +65,7 @@ def prepare(seed_graph):
 
     if seed_graph:
         call_command("migrate", verbosity=0)
-        _log(f"seeded: {seed()}")
+        log(f"seeded: {seed()}")
     user, _ = get_user_model().objects.get_or_create(username="load-test")
     token, _ = Token.objects.get_or_create(user=user)
     hubs = list(Developer.objects.order_by("-followers_count").values_list("pk", flat=True)[:20])
@@ -73,22 +74,6 @@ def prepare(seed_graph):
     repositories = list(Repository.objects.order_by("?").values_list("pk", flat=True)[:200])
     return {"LOAD_TOKEN": token.key, "LOAD_DEVELOPERS": ",".join(str(pk) for pk in hubs + some),
             "LOAD_REPOSITORIES": ",".join(str(pk) for pk in popular + repositories)}
-
-
-def start_gunicorn(workers, port):
-    """Gunicorn as the Procfile runs it (sync workers), on this run's database."""
-    process = subprocess.Popen(  # pylint: disable=consider-using-with
-        [PYTHON, "-m", "gunicorn", "git_o_matic_9k.wsgi", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-         "--timeout", "60", "--log-level", "warning"],
-        cwd=BASE_DIR, env=_environment(),
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return process
-        time.sleep(0.2)
-    raise TimeoutError("gunicorn did not start")
 
 
 def run_locust(port, users, seconds, env, prefix):
@@ -117,11 +102,7 @@ class Crawl:
     3 seconds with a batch of 50."""
 
     def __init__(self, workers):
-        self.simulator = subprocess.Popen(  # pylint: disable=consider-using-with
-            [PYTHON, "-m", "github_simulator", "--port", "0", "--users", "5000"],
-            cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )
-        self.base_url = self.simulator.stdout.readline().strip()
+        self.simulator, self.base_url = simulator_process("--users", "5000")
         env = _environment(GITHUB_API_URL=self.base_url, GITHUB_API_KEY="load-token", DISCOVERY_BATCH_SIZE="50",
                            DATABASE_CONN_MAX_AGE="60")
         os.environ.update(GITHUB_API_URL=self.base_url, GITHUB_API_KEY="load-token")
@@ -158,13 +139,7 @@ class Crawl:
     def close(self):
         """Stop discovery, the workers and the simulator."""
         self.stop.set()
-        for process in [*self.workers, self.simulator]:
-            process.send_signal(signal.SIGTERM)
-        for process in [*self.workers, self.simulator]:
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(*self.workers, self.simulator)
 
 
 def main(argv=None):
@@ -184,13 +159,11 @@ def main(argv=None):
     from git_o_matic_9k.celery import app  # pylint: disable=import-outside-toplevel
 
     port = free_port()
-    server = start_gunicorn(args.web_workers, port)
-    report = {"started": datetime.now(UTC).isoformat(),
-              "machine": f"{platform.node()} {platform.platform()}, {os.cpu_count()} CPUs, "
-                         f"load average {os.getloadavg()[0]:.1f} at the start",
+    server = start_gunicorn(port, _environment(), workers=args.web_workers)
+    report = {"started": datetime.now(UTC).isoformat(), "machine": machine_description(load_average()),
               "arguments": vars(args)}
     try:
-        _log("load alone")
+        log("load alone")
         report["alone"] = run_locust(port, args.users, args.seconds, env, f"{args.out}/alone")
         app.control.purge()
         crawl = Crawl(args.crawl_workers)
@@ -198,7 +171,7 @@ def main(argv=None):
             crawl.thread.start()
             time.sleep(10)  # the crawl up to speed
             before, done_before = crawl.stats(), TaskResult.objects.filter(status="SUCCESS").count()
-            _log("load beside a crawl")
+            log("load beside a crawl")
             report["beside_a_crawl"] = run_locust(port, args.users, args.seconds, env, f"{args.out}/crawl")
             after, done_after = crawl.stats(), TaskResult.objects.filter(status="SUCCESS").count()
             report["beside_a_crawl"]["crawl"] = {
@@ -209,8 +182,7 @@ def main(argv=None):
         finally:
             crawl.close()
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=60)
+        stop(server)
     print(json.dumps(report, indent=2))
     failures = report["alone"]["all"]["failures"] + report["beside_a_crawl"]["all"]["failures"]
     return 0 if failures == 0 else 1

@@ -7,9 +7,11 @@ from collections import Counter
 import pytest
 from django.db.models.functions import Lower
 
-from benchmarks import api_latency
+from benchmarks import api_latency, latency
+from benchmarks.graph_generator import NAME_SEARCH_TERM
+from benchmarks.harness import machine_description
 from benchmarks.perf_common import write_section
-from benchmarks.seed_database import NAME_SEARCH_TERM, seed
+from benchmarks.seed_database import seed
 from github.models import Developer, DeveloperRank, Follow, Repository, RepositoryRank, Star
 
 pytestmark = pytest.mark.django_db
@@ -110,7 +112,7 @@ def test_the_report_runs_and_writes_its_section(tmp_path):
     assert all(len(timing.seconds) == 2 for timing in full.timings.values())
 
     body = api_latency.render_report(
-        small, full, "python -m benchmarks.api_latency", api_latency.machine_description(), "client", "token",
+        [small, full], "python -m benchmarks.api_latency", machine_description(), "client", "token",
         requests=2, warmup=1, date="2000-01-01",
     )
     assert "| kind | endpoint | p50 tiny | p95 tiny | p50 bigger | p95 bigger |" in body
@@ -144,17 +146,17 @@ class FlakyTransport:
 
 @pytest.mark.parametrize("first", [503, ConnectionError("dropped")])
 def test_measure_retries_a_5xx_or_a_dropped_connection_and_counts_it(monkeypatch, first):
-    monkeypatch.setattr(api_latency.time, "sleep", lambda seconds: None)
-    endpoint = api_latency.Endpoint("health", "list", "health", "/health/")
+    monkeypatch.setattr(latency.time, "sleep", lambda seconds: None)
+    endpoint = latency.Endpoint("health", "list", "health", "/health/")
 
-    (timings,) = api_latency.measure([(FlakyTransport(first), [endpoint])], requests=3, warmup=1)
+    (timings,) = latency.measure([(FlakyTransport(first), [endpoint])], requests=3, warmup=1)
 
     assert timings["health"].retries == 1
     assert len(timings["health"].seconds) == 3
 
 
 def test_measure_fails_on_a_4xx():
-    endpoint = api_latency.Endpoint("missing", "detail", "missing", "/missing/")
+    endpoint = latency.Endpoint("missing", "detail", "missing", "/missing/")
 
     with pytest.raises(RuntimeError, match="answered 404"):
-        api_latency.measure([(FlakyTransport(404), [endpoint])], requests=1, warmup=1)
+        latency.measure([(FlakyTransport(404), [endpoint])], requests=1, warmup=1)

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from github import ingest
 from github.bulk import replace_edges
-from github.models import Developer, Follow
+from github.models import Developer, Follow, Repository
 
 
 def stubs(*rows):
@@ -108,3 +108,22 @@ def test_two_ids_with_one_name_in_a_batch_leave_it_to_the_later_one():
     ids = stubs((1, "alice", "User"), (3, "carol", "User"), (2, "Alice", "User"))
     assert len(ids) == 3
     assert {row.github_id: row.login for row in Developer.objects.all()} == {1: "~1", 2: "Alice", 3: "carol"}
+
+
+@pytest.mark.django_db
+def test_every_kind_of_value_is_written_as_it_was_read():
+    """Text that means something inside SQL or a PostgreSQL array (quotes, backslashes, commas, braces, the word
+    NULL), nulls, times, flags and JSON come back as they went in, whichever way the batch was sent."""
+    awkward = 'Ada "the first" \\ Lovelace, {NULL} \'quoted\' NULL'
+    developer = ingest.upsert_profile({"id": 9, "login": "ada", "name": awkward, "bio": "", "location": None,
+                                     "created_at": "2020-01-02T03:04:05Z", "followers": 3})
+    assert (developer.name, developer.bio, developer.location) == (awkward, "", None)
+    assert (developer.created_at.isoformat(), developer.followers_count) == ("2020-01-02T03:04:05+00:00", 3)
+    ingest.upsert_repositories([{"id": 5, "name": "NULL", "full_name": "ada/NULL", "owner": {"id": 9, "login": "ada"},
+                               "description": awkward, "topics": ["a,b", 'c"d', "{e}"], "fork": True,
+                               "has_issues": False, "stargazers_count": 7}], owner_distance=0)
+    repository = Repository.objects.get(github_id=5)
+    assert (repository.name, repository.description, repository.topics) == ("NULL", awkward, ["a,b", 'c"d', "{e}"])
+    assert (repository.fork, repository.has_issues, repository.stargazers_count, repository.homepage) == (
+        True, False, 7, None)
+    assert repository.owner == developer

@@ -5,18 +5,20 @@ hybrid crawl stores what a REST crawl stores wherever both transports carry a fi
 secondary limits stop or split the work without half-replacing anything.
 """
 import math
+import time
 from collections import Counter
 
 import pytest
 import requests
 from django.test import override_settings
+from django.utils import timezone
 
 from benchmarks.quota_efficiency import lower_bound
 from github import admission, discovery, graphql_sync, tasks, throttle
 from github.client import GitHubClient, HttpErrorException, RateLimitExhausted, SecondaryRateLimit
 from github.graphql_client import GraphQLClient, api_mode, graphql_url, points
 from github.models import ConditionalValidator, Developer, ListProgress, RateLimit, Repository
-from github_simulator import World, graphql_rules
+from github_simulator import Simulator, World, graphql_rules
 from reliability.canonical import DEVELOPER_FIELDS, REPOSITORY_FIELDS, canonical_dump
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -295,6 +297,16 @@ def test_a_hybrid_cold_sync_costs_exactly_its_planner_bound(start_simulator, hyb
     assert simulator.stats()["total"]["graphql_points"] == stats["points"] == planner_bound(world, logins)
 
 
+def test_a_spent_rest_window_does_not_hold_back_discovery_of_developers_graphql_reads(hybrid, settings):
+    settings.GITHUB_API_KEY = TOKEN
+    for github_id in range(1, 11):
+        Developer.objects.create(github_id=github_id, login=f"stub{github_id}", seed_distance=1)
+    chosen = discovery.choose_discovery_batch(budget=0, limit=5, estimate=graphql_sync.estimate_rest_cost)
+    assert [developer.login for developer in chosen] == [f"stub{n}" for n in range(1, 6)]
+    settings.GITHUB_API_MODE = "rest"  # each stub would cost REST requests: nobody while the window is spent
+    assert not discovery.choose_discovery_batch(budget=0, limit=5, estimate=graphql_sync.estimate_rest_cost)
+
+
 def test_modes_and_endpoints(settings):
     settings.GITHUB_GRAPHQL_URL = ""
     assert graphql_url("https://api.github.com") == "https://api.github.com/graphql"
@@ -366,3 +378,22 @@ def test_injected_faults_are_retried_and_change_nothing(generated_world, start_s
     _, _, stats = crawl(logins)
     assert canonical_dump() == calm
     assert simulator.stats()["total"]["errors"] > 0 and stats["timeouts"] == 0  # a gateway's 502 is no timeout
+
+
+def test_a_token_revoked_mid_crawl_is_asked_again_once_not_before_every_query(generated_world, hybrid, settings):
+    """The other token carries on; the revoked one's rows say so until long after their window, in both buckets
+    (its GET /rate_limit answering 401 marks the bucket it was asked about)."""
+    simulator = Simulator(generated_world, tokens=["first-token", "second-token"], revoke_after=5, window_seconds=2)
+    settings.GITHUB_API_URL, settings.GITHUB_API_KEY = simulator.start(), "first-token,second-token"
+    logins = crawl_logins(generated_world)[:6]
+    try:
+        for index, login in enumerate(logins):
+            if index == len(logins) // 2:
+                time.sleep(2.5)  # both tokens' windows reset: each row is read again
+            crawl([login])
+        statuses = simulator.stats()["by_status"]
+    finally:
+        simulator.stop()
+    assert Developer.objects.filter(login__in=logins, profile_synced_at__isnull=False).count() == len(logins)
+    assert 1 <= statuses["401"] <= 4, statuses  # at most a query and a /rate_limit read per bucket
+    assert RateLimit.objects.get(resource=throttle.GRAPHQL, rate_limit=0).rate_reset > timezone.now()

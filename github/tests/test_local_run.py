@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.perf_common import free_port
+from benchmarks.harness import free_port
 from github_simulator import Simulator, World
 
 # ruff: noqa: S602, S603, S606, S607  (the README's own commands, run through a shell as a user types them; make)

@@ -74,7 +74,8 @@ class Command(BaseCommand):
     def _next(self, client, progress, synced, count):
         """The next logins discovery chooses (up to `count`); none when nobody is left to crawl."""
         while True:
-            batch = discovery.choose_discovery_batch(budget=admission.allowed_budget(client=client), limit=count)
+            batch = discovery.choose_discovery_batch(budget=admission.allowed_budget(client=client), limit=count,
+                                                     estimate=graphql_sync.estimate_rest_cost)
             if batch:
                 return [developer.login for developer in batch]
             if admission.can_start(discovery.STUB_COST, client=client).can_start:
