@@ -229,16 +229,16 @@ def test_the_task_result_says_what_each_bucket_spent(generated_world, start_simu
     assert graphql_sync.estimate_profile_costs(login) == {throttle.CORE: discovery.estimate_profile_cost(login)}
 
 
+@pytest.mark.usefixtures("hybrid")
 def test_discovery_queues_never_synced_developers_together_and_one_task_shares_their_queries(
-        generated_world, start_simulator, hybrid, sent, monkeypatch, django_capture_on_commit_callbacks, api):
+        generated_world, start_simulator, sent, monkeypatch, api):
     start_simulator(generated_world)
     crawl(crawl_logins(generated_world)[:1])
     queued = []
     monkeypatch.setattr(tasks.sync_developers, "apply_async",
                         lambda kwargs, task_id, eta: queued.append(kwargs["usernames"]))
     monkeypatch.setattr(tasks.full_profile_sync, "apply_async", lambda **_: pytest.fail("queued one by one"))
-    with django_capture_on_commit_callbacks(execute=True):
-        chosen = tasks.discovery_scraper.apply(kwargs={"count": 10}).get()["queued"]
+    chosen = tasks.discovery_scraper.apply(kwargs={"count": 10}).get()["queued"]  # committed: queued at once
     assert len(chosen) == 10 and queued == [chosen]
     found = api.get("/github/task_runs/", {"login": chosen[3].upper()}).json()["results"]
     assert [(run["name"], run["state"], run["arguments"]) for run in found] == [
