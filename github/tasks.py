@@ -10,6 +10,7 @@ import random
 import uuid
 from datetime import timedelta
 
+import kombu.exceptions
 from celery import Task, shared_task, states
 from celery.exceptions import Ignore, Retry
 from celery.utils.log import get_task_logger
@@ -201,13 +202,26 @@ def discovery_scraper(count=None):
     # Never-synced developers that GraphQL reads go together in one task (their queries are shared); the others
     # (re-syncs through REST's conditional requests, every sync in rest mode) are a task each.
     together = [developer.login for developer in batch if graphql_sync.uses_graphql(developer)]
-    if len(together) > 1:
-        transaction.on_commit(lambda: enqueue(sync_developers, usernames=together))
-    for login in logins:
-        if len(together) < 2 or login not in together:
-            transaction.on_commit(lambda login=login: enqueue(full_profile_sync, username=login))
+    sends = [(sync_developers, together, {"usernames": together})] if len(together) > 1 else []
+    sends += [(full_profile_sync, [login], {"username": login}) for login in logins
+              if len(together) < 2 or login not in together]
+    transaction.on_commit(lambda: _send_claimed(sends))
     logger.info("discovery queued %d developers (allowed budget %d): %s", len(logins), budget, ", ".join(logins))
     return {"queued": logins, "allowed_budget": budget}
+
+
+def _send_claimed(sends) -> None:
+    """enqueue each (task, logins, arguments) of discovery's; when the broker refuses one, the claims of the
+    developers not sent are released before the error goes on, so that discovery chooses them again instead of
+    leaving them claimed, and never synced, until the claims expire (DISCOVERY_CLAIM_SECONDS)."""
+    for index, (task, _logins, arguments) in enumerate(sends):
+        try:
+            enqueue(task, **arguments)
+        except kombu.exceptions.OperationalError:
+            for _task, unsent, _arguments in sends[index:]:
+                for login in unsent:
+                    discovery.release_claim(login)
+            raise
 
 
 @shared_task

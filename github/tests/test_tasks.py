@@ -2,6 +2,7 @@
 import json
 import threading
 
+import kombu.exceptions
 import pytest
 from celery.schedules import crontab
 from django.conf import settings
@@ -117,6 +118,21 @@ def test_discovery_picks_stubs_nearest_to_the_seed_within_budget_and_never_twice
     discovery.release_claim("acme")
     discovery.release_claim("bob")
     assert len(tasks.discovery_scraper.apply(kwargs={"count": 1}).get()["queued"]) == 1  # `count` from the API
+
+
+@pytest.mark.django_db
+def test_discovery_with_the_broker_down_releases_the_claims_it_could_not_send(
+    start_simulator, broker_down, django_capture_on_commit_callbacks
+):
+    """Else its developers stay claimed, queued nowhere, until the claims expire hours later (seen in a hybrid
+    fault run through a RabbitMQ restart)."""
+    start_simulator(World.from_dict(TINY_WORLD))
+    run_sync("alice")
+    with pytest.raises(kombu.exceptions.OperationalError), django_capture_on_commit_callbacks(execute=True):
+        tasks.discovery_scraper.apply().get()
+    assert not Developer.objects.filter(sync_queued_at__isnull=False).exists()
+    assert not TaskResult.objects.exists()
+    assert discovery.choose_discovery_batch(budget=100, limit=5)  # chosen again
 
 
 @pytest.mark.django_db
