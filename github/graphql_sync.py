@@ -417,6 +417,13 @@ def uses_graphql(developer) -> bool:
     return mode == GRAPHQL or (mode == HYBRID and (developer is None or developer.profile_synced_at is None))
 
 
+def read_through_graphql(logins: Sequence[str]) -> list[str]:
+    """Those of `logins` whose sync the mode sends through GraphQL now, in order."""
+    known = {developer.login.lower(): developer
+             for developer in Developer.objects.filter(login__lower__in=[login.lower() for login in logins])}
+    return [login for login in logins if uses_graphql(known.get(login.lower()))]
+
+
 def sync_developers(client: GitHubClient, logins: Sequence[str], *, graphql: GraphQLClient | None = None,
                     cold: ColdSync | None = None) -> list[ingest.SyncResult]:
     """Full profile syncs of `logins`, each through the transport its mode and state choose; results in order.

@@ -115,12 +115,21 @@ def full_profile_sync(self, username):
 def sync_developers(self, usernames):
     """Full profile syncs of several developers in one task, as discovery queues the never-synced ones in a
     GraphQL mode: their cold syncs share GraphQL queries (the first pages of many developers in one point)
-    where a task each would pay a query each."""
+    where a task each would pay a query each.
+
+    Those the mode no longer reads through GraphQL are skipped: a delivery of this same task before (its worker
+    killed part-way) synced them, and syncing them again now would pay REST's price for lists just read whole.
+    """
+    due = graphql_sync.read_through_graphql(usernames)
+
+    def work():
+        results = graphql_sync.sync_developers(client, due)
+        return {"developers": [found(login, result).as_dict() for login, result in zip(due, results, strict=True)],
+                "skipped": [login for login in usernames if login not in due]}
+
     with GitHubClient() as client:
-        return _sync_claimed(self, client, usernames, lambda: {"developers": [
-            found(login, result).as_dict()
-            for login, result in zip(usernames, graphql_sync.sync_developers(client, usernames), strict=True)]},
-            follow_up=lambda logins, eta: enqueue(sync_developers, eta=eta, usernames=logins))
+        return _sync_claimed(self, client, usernames, work,
+                             follow_up=lambda logins, eta: enqueue(sync_developers, eta=eta, usernames=logins))
 
 
 def _sync_claimed(task, client: GitHubClient, logins, work, *, follow_up):

@@ -246,11 +246,14 @@ def test_discovery_queues_never_synced_developers_together_and_one_task_shares_t
     sent.clear()
     outcome = tasks.sync_developers.apply(kwargs={"usernames": chosen})
     assert outcome.state == "SUCCESS", outcome.result
-    assert [result["login"] for result in outcome.result["developers"]] == chosen
+    assert [result["login"] for result in outcome.result["developers"]] == chosen and not outcome.result["skipped"]
     assert not discovery.not_fully_synced(chosen)
     assert not Developer.objects.filter(sync_queued_at__isnull=False).exists()  # every claim released
     # The ten developers' first pages in one query (a task each would send ten).
     assert len([query for query in sent if "user(login:" in query.text]) == 1
+    # Delivered again (its worker killed after the syncs): nothing is read again.
+    again = tasks.sync_developers.apply(kwargs={"usernames": chosen}).get()
+    assert again == {"developers": [], "skipped": chosen}
 
 
 def planner_bound(world, logins):
