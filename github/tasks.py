@@ -117,10 +117,12 @@ def sync_developers(self, usernames):
     GraphQL mode: their cold syncs share GraphQL queries (the first pages of many developers in one point)
     where a task each would pay a query each.
 
-    Those the mode no longer reads through GraphQL are skipped: a delivery of this same task before (its worker
-    killed part-way) synced them, and syncing them again now would pay REST's price for lists just read whole.
+    Those fully synced that the mode no longer reads through GraphQL are skipped: a delivery of this same task
+    before (its worker killed part-way) synced them, and syncing them again now would pay REST's price for lists
+    just read whole. One that delivery left part-way (a REST sync of an organisation, say) is synced again.
     """
-    due = graphql_sync.read_through_graphql(usernames)
+    wanted = set(graphql_sync.read_through_graphql(usernames)) | set(discovery.not_fully_synced(usernames))
+    due = [login for login in usernames if login in wanted]
 
     def work():
         results = graphql_sync.sync_developers(client, due)
