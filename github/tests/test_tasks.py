@@ -122,12 +122,18 @@ def test_discovery_picks_stubs_nearest_to_the_seed_within_budget_and_never_twice
 
 @pytest.mark.django_db
 def test_discovery_with_the_broker_down_releases_the_claims_it_could_not_send(
-    start_simulator, broker_down, django_capture_on_commit_callbacks
+    start_simulator, monkeypatch, django_capture_on_commit_callbacks
 ):
     """Else its developers stay claimed, queued nowhere, until the claims expire hours later (seen in a hybrid
-    fault run through a RabbitMQ restart)."""
+    fault run through a RabbitMQ restart). The broker refuses the way kombu says it (not conftest's broker_down:
+    kombu keeps the producer pool of a broker URL process-wide, and that fixture closes it)."""
     start_simulator(World.from_dict(TINY_WORLD))
     run_sync("alice")
+
+    def refused(*_args, **_kwargs):
+        raise kombu.exceptions.OperationalError("[Errno 111] Connection refused")
+
+    monkeypatch.setattr(tasks.full_profile_sync, "apply_async", refused)
     with pytest.raises(kombu.exceptions.OperationalError), django_capture_on_commit_callbacks(execute=True):
         tasks.discovery_scraper.apply().get()
     assert not Developer.objects.filter(sync_queued_at__isnull=False).exists()
