@@ -131,4 +131,9 @@ def not_fully_synced(logins: Iterable[str]) -> list[str]:
 
 def release_claim(login: str) -> None:
     """The developer's sync has ended (done, gone or failed): discovery may choose it again."""
-    Developer.objects.named(login).update(sync_queued_at=None)
+    release_claims([login])
+
+
+def release_claims(logins: Iterable[str]) -> None:
+    """release_claim of each of these developers, in one statement."""
+    Developer.objects.filter(login__lower__in=[login.lower() for login in logins]).update(sync_queued_at=None)

@@ -430,9 +430,7 @@ def sync_developers(client: GitHubClient, logins: Sequence[str], *, graphql: Gra
 
     `cold` (a ColdSync, whose batch sizes then carry over from one call to the next) or `graphql` may be given.
     """
-    known = {login.lower(): developer for login in logins
-             if (developer := Developer.objects.named(login).first()) is not None}
-    through_graphql = [login for login in logins if uses_graphql(known.get(login.lower()))]
+    through_graphql = read_through_graphql(logins)
     results = {}
     if through_graphql:
         cold = cold or ColdSync(client, graphql or GraphQLClient(client))

@@ -148,19 +148,16 @@ def _sync_claimed(task, client: GitHubClient, logins, work, *, follow_up):
         raise  # retried or postponed: still queued, so discovery must not queue it again
     except HttpErrorException:
         unfinished = discovery.not_fully_synced(logins)
-        for login in set(logins) - set(unfinished):
-            discovery.release_claim(login)
+        discovery.release_claims(set(logins) - set(unfinished))
         decision = admission.can_start(discovery.STUB_COST, client=client)
         eta = decision.retry_at if not decision.can_start else timezone.now()
         if unfinished:
             follow_up(unfinished, eta + timedelta(seconds=random.uniform(*admission.JITTER_SECONDS)))
         raise
     except Exception:
-        for login in logins:
-            discovery.release_claim(login)
+        discovery.release_claims(logins)
         raise
-    for login in logins:
-        discovery.release_claim(login)
+    discovery.release_claims(logins)
     return outcome
 
 
@@ -229,9 +226,7 @@ def _send_claimed(sends) -> None:
         try:
             enqueue(task, **arguments)
         except kombu.exceptions.OperationalError:
-            for _task, unsent, _arguments in sends[index:]:
-                for login in unsent:
-                    discovery.release_claim(login)
+            discovery.release_claims(login for _task, unsent, _arguments in sends[index:] for login in unsent)
             raise
 
 

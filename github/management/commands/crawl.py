@@ -68,8 +68,7 @@ class Command(BaseCommand):
             results = graphql_sync.sync_developers(client, logins, cold=self.cold)
             return [found(login, result) for login, result in zip(logins, results, strict=True)]
         finally:
-            for login in logins:
-                discovery.release_claim(login)
+            discovery.release_claims(logins)
 
     def _next(self, client, progress, synced, count):
         """The next logins discovery chooses (up to `count`); none when nobody is left to crawl."""
