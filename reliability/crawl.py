@@ -16,9 +16,12 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from github import tasks
 from github.models import Developer
+from github.status import POSTPONED
 
 # What the driver itself meets while the database or the broker restarts: it waits and asks again.
 OUTAGES = (DatabaseError, BrokerError, ConnectionError, OSError)
+# The states a task shows between its first start and its end.
+IN_FLIGHT = (states.STARTED, states.RETRY, POSTPONED)
 
 
 def _through_outages(function, deadline):
@@ -59,6 +62,10 @@ def drive_crawl(seed: str, *, timeout: float, poll: float = 0.2, on_round=None) 
         if not batch:  # nothing affordable now: the quota comes back at its reset
             time.sleep(max(poll, 1.0))
         _wait(lambda: not claimed.exists(), deadline, f"round {rounds} ({len(batch)} syncs)", poll)
+    # The last claim can end before the last task does: a sync the broker redelivered because its ack was lost
+    # in a broker cut runs a second time, and may be retrying after its first delivery ended the claim.
+    in_flight = TaskResult.objects.filter(status__in=IN_FLIGHT)
+    _wait(lambda: not in_flight.exists(), deadline, "the tasks still in flight", poll)
     return {"rounds": rounds, "syncs_queued": queued + 1, "seconds": round(time.monotonic() - started, 1),
             "batch_size": settings.DISCOVERY_BATCH_SIZE}
 
