@@ -36,6 +36,22 @@ class SyncedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ProfiledFilter(admin.SimpleListFilter):
+    """Developers whose profile (counts included) was read, alongside somebody's list or by a sync of their own,
+    versus those known only by id and login."""
+
+    title = "profile read"
+    parameter_name = "profiled"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "profiled"), ("no", "id and login only")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(profiled_at__isnull=self.value() == "no")
+        return queryset
+
+
 class ReadOnlyGitHubAdmin(admin.ModelAdmin):
     """Rows come from GitHub through the crawler: they can be read and deleted here, not added. Their rank (a
     table of its own, github/rank.py) is shown on the change page."""
@@ -62,20 +78,20 @@ class DeveloperAdmin(ReadOnlyGitHubAdmin):
 
     list_display = ["login", "name", "type", "location", "followers_count", "following_count", "public_repos",
                     "profile_synced_at", "gone_at"]
-    list_filter = [SyncedFilter, "type"]
+    list_filter = [SyncedFilter, ProfiledFilter, "type"]
     search_fields = ["login", "name", "=github_id"]
     ordering = ["github_id"]
     readonly_fields = [*DEVELOPER_GITHUB_FIELDS, "stored_followers", "stored_following", "stored_starred",
-                       "stored_repositories", "discovered_at", "seed_distance", "profile_synced_at",
+                       "stored_repositories", "discovered_at", "seed_distance", "profiled_at", "profile_synced_at",
                        "followers_synced_at", "following_synced_at", "starred_synced_at",
                        "repositories_synced_at", "gone_at", "rank", "rank_computed_at"]
     fieldsets = [
         ("GitHub", {"fields": DEVELOPER_GITHUB_FIELDS}),
         ("Stored relations", {"fields": ["stored_followers", "stored_following", "stored_starred",
                                          "stored_repositories"]}),
-        ("Crawl", {"fields": ["discovered_at", "seed_distance", "profile_synced_at", "followers_synced_at",
-                              "following_synced_at", "starred_synced_at", "repositories_synced_at", "gone_at",
-                              "rank", "rank_computed_at"]}),
+        ("Crawl", {"fields": ["discovered_at", "seed_distance", "profiled_at", "profile_synced_at",
+                              "followers_synced_at", "following_synced_at", "starred_synced_at",
+                              "repositories_synced_at", "gone_at", "rank", "rank_computed_at"]}),
     ]
 
     @admin.display(description="followers stored")

@@ -66,6 +66,7 @@ DEVELOPER_COLUMNS = [
     Column("blog", "string"), Column("twitter_username", "string"), Column("created_at", "datetime"),
     Column("updated_at", "datetime"), Column("followers_count", "long"), Column("following_count", "long"),
     Column("public_gists", "long"), Column("public_repos", "long"), Column("rank", "double", RANK),
+    Column("profiled", "boolean", "profiled_at", lambda value: value is not None),
     Column("synced", "boolean", "profile_synced_at", lambda value: value is not None),
 ]
 REPOSITORY_COLUMNS = [

@@ -12,6 +12,7 @@ from github.models import RateLimit
 from github.tests.factories import (
     DeveloperFactory,
     FollowFactory,
+    ListedDeveloperFactory,
     RepositoryFactory,
     StarFactory,
     StubDeveloperFactory,
@@ -328,6 +329,14 @@ def test_admin_is_staff_only(client, user):
         assert client.get(url).status_code == 200, url
     page = client.get(f"/admin/github/developer/{developer.pk}/change/").content.decode()
     assert "Followers stored" in page
+
+
+def test_admin_filters_developers_profiled_from_a_list(client):
+    client.force_login(get_user_model().objects.create_superuser(username="root", password="root-password-123"))
+    listed, stub = ListedDeveloperFactory(login="listed"), StubDeveloperFactory(login="stub")
+    profiled = client.get("/admin/github/developer/?profiled=yes").context["cl"].result_list
+    not_profiled = client.get("/admin/github/developer/?profiled=no").context["cl"].result_list
+    assert [row.login for row in profiled] == [listed.login] and [row.login for row in not_profiled] == [stub.login]
 
 
 def test_swagger_documents_every_filter_with_its_type(api):

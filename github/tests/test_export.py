@@ -13,7 +13,14 @@ from django.core.management import CommandError, call_command
 
 from github import export, rank
 from github.models import Developer, Follow, Repository, Star
-from github.tests.factories import DeveloperFactory, FollowFactory, RepositoryFactory, StarFactory, StubDeveloperFactory
+from github.tests.factories import (
+    DeveloperFactory,
+    FollowFactory,
+    ListedDeveloperFactory,
+    RepositoryFactory,
+    StarFactory,
+    StubDeveloperFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -101,6 +108,7 @@ def test_every_format_reads_back_as_the_whole_graph(api, graph, fmt):
         assert node["github_id"] == plain(developer.github_id)
         assert node["rank"] == plain(developer.ranking.rank) and developer.ranking.rank > 0
         assert node["synced"] == plain(developer.profile_synced_at is not None)
+        assert node["profiled"] == plain(developer.profiled_at is not None)
         if developer.followers_count is not None:
             assert node["followers_count"] == plain(developer.followers_count)
         if fmt in {"csv", "parquet", "jsonl"}:  # tables carry every column; XML leaves out the empty ones
@@ -109,6 +117,13 @@ def test_every_format_reads_back_as_the_whole_graph(api, graph, fmt):
     assert (tool["kind"], tool["full_name"], tool["language"], tool["topics"]) == \
         ("repository", "hostile/tool", "Python", "cli,graph")
     assert tool["rank"] == plain(Repository.objects.get(pk=graph["tool"].pk).ranking.rank)
+
+
+def test_profiled_and_synced_tell_a_listed_developer_from_a_stub_and_a_synced_one(api, graph):
+    developers = {"berliner": graph["berliner"], "stub": graph["stub"], "listed": ListedDeveloperFactory()}
+    nodes = read_graph(api, "jsonl", nodes="developers").nodes
+    flags = {name: (nodes[str(row.pk)]["profiled"], nodes[str(row.pk)]["synced"]) for name, row in developers.items()}
+    assert flags == {"berliner": (True, True), "stub": (False, False), "listed": (True, False)}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -136,6 +151,7 @@ def test_parquet_types(api, graph):  # pylint: disable=unused-argument
     assert str(schema.field("github_id").type) == "int64" and str(schema.field("rank").type) == "double"
     assert str(schema.field("created_at").type) == "timestamp[us, tz=UTC]"
     assert str(schema.field("synced").type) == "bool"
+    assert str(schema.field("profiled").type) == "bool"
 
 
 def test_developer_filters_choose_the_subgraph(api, graph):
