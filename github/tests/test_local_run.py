@@ -206,10 +206,13 @@ def test_the_supervisor_stops_everything_when_one_process_ends_by_itself(tmp_pat
 
 def test_the_supervisor_stops_cleanly_on_sigterm(tmp_path):
     procfile = tmp_path / "Procfile"
-    procfile.write_text("sleeper: sleep 30\n")
+    # The shell execs sleep (no fork) and says so first: a SIGINT that reaches a shell's forked child before it
+    # execs the command is lost (dash's handler takes it), which a stop sent at once after the start met.
+    procfile.write_text("sleeper: echo sleeping && exec sleep 30\n")
     with subprocess.Popen([".venv/bin/python", "-m", "git_o_matic_9k.supervisor", str(procfile)], cwd=BASE_DIR,
                           stdout=subprocess.PIPE, text=True, start_new_session=True) as supervisor:
         started = supervisor.stdout.readline()  # its handlers are set before it starts a process
+        assert "sleeping" in supervisor.stdout.readline()
         supervisor.terminate()
         output, _ = supervisor.communicate(timeout=30)
     assert "sleeper" in started and "started with pid" in started, started
