@@ -384,12 +384,14 @@ def parse_args(argv):
 
 def benchmark_databases(args, roles, scales):
     """{scale label: (alias, url)}: side by side, the full size in the named database and the others beside it
-    (name + "_small", name + "_large"); one size alone, or in process, in the named database."""
+    (name + "_small", name + "_large"), `--full 0` included; one size alone, or in process, in the named
+    database."""
     if args.server != "gunicorn" or len(scales) == 1:
         return {scale.label: ("default", args.database_url) for scale in scales}
     name = database_name(args.database_url)
-    return {scale.label: ("default", args.database_url) if role == "full"
-            else (role, with_database_name(args.database_url, f"{name}_{role}"))
+    default = "full" if "full" in roles else roles[-1]  # Django needs a "default" alias: the largest, without full
+    return {scale.label: ("default" if role == default else role,
+                          args.database_url if role == "full" else with_database_name(args.database_url, f"{name}_{role}"))
             for role, scale in zip(roles, scales, strict=True)}
 
 
