@@ -19,6 +19,7 @@ import binascii
 import json
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property, reduce
 from operator import or_
 
@@ -219,6 +220,14 @@ def keyset(keys, values):
     return condition if start is None else start & condition
 
 
+class CursorEncoder(DjangoJSONEncoder):
+    """Django's JSON, date-times to the microsecond (Django's own rounds them to milliseconds, and a cursor must
+    name its row's value exactly)."""
+
+    def default(self, o):
+        return o.isoformat() if isinstance(o, datetime) else super().default(o)
+
+
 class Cursor:
     """A position in a list: after (or, `backwards`, before) the row with these ordering values."""
 
@@ -228,7 +237,7 @@ class Cursor:
     def encode(self, keys):
         """The cursor as the opaque text of `?cursor=`: the ordering's field names, the values, the direction."""
         data = {"o": [key.name for key in keys], "v": self.values, "b": self.backwards}
-        text = json.dumps(data, separators=(",", ":"), cls=DjangoJSONEncoder)
+        text = json.dumps(data, separators=(",", ":"), cls=CursorEncoder)
         return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
     @classmethod
@@ -331,6 +340,8 @@ class StablePageNumberPagination(PageNumberPagination):
         if self.cursor_page is not None:
             rows, has_next, _has_previous = self.cursor_page
             return self._cursor_link(rows[-1], backwards=False) if has_next else None
+        if self.page.paginator.counted[1] and len(self.page) < self.page.paginator.per_page:
+            return None  # the count was an estimate, and the list ended before it
         if self.page.has_next() and self.page.number >= self.deepest_page(self.page.paginator.per_page):
             try:  # beyond the page numbers' reach
                 self.keys = ordering_keys(self.listed)
