@@ -30,7 +30,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
 from django.db.models import F, OrderBy, Q
 from django.db.models.constants import LOOKUP_SEP
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination, remove_query_param, replace_query_param
 from rest_framework.response import Response
 
@@ -269,19 +269,19 @@ class StablePageNumberPagination(PageNumberPagination):
     max_page_size = 100
     cursor_query_param = "cursor"
     django_paginator_class = BoundedCountPaginator
-    page_query_description = "A page number, within the first API_PAGE_DEPTH rows of the list (see `cursor`)."
+    page_query_description = (
+        "A page number, within the first API_PAGE_DEPTH rows of the list (10,000 by default: page 200 at "
+        "page_size=50, 100 at 100); deeper is a 400 naming `page`: narrow the filter, or use `cursor`.")
     cursor_query_description = (
         "Keyset pagination, at any depth and with any filter or ordering: empty for the first page, then the "
-        "`next` or `previous` link's. Instead of `page`.")
+        "`next` or `previous` link's (404 for one that is not this list's). Instead of `page`, which is ignored "
+        "beside it.")
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         self.listed = _listed(queryset)
         self.cursor_page = None
-        if self.cursor_query_param in request.query_params:
-            if self.page_query_param in request.query_params:
-                raise ValidationError({self.page_query_param: [
-                    f"Give `{self.page_query_param}` or `{self.cursor_query_param}`, not both."]})
+        if self.cursor_query_param in request.query_params:  # `page` beside it is ignored, as its links drop it
             return self._paginate_by_cursor(queryset, request)
         return super().paginate_queryset(queryset, request, view)
 
@@ -314,8 +314,8 @@ class StablePageNumberPagination(PageNumberPagination):
                 from exc
         try:
             cursor = Cursor.decode(text, self.keys) if text else None
-        except ValueError as exc:
-            raise ValidationError({self.cursor_query_param: [str(exc)]}) from exc
+        except ValueError as exc:  # 404, as DRF's CursorPagination and an unreadable `page` answer
+            raise NotFound(f"Invalid cursor: {exc}") from exc
         keys = [key.reversed() for key in self.keys] if cursor and cursor.backwards else self.keys
         rows = self.listed.order_by(*(key.order() for key in keys))
         if cursor is not None:
@@ -376,7 +376,10 @@ class StablePageNumberPagination(PageNumberPagination):
         return response
 
     def get_schema_operation_parameters(self, view):
-        return [*super().get_schema_operation_parameters(view), {
+        page, *others = super().get_schema_operation_parameters(view)
+        # Within reach whatever the page size: deeper pages depend on it (ceil(API_PAGE_DEPTH / page_size)).
+        page["schema"] |= {"minimum": 1, "maximum": self.deepest_page(self.max_page_size)}
+        return [page, *others, {
             "name": self.cursor_query_param, "required": False, "in": "query",
             "description": self.cursor_query_description, "schema": {"type": "string"},
         }]

@@ -124,9 +124,14 @@ def _cursor(data):
     {"o": ["github_id"], "v": [1]},
     ["github_id"],
 ])
-def test_a_cursor_that_is_not_the_lists_own_is_a_400_naming_cursor(api, crowd, data):
+def test_a_cursor_that_is_not_the_lists_own_is_a_404_naming_cursor(api, crowd, data):
     response = api.get(DEVELOPERS, {"cursor": _cursor(data)})
-    assert response.status_code == 400 and "cursor" in response.json()
+    assert response.status_code == 404 and "Invalid cursor" in response.json()["detail"]
+
+
+def test_a_cursor_beside_a_page_number_wins(api, crowd):
+    first = api.get(DEVELOPERS, {"cursor": "", "page_size": 4}).json()
+    assert api.get(DEVELOPERS, {"cursor": "", "page_size": 4, "page": 3}).json() == first
 
 
 def test_a_cursor_page_costs_the_same_statements_whatever_its_size(api, crowd, django_assert_num_queries):
