@@ -410,7 +410,8 @@ def benchmark_databases(args, roles, scales):
     name = database_name(args.database_url)
     default = "full" if "full" in roles else roles[-1]  # Django needs a "default" alias: the largest, without full
     return {scale.label: ("default" if role == default else role,
-                          args.database_url if role == "full" else with_database_name(args.database_url, f"{name}_{role}"))
+                          args.database_url if role == "full"
+                          else with_database_name(args.database_url, f"{name}_{role}"))
             for role, scale in zip(roles, scales, strict=True)}
 
 

@@ -41,7 +41,8 @@ def _group_laterally(model, ids, key, value, order):
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     key, value, order = (quote(model._meta.get_field(name).column) for name in (key, value, order))
-    sql = ("SELECT keys.id::text, preview.member::text FROM unnest(%s::uuid[]) WITH ORDINALITY AS keys(id, position) "
+    sql = ("SELECT keys.id::text, preview.member::text "  # noqa: S608  # model table and column names
+           "FROM unnest(%s::uuid[]) WITH ORDINALITY AS keys(id, position) "
            f"CROSS JOIN LATERAL (SELECT {value} AS member, {order} AS sort FROM {table} WHERE {key} = keys.id "
            f"ORDER BY {order} LIMIT %s) AS preview ORDER BY keys.position, preview.sort")
     grouped = defaultdict(list)

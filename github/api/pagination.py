@@ -28,7 +28,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
-from django.db.models import F, OrderBy, Q
+from django.db.models import F, Field, OrderBy, Q
 from django.db.models.constants import LOOKUP_SEP
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination, remove_query_param, replace_query_param
@@ -82,7 +82,7 @@ class BoundedCountPaginator(Paginator):
         return bounded_count(counted, settings.API_PAGE_DEPTH)
 
     @cached_property
-    def count(self):
+    def count(self):  # pylint: disable=invalid-overridden-method  # Django's is a cached_property too
         return self.counted[0]
 
     def page(self, number):
@@ -107,7 +107,8 @@ def skipping(object_list, bottom, top):
     except ValueError:
         return object_list[bottom:top]
     unique = keys[-1].name
-    rows = queryset.model._default_manager.filter(**{f"{unique}__in": queryset.values(unique)[bottom:top]})
+    manager = queryset.model._default_manager  # pylint: disable=protected-access  # Django's public API
+    rows = manager.filter(**{f"{unique}__in": queryset.values(unique)[bottom:top]})
     rows.query.select_related = queryset.query.select_related
     return rows.order_by(*(key.order() for key in keys))
 
@@ -121,7 +122,7 @@ class Key:
 
     name: str
     descending: bool
-    field: object  # the model field at the end of `name`
+    field: Field  # the model field at the end of `name`
 
     @property
     def nullable(self):
@@ -276,6 +277,9 @@ class StablePageNumberPagination(PageNumberPagination):
         "Keyset pagination, at any depth and with any filter or ordering: empty for the first page, then the "
         "`next` or `previous` link's (404 for one that is not this list's). Instead of `page`, which is ignored "
         "beside it.")
+
+    def __init__(self):
+        self.request = self.listed = self.cursor_page = self.counter = self.keys = None
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
