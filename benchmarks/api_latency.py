@@ -159,6 +159,7 @@ def endpoints_for_current_graph(using="default"):
                   or repositories.filter(stargazers_count__range=(1, 10)).order_by("github_id").first() or popular)
     # The same offset at both sizes (rows 4,951-5,000), so the ratio compares table sizes, not offsets.
     deep_page = max(1, min(100, developers.count() // 50))
+    deepest_page = max(1, min(DEEPEST_PAGE, developers.count() // 50))  # 200 from 10,000 developers up
     # A cursor halfway down the list: keyset pagination costs the same at any depth.
     in_order = developers.order_by("github_id")
     middle = Cursor([in_order.values_list("github_id", flat=True)[developers.count() // 2]])
@@ -193,8 +194,8 @@ def endpoints_for_current_graph(using="default"):
                  f"{developer}?ordering=followers_count", f"{stubs:,} stubs (null) first"),
         Endpoint("developers-ordering-deepest", "filtered",
                  f"developers?ordering=-followers_count&page={DEEPEST_PAGE}",
-                 f"{developer}?ordering=-followers_count&page={DEEPEST_PAGE}",
-                 f"offset {(DEEPEST_PAGE - 1) * 50:,}"),
+                 f"{developer}?ordering=-followers_count&page={deepest_page}",
+                 f"offset {(deepest_page - 1) * 50:,}"),
         Endpoint("developers-cursor", "list", "developers?cursor={halfway}",
                  f"{developer}?cursor={middle_cursor}", f"after row {developers.count() // 2:,}"),
         Endpoint("hub-followers", "nested", "developers/{top hub}/followers/", f"{developer}{hub.pk}/followers/",

@@ -24,6 +24,7 @@ from functools import cached_property, reduce
 from operator import or_
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
@@ -63,9 +64,17 @@ def bounded_count(queryset, limit):
     `limit`, that estimate; else a count that stops at limit + 1 rows, exact when it does not get there (limit + 1,
     estimated, when it does). Other databases count exactly."""
     queryset = queryset.order_by()
-    if connections[queryset.db].vendor != "postgresql":
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
         return queryset.count(), False
-    estimate = int(json.loads(queryset.explain(format="json"))[0]["Plan"]["Plan Rows"])
+    try:
+        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    except EmptyResultSet:  # a filter no row can match (`followers_count__lt=x&followers_count__gt=x`)
+        return 0, False
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        (plan,) = cursor.fetchone()
+    estimate = int((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
     if estimate > limit:
         return estimate, True
     exact = queryset[:limit + 1].count()
