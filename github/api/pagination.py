@@ -69,7 +69,7 @@ def bounded_count(queryset, limit):
         return queryset.count(), False
     try:
         sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
-    except EmptyResultSet:  # a filter no row can match (`followers_count__lt=x&followers_count__gt=x`)
+    except EmptyResultSet:  # a filter Django knows no row matches (`followers_count__lt=-2**63`)
         return 0, False
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)

@@ -110,6 +110,12 @@ def test_count_is_exact_within_the_depth_and_marked_estimated_beyond(api, crowd,
         assert response.json()["count"] == len(crowd) and COUNT_ESTIMATED_HEADER not in response
 
 
+def test_a_filter_no_row_can_match_counts_0(api, crowd):
+    """Django sends no query for it (nothing is below the smallest 64-bit integer), so nothing to estimate."""
+    body = api.get(DEVELOPERS, {"followers_count__lt": -(2**63)}).json()
+    assert body == {"count": 0, "next": None, "previous": None, "results": []}
+
+
 def _cursor(data):
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
 
