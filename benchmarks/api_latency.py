@@ -56,6 +56,7 @@ SECTION = (SECTION_KEY, SECTION_TITLE, "python -m benchmarks.api_latency")
 AIM_RATIO = 2.0
 BENCHMARK_USERNAME = "benchmark"
 FOLLOWERS_THRESHOLD = 100
+DEEPEST_PAGE = 200  # the last page number of 50 rows within API_PAGE_DEPTH (10,000)
 STARS_THRESHOLD = 10
 
 
@@ -144,6 +145,7 @@ def benchmark_credentials(auth="token", using="default"):
 def endpoints_for_current_graph(using="default"):
     """The endpoints, pointed at landmarks of the seeded graph: its biggest hub, an ordinary developer, ..."""
     # pylint: disable=import-outside-toplevel,too-many-locals
+    from github.api.pagination import Cursor, ordering_keys
     from github.models import Developer, Repository
 
     developers, repositories = Developer.objects.using(using), Repository.objects.using(using)
@@ -157,8 +159,14 @@ def endpoints_for_current_graph(using="default"):
                   or repositories.filter(stargazers_count__range=(1, 10)).order_by("github_id").first() or popular)
     # The same offset at both sizes (rows 4,951-5,000), so the ratio compares table sizes, not offsets.
     deep_page = max(1, min(100, developers.count() // 50))
+    deepest_page = max(1, min(DEEPEST_PAGE, developers.count() // 50))  # 200 from 10,000 developers up
+    # A cursor halfway down the list: keyset pagination costs the same at any depth.
+    in_order = developers.order_by("github_id")
+    middle = Cursor([in_order.values_list("github_id", flat=True)[developers.count() // 2]])
+    middle_cursor = middle.encode(ordering_keys(in_order))
     name_matches = developers.filter(name__icontains=NAME_SEARCH_TERM).count()
     followed_matches = synced.filter(followers_count__gte=FOLLOWERS_THRESHOLD).count()
+    stubs = developers.filter(followers_count=None).count()
     starred_matches = repositories.filter(language="Python", stargazers_count__gte=STARS_THRESHOLD).count()
     developer, repo = "/github/developers/", "/github/repositories/"
     return [
@@ -180,6 +188,16 @@ def endpoints_for_current_graph(using="default"):
                  f"{name_matches:,} match"),
         Endpoint("developers-ordering", "filtered", "developers?ordering=-followers_count",
                  f"{developer}?ordering=-followers_count"),
+        Endpoint("developers-search", "filtered", f"developers?search={NAME_SEARCH_TERM}",
+                 f"{developer}?search={NAME_SEARCH_TERM}", f"{name_matches:,} match by name"),
+        Endpoint("developers-ordering-ascending", "filtered", "developers?ordering=followers_count",
+                 f"{developer}?ordering=followers_count", f"{stubs:,} stubs (null) first"),
+        Endpoint("developers-ordering-deepest", "filtered",
+                 f"developers?ordering=-followers_count&page={DEEPEST_PAGE}",
+                 f"{developer}?ordering=-followers_count&page={deepest_page}",
+                 f"offset {(deepest_page - 1) * 50:,}"),
+        Endpoint("developers-cursor", "list", "developers?cursor={halfway}",
+                 f"{developer}?cursor={middle_cursor}", f"after row {developers.count() // 2:,}"),
         Endpoint("hub-followers", "nested", "developers/{top hub}/followers/", f"{developer}{hub.pk}/followers/",
                  f"{hub.followers_count:,} followers"),
         Endpoint("ordinary-following", "nested", "developers/{ordinary}/following/",
@@ -193,6 +211,8 @@ def endpoints_for_current_graph(using="default"):
                  f"repositories?language=Python&stargazers_count__gte={STARS_THRESHOLD}",
                  f"{repo}?language=Python&stargazers_count__gte={STARS_THRESHOLD}",
                  f"{starred_matches:,} match"),
+        Endpoint("repositories-ordering", "filtered", "repositories?ordering=-stargazers_count",
+                 f"{repo}?ordering=-stargazers_count"),
         Endpoint("popular-stargazers", "nested", "repositories/{most starred}/stargazers/",
                  f"{repo}{popular.pk}/stargazers/", f"{popular.stargazers_count:,} stargazers"),
     ]
@@ -384,12 +404,15 @@ def parse_args(argv):
 
 def benchmark_databases(args, roles, scales):
     """{scale label: (alias, url)}: side by side, the full size in the named database and the others beside it
-    (name + "_small", name + "_large"); one size alone, or in process, in the named database."""
+    (name + "_small", name + "_large"), `--full 0` included; one size alone, or in process, in the named
+    database."""
     if args.server != "gunicorn" or len(scales) == 1:
         return {scale.label: ("default", args.database_url) for scale in scales}
     name = database_name(args.database_url)
-    return {scale.label: ("default", args.database_url) if role == "full"
-            else (role, with_database_name(args.database_url, f"{name}_{role}"))
+    default = "full" if "full" in roles else roles[-1]  # Django needs a "default" alias: the largest, without full
+    return {scale.label: ("default" if role == default else role,
+                          args.database_url if role == "full"
+                          else with_database_name(args.database_url, f"{name}_{role}"))
             for role, scale in zip(roles, scales, strict=True)}
 
 

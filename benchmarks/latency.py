@@ -237,8 +237,9 @@ def profile(endpoints, headers, explain=True, log=print):
             f"ms, Python {(total - timer.seconds) * 1000:.1f} ms")
         for seconds, sql, _params in timer.slowest(3):
             log(f"    {seconds * 1000:7.1f} ms  {sql[:400]}")
-        if explain and timer.queries and connection.vendor == "postgresql":
-            _seconds, sql, params = timer.slowest(1)[0]
+        explainable = [query for query in timer.slowest(len(timer.queries)) if not query[1].startswith("EXPLAIN")]
+        if explain and explainable and connection.vendor == "postgresql":
+            _seconds, sql, params = explainable[0]
             with connection.cursor() as cursor:
                 cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
                 for (line,) in cursor.fetchall():

@@ -191,6 +191,9 @@ X_FRAME_OPTIONS = "DENY"
 
 # Hyperlinks per relation embedded in a developer or repository; the whole list is the paged nested endpoint.
 API_RELATION_PREVIEW = env_number("API_RELATION_PREVIEW", 100)
+# Page numbers reach the first API_PAGE_DEPTH rows of a list, and its `count` is exact up to it (an estimate
+# above): an OFFSET and a COUNT(*) grow with the table, `cursor` pages at any depth (github/api/pagination.py).
+API_PAGE_DEPTH = env_number("API_PAGE_DEPTH", 10_000)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

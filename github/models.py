@@ -29,25 +29,31 @@ class NullsSmallestIndex(models.Index):
     `ordering=-followers_count` (the top-N query) reads it forwards, `ordering=followers_count` backwards, and
     range filters use it too: one index for both directions (see StrictOrderingFilter in github/api/filters.py).
     PostgreSQL needs `DESC NULLS LAST` spelled out; SQLite sorts nulls smallest already and cannot declare it.
+
+    `tie`, the unique column the API orders ties by (`github_id`), comes second and descending, so that read
+    backwards the index is exactly the ascending order: the stubs' nulls, 40% of the developers, come first,
+    and without it their order by github_id was a sort of all of them for the first page (100 ms at 1,000,000
+    developers). Read forwards, ties are sorted by github_id group by group, small groups at the top.
     """
 
-    def __init__(self, *, column, name):
-        self.column = column
-        super().__init__(F(column).desc(nulls_last=True), name=name)
+    def __init__(self, *, column, name, tie=None):
+        self.column, self.tie = column, tie
+        super().__init__(F(column).desc(nulls_last=True), *([F(tie).desc()] if tie else []), name=name)
 
     def deconstruct(self):
-        return f"{self.__module__}.{type(self).__name__}", (), {"column": self.column, "name": self.name}
+        kwargs = {"column": self.column, "name": self.name} | ({"tie": self.tie} if self.tie else {})
+        return f"{self.__module__}.{type(self).__name__}", (), kwargs
 
     def create_sql(self, model, schema_editor, using="", **kwargs):
         if schema_editor.connection.vendor == "postgresql":
             return super().create_sql(model, schema_editor, using=using, **kwargs)
-        plain = models.Index(fields=[self.column], name=self.name)
+        plain = models.Index(fields=[self.column, *([f"-{self.tie}"] if self.tie else [])], name=self.name)
         return plain.create_sql(model, schema_editor, using=using, **kwargs)
 
 
 def nulls_smallest_index(table, column):
-    """A NullsSmallestIndex with a name within Django's 30 characters."""
-    return NullsSmallestIndex(column=column, name=f"{table[:4]}_{column[:16]}_desc_idx")
+    """A NullsSmallestIndex with a name within Django's 30 characters, ties by github_id."""
+    return NullsSmallestIndex(column=column, name=f"{table[:4]}_{column[:16]}_desc_idx", tie="github_id")
 
 
 def present(column):

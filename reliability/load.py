@@ -3,6 +3,8 @@ for 60 seconds on the list, detail, filtered and nested endpoints; then the same
 speed beside it (a simulator, Celery workers writing into the same database, discovery every few seconds).
 
     python -m reliability.load                       # seeds gom9k_rel_load first unless --no-seed
+    python -m reliability.load --no-seed --alone-only \
+        --database-url postgres://postgres@127.0.0.1:5432/gom9k_bench_large    # the largest API benchmark graph
 
 The database is this run's own (`gom9k_rel_load`), seeded with benchmarks/seed_database.py (100,000
 developers, 1,000,000 follows, 100,000 repositories, 1,000,000 stars). Prints a JSON report: per scenario,
@@ -42,7 +44,8 @@ QUEUE = "gom9k-rel-load"
 
 def _environment(**extra):
     return {**os.environ, **service_environment(
-        DATABASE_URL, DJANGO_SETTINGS_MODULE="reliability.settings", ALLOWED_HOSTS="127.0.0.1", SECURE_COOKIES="0",
+        os.environ.get("LOAD_DATABASE_URL", DATABASE_URL), DJANGO_SETTINGS_MODULE="reliability.settings",
+        ALLOWED_HOSTS="127.0.0.1", SECURE_COOKIES="0",
         RELIABILITY_QUEUE=QUEUE, CELERY_BROKER_URL=AMQP_URL,
         # The clients share one token: the per-user throttle would measure itself, not the service.
         API_THROTTLE_RATE="", **extra)}
@@ -151,7 +154,13 @@ def main(argv=None):
     parser.add_argument("--web-workers", type=int, default=4)
     parser.add_argument("--crawl-workers", type=int, default=2)
     parser.add_argument("--out", default=str(BASE_DIR / "var" / "reliability-load"))
+    parser.add_argument("--database-url", default=os.environ.get("LOAD_DATABASE_URL", DATABASE_URL),
+                        help="the database to serve (LOAD_DATABASE_URL), e.g. the 1,000,000-developer graph that "
+                             "`python -m benchmarks.api_latency` seeded: gom9k_bench_large, with --no-seed")
+    parser.add_argument("--alone-only", action="store_true", help="skip the run beside a crawl (which writes into "
+                                                                  "the database)")
     args = parser.parse_args(argv)
+    os.environ["LOAD_DATABASE_URL"] = args.database_url
     Path(args.out).mkdir(parents=True, exist_ok=True)
     env = prepare(not args.no_seed)
     from django_celery_results.models import TaskResult  # pylint: disable=import-outside-toplevel
@@ -165,6 +174,9 @@ def main(argv=None):
     try:
         log("load alone")
         report["alone"] = run_locust(port, args.users, args.seconds, env, f"{args.out}/alone")
+        if args.alone_only:
+            print(json.dumps(report, indent=2))
+            return 0 if report["alone"]["all"]["failures"] == 0 else 1
         app.control.purge()
         crawl = Crawl(args.crawl_workers)
         try:

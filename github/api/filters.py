@@ -308,12 +308,14 @@ class SafeSearchFilter(filters.SearchFilter):
 
 
 def known_parameters(view) -> set[str]:
-    """The query parameters a list view understands: its filters, `ordering`, `search`, the pagination's and
-    `format`, from the filter backends and paginator the view (or its action) actually uses."""
+    """The query parameters a list view understands: its filters, `ordering`, `search`, the pagination's (`page`,
+    `page_size`, `cursor`) and `format`, from the filter backends and paginator the view (or its action) actually
+    uses."""
     names = {api_settings.URL_FORMAT_OVERRIDE}
     paginator = view.paginator
     if paginator is not None:
-        names |= {paginator.page_query_param, paginator.page_size_query_param}
+        names |= {paginator.page_query_param, paginator.page_size_query_param,
+                  getattr(paginator, "cursor_query_param", None)}
     for backend in view.filter_backends:
         if issubclass(backend, DjangoFilterBackend):
             filterset_class = backend().get_filterset_class(view)

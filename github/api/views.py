@@ -61,13 +61,13 @@ class RelationListViewSet(KnownParametersViewSet):
     def paged(self, queryset, attach, count=None):
         """One page of `queryset`, its relation ids attached by `attach`, in the paginated envelope.
 
-        `count`, when given, counts the whole list more cheaply than `queryset.count()` would.
+        `count`, when given, is a queryset that counts the whole list more cheaply than `queryset` would.
         """
         queryset = queryset.select_related("ranking")  # the serializer's rank, in the page's own query
         if count is None and orders_by_rank(queryset):
             # An inner join walks the rank index (every row has a rank row: github.models.DeveloperRank), where
             # the left join of a nullable relation would sort the whole table; the count needs no join at all.
-            count = queryset.count
+            count = queryset
             queryset = queryset.filter(ranking__isnull=False)
         if count is not None:
             queryset = CountedQuerySet(queryset, count)
@@ -97,7 +97,7 @@ class DeveloperViewSet(RelationListViewSet):
         developer = self.get_object()
         followers = selectors.followers_of(developer).order_by("github_id")
         return self.paged(followers, selectors.attach_developer_relations,
-                          Follow.objects.filter(followee=developer).count)
+                          Follow.objects.filter(followee=developer))
 
     @swagger_auto_schema(auto_schema=NestedListAutoSchema)
     @action(detail=True, filter_backends=[])
@@ -106,7 +106,7 @@ class DeveloperViewSet(RelationListViewSet):
         developer = self.get_object()
         following = selectors.following_of(developer).order_by("github_id")
         return self.paged(following, selectors.attach_developer_relations,
-                          Follow.objects.filter(follower=developer).count)
+                          Follow.objects.filter(follower=developer))
 
     @swagger_auto_schema(auto_schema=NestedListAutoSchema)
     @action(detail=True, filter_backends=[], serializer_class=RepositorySerializer)
@@ -115,7 +115,7 @@ class DeveloperViewSet(RelationListViewSet):
         developer = self.get_object()
         starred = selectors.starred_by(developer).order_by("github_id")
         return self.paged(starred, selectors.attach_repository_relations,
-                          Star.objects.filter(developer=developer).count)
+                          Star.objects.filter(developer=developer))
 
     @swagger_auto_schema(auto_schema=NestedListAutoSchema)
     @action(detail=True, filter_backends=[], serializer_class=RepositorySerializer)
@@ -147,7 +147,7 @@ class RepositoryViewSet(RelationListViewSet):
         repository = self.get_object()
         stargazers = selectors.stargazers_of(repository).order_by("github_id")
         return self.paged(stargazers, selectors.attach_developer_relations,
-                          Star.objects.filter(repository=repository).count)
+                          Star.objects.filter(repository=repository))
 
 
 class RateLimitViewSet(KnownParametersViewSet):

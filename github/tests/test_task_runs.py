@@ -62,7 +62,7 @@ def test_a_bad_filter_value_is_a_400_naming_it(api, query, parameter):
 def test_an_unknown_parameter_is_a_400_naming_it(api, runs):
     response = api.get("/github/task_runs/?stat=FAILURE")
     assert response.status_code == 400
-    assert "Allowed: action, format, login, page, page_size, state." in response.json()["stat"][0]
+    assert "Allowed: action, cursor, format, login, page, page_size, state." in response.json()["stat"][0]
 
 
 def test_task_runs_need_a_login(anonymous):
