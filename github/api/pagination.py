@@ -284,8 +284,7 @@ class StablePageNumberPagination(PageNumberPagination):
         "page_size=50, 100 at 100); deeper is a 400 naming `page`: narrow the filter, or use `cursor`.")
     cursor_query_description = (
         "Keyset pagination, at any depth and with any filter or ordering: empty for the first page, then the "
-        "`next` or `previous` link's (404 for one that is not this list's). Instead of `page`, which is ignored "
-        "beside it.")
+        "`next` or `previous` link's (404 for one that is not this list's). Instead of `page`: both are a 400.")
 
     def __init__(self):
         self.request = self.listed = self.cursor_page = self.counter = self.keys = None
@@ -294,7 +293,10 @@ class StablePageNumberPagination(PageNumberPagination):
         self.request = request
         self.listed = _listed(queryset)
         self.cursor_page = None
-        if self.cursor_query_param in request.query_params:  # `page` beside it is ignored, as its links drop it
+        if self.cursor_query_param in request.query_params:
+            if self.page_query_param in request.query_params:
+                both = [f"Page with `{self.page_query_param}` or with `{self.cursor_query_param}`, not both."]
+                raise ValidationError({self.page_query_param: both, self.cursor_query_param: both})
             return self._paginate_by_cursor(queryset, request)
         return super().paginate_queryset(queryset, request, view)
 

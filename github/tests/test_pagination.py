@@ -135,9 +135,9 @@ def test_a_cursor_that_is_not_the_lists_own_is_a_404_naming_cursor(api, crowd, d
     assert response.status_code == 404 and "Invalid cursor" in response.json()["detail"]
 
 
-def test_a_cursor_beside_a_page_number_wins(api, crowd):
-    first = api.get(DEVELOPERS, {"cursor": "", "page_size": 4}).json()
-    assert api.get(DEVELOPERS, {"cursor": "", "page_size": 4, "page": 3}).json() == first
+def test_a_cursor_beside_a_page_number_is_a_400_naming_both(api, crowd):
+    response = api.get(DEVELOPERS, {"cursor": "", "page_size": 4, "page": 3})
+    assert response.status_code == 400 and set(response.json()) == {"page", "cursor"}
 
 
 def test_a_cursor_page_costs_the_same_statements_whatever_its_size(api, crowd, django_assert_num_queries):
