@@ -75,7 +75,8 @@ REPOSITORY = ("fragment Repo on Repository { id databaseId name nameWithOwner "
               "stargazerCount forkCount }")
 PROFILE = "id databaseId login name location company email websiteUrl twitterUsername bio createdAt updatedAt"
 # An organisation's profile: GraphQL gives it no followers or following (REST's counts for it), and its public
-# repositories' count would cost a connection each, so it is profiled without counts. Its `email` is aliased:
+# repositories' count would cost a connection each, so a profile query gives it no counts (its sync has them from
+# its lists: its REST followers list's length, its repositories' totalCount). Its `email` is aliased:
 # a User's is String! and an Organization's String, and one selection set may not ask for both under one name.
 ORGANISATION_PROFILE = ("id databaseId login name location publicEmail: email websiteUrl twitterUsername description "
                         "createdAt updatedAt")
@@ -520,15 +521,29 @@ def full_profile_sync(*, client: GitHubClient, login: str, graphql: GraphQLClien
     return sync_developers(client, [login], graphql=graphql)[0]
 
 
+def rest_cost_of_graphql_sync(developer: Developer | None) -> int:
+    """REST requests a GraphQL sync of `developer` still costs: a stored organisation's followers, a page per
+    100. A login not stored yet is counted as a user's (an organisation's followers then cost what the REST
+    window allows, as any REST read's pages)."""
+    if developer is None or developer.type != "Organization":
+        return 0
+    return discovery.pages_needed(developer.followers_count)
+
+
 def estimate_rest_cost(developer: Developer) -> int:
-    """REST requests a sync of `developer` may cost in this mode (discovery's estimate): none for one GraphQL
-    reads, whose points the task checks as it starts, so a small REST window does not hold back a GraphQL crawl."""
-    return 0 if uses_graphql(developer) else discovery.estimate_developer_cost(developer)
+    """REST requests a sync of `developer` may cost in this mode (discovery's estimate): for one GraphQL reads,
+    only an organisation's followers (its points the task checks as it starts), so a small REST window does not
+    hold back a GraphQL crawl."""
+    return rest_cost_of_graphql_sync(developer) if uses_graphql(developer) else discovery.estimate_developer_cost(
+        developer)
 
 
 def estimate_profile_costs(login: str) -> dict[str, int]:
     """{bucket: units} a full profile sync of `login` may cost: REST requests, or a GraphQL developer's query
-    (1 point; longer lists add page queries that the quota may then stop, as a REST read's pages)."""
-    if api_mode() != REST and uses_graphql(Developer.objects.named(login).first()):
-        return {throttle.GRAPHQL: 1}
-    return {throttle.CORE: discovery.estimate_profile_cost(login)}
+    (1 point; longer lists add page queries that the quota may then stop, as a REST read's pages) and an
+    organisation's REST followers pages."""
+    developer = Developer.objects.named(login).first()
+    if api_mode() != REST and uses_graphql(developer):
+        rest = rest_cost_of_graphql_sync(developer)
+        return {throttle.GRAPHQL: 1} | ({throttle.CORE: rest} if rest else {})
+    return {throttle.CORE: discovery.estimate_developer_cost(developer)}

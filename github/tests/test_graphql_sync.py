@@ -410,3 +410,30 @@ def test_a_token_revoked_mid_crawl_is_asked_again_once_not_before_every_query(ge
     assert Developer.objects.filter(login__in=logins, profile_synced_at__isnull=False).count() == len(logins)
     assert 1 <= statuses["401"] <= 4, statuses  # at most a query and a /rate_limit read per bucket
     assert RateLimit.objects.get(resource=throttle.GRAPHQL, rate_limit=0).rate_reset > timezone.now()
+
+
+def test_an_organisation_read_through_graphql_pays_rest_only_for_its_followers(start_simulator, settings):
+    """In graphql mode an organisation's re-sync reads its followers conditionally: unchanged and shorter than
+    a page, a free 304; a new follower, one request."""
+    settings.GITHUB_API_MODE = "graphql"
+    world = World.from_dict({
+        "users": [{"login": "acme", "id": 1, "type": "Organization", "public_gists": 0}, {"login": "alice", "id": 2},
+                  {"login": "bob", "id": 3}],
+        "repos": [{"full_name": "acme/rocket"}], "follows": [["alice", "acme"]], "stars": [["bob", "acme/rocket"]]})
+    start_simulator(world)
+    _, rest, graphql = crawl(["acme"])
+    acme = Developer.objects.get(login="acme")
+    # REST: the followers' page. GraphQL: its query, its repository's stargazers, the profiles, the watchers.
+    assert (rest["quota_requests"], graphql["points"]) == (1, 4)
+    assert (acme.type, acme.followers_count, acme.following_count, acme.public_repos, acme.public_gists) == (
+        "Organization", 1, 0, 1, 0)
+    assert set(acme.followers.values_list("login", flat=True)) == {"alice"}
+    assert set(Repository.objects.get(name="rocket").stargazers.values_list("login", flat=True)) == {"bob"}
+    assert Developer.objects.get(login="bob").followers_count == 0  # a stargazer, profiled with its counts
+    assert graphql_sync.estimate_profile_costs("acme") == {throttle.GRAPHQL: 1, throttle.CORE: 1}
+    _, rest, _ = crawl(["acme"])
+    assert (rest["quota_requests"], rest["not_modified"]) == (0, 1)
+    world.follow("bob", "acme")
+    _, rest, _ = crawl(["acme"])
+    assert rest["quota_requests"] == 1
+    assert Developer.objects.get(login="acme").followers_count == 2
