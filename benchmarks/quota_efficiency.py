@@ -265,7 +265,8 @@ def main(argv=None):
                    "synced (" + ", ".join(f"`{figures['mode']}` {figures['bound']:,}" for figures in results)
                    + " requests; REST mode's cold crawl is 1.0000x of its own)\n")
     body = (
-        header(SECTION[2] + (" --quick" if args.quick else ""))
+        header(SECTION[2] + (" --quick" if args.quick else "")
+               + ("" if modes == list(MODES) else f" --modes {','.join(modes)}"))
         + f"- World: `World.generate(users={args.users}, seed=42)`: {summary['users']:,} users, "
         f"{summary['organizations']:,} organisations, {summary['repositories']:,} repositories, "
         f"{summary['follows']:,} follows, {summary['stars']:,} stars; simulator with one token, no latency, "
