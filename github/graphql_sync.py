@@ -542,8 +542,9 @@ def estimate_profile_costs(login: str) -> dict[str, int]:
     """{bucket: units} a full profile sync of `login` may cost: REST requests, or a GraphQL developer's query
     (1 point; longer lists add page queries that the quota may then stop, as a REST read's pages) and an
     organisation's REST followers pages."""
-    developer = Developer.objects.named(login).first()
-    if api_mode() != REST and uses_graphql(developer):
-        rest = rest_cost_of_graphql_sync(developer)
-        return {throttle.GRAPHQL: 1} | ({throttle.CORE: rest} if rest else {})
-    return {throttle.CORE: discovery.estimate_developer_cost(developer)}
+    if api_mode() != REST:
+        developer = Developer.objects.named(login).first()
+        if uses_graphql(developer):
+            rest = rest_cost_of_graphql_sync(developer)
+            return {throttle.GRAPHQL: 1} | ({throttle.CORE: rest} if rest else {})
+    return {throttle.CORE: discovery.estimate_profile_cost(login)}
