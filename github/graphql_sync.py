@@ -5,20 +5,25 @@ Reading only: what a GraphQL read gives is mapped to REST's payload shapes and s
 The planner packs many connection requests into one point (GitHub charges requests / 100, rounded, at least 1,
 so up to 149 requests cost 1 point):
 
-1. Developers' queries: several never-synced developers per query, each with its profile and the first page
-   (100) of followers, following, starred and owned repositories, and its public gists' count: 5 requests a
-   developer, 29 developers a point. List members carry what the lists need (id, login).
+1. Developers' queries: several never-synced developers per query, each by login through
+   `repositoryOwner(login:)` (a user or an organisation alike, no query spent finding out which), with its
+   profile and the first page (100) of its owned repositories and, a user's, of followers, following and
+   starred repositories, and its public gists' count: 5 requests a developer whatever it is, 29 developers a
+   point. List members carry what the lists need (id, login).
 2. Page queries: every list's next page, and the first page of each owned repository's stargazers (those with
    no stargazer need none), side by side as aliases of `node(id:)`, 149 a point, until every list is read whole.
    Never a nested connection: 100 repositories x stargazers(first: 100) would be 100 requests for the stargazers
    of repositories that mostly have none.
-3. Each developer whose every list was read whole is stored; one that GitHub could not serve through `user`
-   (an organisation, a renamed or gone login: NOT_FOUND for its alias) or whose read failed part-way is synced
-   through REST instead, which finds renames by id and marks the gone; a read stopped by the quota stores the
-   developers already read whole and none of the rest (their relation sets are left as they were).
-4. Profile queries: every developer those lists name that has no profile yet, counts included, by the node
-   ids the lists carry (`nodes(ids:)`, four count-only connections each: 37 a point), and every repository
-   they name without a subscribers_count (`watchers { totalCount }`: 100 a point). Their lists stay unread.
+3. An organisation's followers, which GraphQL's `Organization` lacks, through REST's list reader (a request a
+   page; nothing else of an organisation costs REST requests); it follows and stars nobody, so those lists
+   are stored empty. Each developer whose every list was read whole is stored; one that GitHub could not
+   serve (a renamed or gone login: null for its alias) or whose read failed part-way is synced through REST
+   instead, which finds renames by id and marks the gone; a read stopped by the quota stores the developers
+   already read whole and none of the rest (their relation sets are left as they were).
+4. Profile queries: every developer those lists name (REST's followers lists included: their payloads carry
+   node ids too) that has no profile yet, counts included, by node id (`nodes(ids:)`, four count-only
+   connections each: 37 a point), and every repository they name without a subscribers_count
+   (`watchers { totalCount }`: 100 a point). Their lists stay unread.
 
 A query that times out (502) is sent again split in halves, and the batch size grows back by a quarter after
 each success (`Batches`). Its cost is computed from what the planner put in it (`Query.requests`) and
@@ -29,7 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from github import discovery, ingest, sync, throttle
-from github.client import STARGAZERS_SHOWN, GitHubClient, GitHubResponse
+from github.client import STARGAZERS_SHOWN, GitHubClient, GitHubResponse, NotFound
 from github.graphql_client import (
     GRAPHQL,
     HYBRID,
@@ -70,7 +75,8 @@ REPOSITORY = ("fragment Repo on Repository { id databaseId name nameWithOwner "
               "stargazerCount forkCount }")
 PROFILE = "id databaseId login name location company email websiteUrl twitterUsername bio createdAt updatedAt"
 # An organisation's profile: GraphQL gives it no followers or following (REST's counts for it), and its public
-# repositories' count would cost a connection each, so it is profiled without counts. Its `email` is aliased:
+# repositories' count would cost a connection each, so a profile query gives it no counts (its sync has them from
+# its lists: its REST followers list's length, its repositories' totalCount). Its `email` is aliased:
 # a User's is String! and an Organization's String, and one selection set may not ask for both under one name.
 ORGANISATION_PROFILE = ("id databaseId login name location publicEmail: email websiteUrl twitterUsername description "
                         "createdAt updatedAt")
@@ -99,7 +105,9 @@ KINDS = {
     "followers": ListKind("User", "followers", MEMBER),
     "following": ListKind("User", "following", MEMBER),
     "starred": ListKind("User", "starredRepositories", REPOSITORY),
-    "repositories": ListKind("User", "repositories", REPOSITORY, ", ownerAffiliations: [OWNER], privacy: PUBLIC"),
+    # Asked of the RepositoryOwner interface: the same connection, one request, for a user or an organisation.
+    "repositories": ListKind("RepositoryOwner", "repositories", REPOSITORY,
+                             ", ownerAffiliations: [OWNER], privacy: PUBLIC"),
     "stargazers": ListKind("Repository", "stargazers", MEMBER),
 }
 
@@ -136,6 +144,12 @@ class DeveloperRead:
     stargazers: dict[int, ListState] = field(default_factory=dict)  # repository github_id -> its stargazers
     stargazers_listed: bool = False
     failed: bool = False
+    followers: ingest.ListRead | None = None  # an organisation's, read through REST (items None: unchanged)
+
+    @property
+    def organisation(self) -> bool:
+        """Whether GitHub answered with an Organization (its followers are REST's to read)."""
+        return self.profile is not None and self.profile["__typename"] == "Organization"
 
     def states(self) -> list[ListState]:
         """Every list of the developer known so far."""
@@ -148,10 +162,15 @@ class DeveloperRead:
         return [state for state in self.states() if state.more]
 
     @property
-    def whole(self) -> bool:
-        """Every list read to its end (the repositories' stargazers included)."""
+    def read_through_graphql(self) -> bool:
+        """Every GraphQL list read to its end (the repositories' stargazers included)."""
         return (self.profile is not None and not self.failed and self.stargazers_listed
                 and not any(state.more or state.failed for state in self.states()))
+
+    @property
+    def whole(self) -> bool:
+        """Every list read to its end: an organisation's followers through REST too."""
+        return self.read_through_graphql and (self.followers is not None or not self.organisation)
 
 
 class Batches:
@@ -203,6 +222,9 @@ class ColdSync:
                 self.page_batches.run(pending, self._read_pages)
                 for read in reads:
                     self._add_stargazer_lists(read)
+            for read in reads:
+                if read.organisation and read.read_through_graphql:
+                    self._read_followers(read)
         finally:
             # Whoever was read whole is stored, even when the quota stopped the rest.
             results = [self._store(read) for read in reads if read.whole]
@@ -217,6 +239,8 @@ class ColdSync:
         due for discovery)."""
         users, repositories = {}, {}
         for read in reads:
+            for item in (read.followers and read.followers.items) or ():  # REST's payloads carry node ids too
+                users[item["id"]] = item["node_id"]
             for state in read.states():
                 for node in state.items:
                     if KINDS[state.kind].fragment == MEMBER:
@@ -244,9 +268,16 @@ class ColdSync:
     # Reading.
 
     def _read_developers(self, reads: Sequence[DeveloperRead]) -> None:
-        lists = " ".join(KINDS[kind].selection() for kind in ("followers", "following", "starred", "repositories"))
-        aliases = " ".join(f"d{i}: user(login: $l{i}) {{ {PROFILE} {lists} gists(privacy: PUBLIC) {{ totalCount }} }}"
-                           for i in range(len(reads)))
+        """The developers' profiles and first pages, by login through `repositoryOwner(login:)`: a login's type
+        need not be known in advance (the stored `type` is null for a GraphQL list member until it is
+        profiled), and no query is spent finding it out. GitHub prices inline fragments from the query's text,
+        whatever the answer's type, so each alias costs the same 5 requests: `repositories` asked of the
+        interface once, the User's followers, following, starred and gists, nothing more for an Organization
+        (whose profile fields are no connections)."""
+        lists = " ".join(KINDS[kind].selection() for kind in ("followers", "following", "starred"))
+        owner = (f"__typename {KINDS['repositories'].selection()} ... on User {{ {PROFILE} {lists} "
+                 f"gists(privacy: PUBLIC) {{ totalCount }} }} ... on Organization {{ {ORGANISATION_PROFILE} }}")
+        aliases = " ".join(f"d{i}: repositoryOwner(login: $l{i}) {{ {owner} }}" for i in range(len(reads)))
         variables = ", ".join(f"$l{i}: String!" for i in range(len(reads)))
         query = Query(f"query({variables}) {{ {aliases} {RATE_LIMIT_FIELD} }} {MEMBER} {REPOSITORY}",
                       {f"l{i}": read.login for i, read in enumerate(reads)},
@@ -254,15 +285,37 @@ class ColdSync:
         answer = self.graphql.query(query)
         failed = _failed_aliases(answer)
         for i, read in enumerate(reads):
-            user = answer.data.get(f"d{i}")
-            if user is None or f"d{i}" in failed:
-                read.failed = True  # NOT_FOUND (an organisation, a renamed or gone login) or a partial error
+            owner = answer.data.get(f"d{i}")
+            if owner is None or f"d{i}" in failed:
+                read.failed = True  # no such login (renamed or gone) or a partial error
                 continue
-            read.profile, read.gists = user, user["gists"]["totalCount"]
-            for kind in ("followers", "following", "starred", "repositories"):
-                state = read.lists[kind] = ListState(kind, user["id"])
-                state.add(user[KINDS[kind].connection])
+            read.profile = owner
+            if read.organisation:
+                # GitHub's organisations follow and star nobody (REST lists both empty); their followers,
+                # which GraphQL's Organization lacks, are read through REST (_read_followers).
+                read.lists = {kind: ListState(kind, owner["id"], more=False) for kind in ("following", "starred")}
+                kinds = ("repositories",)
+            else:
+                read.gists = owner["gists"]["totalCount"]
+                kinds = ("followers", "following", "starred", "repositories")
+            for kind in kinds:
+                state = read.lists[kind] = ListState(kind, owner["id"])
+                state.add(owner[KINDS[kind].connection])
             self._add_stargazer_lists(read)
+
+    def _read_followers(self, read: DeveloperRead) -> None:
+        """An organisation's followers through REST's list reader, the one list GraphQL cannot give: a request
+        a page, continued where a read stopped. Page 1 is conditional when the stored list is fresh and shorter
+        than a page (a 304 then vouches for all of it: no count tells whether later pages moved)."""
+        stored = Developer.objects.filter(github_id=read.profile["databaseId"]).first()
+        trust = bool(stored and stored.followers_count is not None and stored.followers_count < MAX_PAGE
+                     and sync.list_is_fresh(stored.followers_synced_at))
+        path = self.client.followers(read.profile["login"])
+        try:
+            read.followers = sync.read_list(self.client, path, trust_unchanged=trust,
+                                            resume=sync.lists_in_progress(path).get(path))
+        except NotFound:
+            read.failed = True  # gone since: left to REST, which marks it
 
     def _add_stargazer_lists(self, read: DeveloperRead) -> None:
         """Once a developer's repositories are read whole, a stargazer list for each one they own with stars."""
@@ -298,21 +351,23 @@ class ColdSync:
     # Storing, through github/ingest.py.
 
     def _store(self, read: DeveloperRead) -> ingest.SyncResult:
-        lists = read.lists
-        counts = {"followers": lists["followers"].total, "following": lists["following"].total,
-                  "public_repos": lists["repositories"].total, "public_gists": read.gists}
-        profile = user_payload(read.profile, counts)
+        lists, github_id = read.lists, read.profile["databaseId"]
         # The profile is written last, as the mark that the sync is done: a sync stopped part-way (a killed
         # worker) leaves the developer never-synced, and it is read through GraphQL again, not re-synced through
         # REST. Until then a new developer is a stub at distance 0, as upsert_profile would make it.
-        if not Developer.objects.filter(github_id=profile["id"]).exists():
-            ingest.upsert_stub_developers([(profile["id"], profile["login"], "User")], distance=0)
-        developer = Developer.objects.get(github_id=profile["id"])
+        if not Developer.objects.filter(github_id=github_id).exists():
+            ingest.upsert_stub_developers([(github_id, read.profile["login"], read.profile["__typename"])], distance=0)
+        developer = Developer.objects.get(github_id=github_id)
         result = ingest.SyncResult(login=developer.login, developers_written=1)
         distance = (developer.seed_distance or 0) + 1
-        for kind, relation in (("followers", ingest.FOLLOWERS), ("following", ingest.FOLLOWING)):
-            _count(result, *ingest.store_members(self.client, _whole(lists[kind], member_payload), relation,
-                                               developer, distance=distance))
+        followers = self._store_follows(read, developer, result, distance)
+        counts = {"following": lists["following"].total, "public_repos": lists["repositories"].total,
+                  "public_gists": read.gists}
+        if read.organisation:  # REST's count is its list's length
+            counts["followers"] = developer.followers_count if followers.items is None else len(followers.items)
+            profile = organisation_payload(read.profile) | counts
+        else:
+            profile = user_payload(read.profile, counts | {"followers": lists["followers"].total})
         starred = _whole(lists["starred"], repository_payload)
         ids = ingest.upsert_repositories(starred.items, owner_distance=distance, lacking=LACKING)
         result.repositories_written += len(ids)
@@ -326,6 +381,20 @@ class ColdSync:
                                                ingest.STARGAZERS, repository, distance=distance))
         ingest.upsert_profile(profile)
         return result
+
+
+    def _store_follows(self, read: DeveloperRead, developer: Developer, result: ingest.SyncResult,
+                       distance: int) -> ingest.ListRead:
+        """Store the developer's followers and following; returns the followers read (an organisation's is
+        REST's, items None when unchanged)."""
+        followers = read.followers if read.organisation else _whole(read.lists["followers"], member_payload)
+        for listed, relation in ((followers, ingest.FOLLOWERS), (_whole(read.lists["following"], member_payload),
+                                                                 ingest.FOLLOWING)):
+            if listed.items is None:  # an organisation's followers, unchanged (REST's 304)
+                result.lists_skipped_unchanged += 1
+                continue
+            _count(result, *ingest.store_members(self.client, listed, relation, developer, distance=distance))
+        return followers
 
 
 def _count(result: ingest.SyncResult, developers: int, added: int, removed: int) -> None:
@@ -452,15 +521,30 @@ def full_profile_sync(*, client: GitHubClient, login: str, graphql: GraphQLClien
     return sync_developers(client, [login], graphql=graphql)[0]
 
 
+def rest_cost_of_graphql_sync(developer: Developer | None) -> int:
+    """REST requests a GraphQL sync of `developer` still costs: a stored organisation's followers, a page per
+    100. A login not stored yet is counted as a user's (an organisation's followers then cost what the REST
+    window allows, as any REST read's pages)."""
+    if developer is None or developer.type != "Organization":
+        return 0
+    return discovery.pages_needed(developer.followers_count)
+
+
 def estimate_rest_cost(developer: Developer) -> int:
-    """REST requests a sync of `developer` may cost in this mode (discovery's estimate): none for one GraphQL
-    reads, whose points the task checks as it starts, so a small REST window does not hold back a GraphQL crawl."""
-    return 0 if uses_graphql(developer) else discovery.estimate_developer_cost(developer)
+    """REST requests a sync of `developer` may cost in this mode (discovery's estimate): for one GraphQL reads,
+    only an organisation's followers (its points the task checks as it starts), so a small REST window does not
+    hold back a GraphQL crawl."""
+    return rest_cost_of_graphql_sync(developer) if uses_graphql(developer) else discovery.estimate_developer_cost(
+        developer)
 
 
 def estimate_profile_costs(login: str) -> dict[str, int]:
     """{bucket: units} a full profile sync of `login` may cost: REST requests, or a GraphQL developer's query
-    (1 point; longer lists add page queries that the quota may then stop, as a REST read's pages)."""
-    if api_mode() != REST and uses_graphql(Developer.objects.named(login).first()):
-        return {throttle.GRAPHQL: 1}
+    (1 point; longer lists add page queries that the quota may then stop, as a REST read's pages) and an
+    organisation's REST followers pages."""
+    if api_mode() != REST:
+        developer = Developer.objects.named(login).first()
+        if uses_graphql(developer):
+            rest = rest_cost_of_graphql_sync(developer)
+            return {throttle.GRAPHQL: 1} | ({throttle.CORE: rest} if rest else {})
     return {throttle.CORE: discovery.estimate_profile_cost(login)}

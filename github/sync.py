@@ -37,7 +37,7 @@ PAGINATION_LIMITED = 422
 
 # Reading lists.
 
-def _list_is_fresh(synced_at):
+def list_is_fresh(synced_at):
     """Was the list read whole recently enough that an unchanged page 1 can be trusted for the rest?"""
     interval = timedelta(days=settings.GITHUB_FULL_READ_DAYS)
     return synced_at is not None and timezone.now() - synced_at < interval
@@ -170,7 +170,7 @@ class ProfileSync:
         distance = (developer.seed_distance or 0) + 1
         for path, count_field, relation in ((self.client.followers(developer.login), "followers_count", FOLLOWERS),
                                             (self.client.following(developer.login), "following_count", FOLLOWING)):
-            trust = count_field not in counts_moved and _list_is_fresh(getattr(developer, relation.synced_field))
+            trust = count_field not in counts_moved and list_is_fresh(getattr(developer, relation.synced_field))
             listed = self._read(path, trust)
             if listed.items is None:
                 self.result.lists_skipped_unchanged += 1
@@ -181,7 +181,7 @@ class ProfileSync:
 
     def _sync_starred(self):
         developer = self.developer
-        trust = _list_is_fresh(developer.starred_synced_at)  # GitHub reports no count of stars given
+        trust = list_is_fresh(developer.starred_synced_at)  # GitHub reports no count of stars given
         listed = self._read(self.client.starred(developer.login), trust)
         if listed.items is None:
             self.result.lists_skipped_unchanged += 1
@@ -192,7 +192,7 @@ class ProfileSync:
 
     def _sync_owned_repositories(self, count_moved):
         developer = self.developer
-        trust = not count_moved and _list_is_fresh(developer.repositories_synced_at)
+        trust = not count_moved and list_is_fresh(developer.repositories_synced_at)
         listed = self._read(self.client.repositories(developer.login), trust)
         if listed.items is not None:
             ids, stored = store_owned_repositories(self.client, listed, developer)
@@ -225,7 +225,7 @@ def sync_stargazers(client: GitHubClient, repository: Repository, *, count_moved
     """
     result = SyncResult(login=repository.full_name)
     owner_login, name = repository.full_name.split("/", 1)
-    trust = not count_moved and _list_is_fresh(repository.stargazers_synced_at)
+    trust = not count_moved and list_is_fresh(repository.stargazers_synced_at)
     path = client.stargazers(owner_login, name)
     resume = (lists_in_progress(path) if progress is None else progress).get(path)
     listed = read_list(client, path, trust_unchanged=trust, resume=resume)

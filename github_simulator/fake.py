@@ -228,7 +228,8 @@ def user_details(seed, user_id, is_org, created, org_logins):
     details["email"] = f"{handle}@users.example.com" if rng.random() < 0.15 else None
     details["bio"] = _fill(rng, rng.choice(BIO_TEMPLATES)) if rng.random() < (0.5 if is_org else 0.38) else None
     details["twitter_username"] = handle.replace("-", "_") if rng.random() < 0.14 else None
-    details["public_gists"] = int(rng.paretovariate(1.4)) - 1 if rng.random() < 0.45 else 0
+    gists = int(rng.paretovariate(1.4)) - 1 if rng.random() < 0.45 else 0
+    details["public_gists"] = 0 if is_org else gists  # GitHub's gists belong to users: an organisation has none
     details["created_at"] = iso(created)
     details["updated_at"] = iso(rng.randint(created, WORLD_NOW))
     return details

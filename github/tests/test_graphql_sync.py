@@ -13,7 +13,7 @@ import requests
 from django.test import override_settings
 from django.utils import timezone
 
-from benchmarks.quota_efficiency import lower_bound
+from benchmarks.quota_efficiency import pages
 from github import admission, discovery, graphql_sync, tasks, throttle
 from github.client import GitHubClient, HttpErrorException, RateLimitExhausted, SecondaryRateLimit
 from github.graphql_client import GraphQLClient, api_mode, graphql_url, points
@@ -125,11 +125,14 @@ def test_a_hybrid_crawl_stores_what_a_rest_crawl_stores(generated_world, start_s
     assert comparable(hybrid) == comparable(rest)
     assert len(rest["synced"]) == len(logins) - 1 and len(rest["follows"]) > 500 and len(rest["stars"]) > 500
     assert [result.gone for result in results].count(True) == 1  # the missing login, through REST
-    # GraphQL read the 40 users and profiled the developers their lists name; REST only the organisations (at
-    # REST's lower bound) and the missing login's 404.
+    # GraphQL read the 40 users and the two organisations and profiled the developers their lists name; REST
+    # only the organisations' followers (a request a page: GraphQL's Organization has none) and the missing
+    # login's 404.
     assert stats["points"] < rest_requests / 20
     organisations = logins[40:42]
-    assert rest_stats["quota_requests"] == sum(lower_bound(generated_world, login) for login in organisations) + 1
+    assert rest_stats["quota_requests"] == sum(pages(len(generated_world.followers_of(login)))
+                                               for login in organisations) + 1
+    assert not Developer.objects.filter(profiled_at__isnull=True, gone_at__isnull=True).exists()
 
 
 def test_unchanged_resyncs_in_hybrid_mode_go_through_rest_and_cost_nothing(generated_world, start_simulator, hybrid,
@@ -250,25 +253,27 @@ def test_discovery_queues_never_synced_developers_together_and_one_task_shares_t
     assert not discovery.not_fully_synced(chosen)
     assert not Developer.objects.filter(sync_queued_at__isnull=False).exists()  # every claim released
     # The ten developers' first pages in one query (a task each would send ten).
-    assert len([query for query in sent if "user(login:" in query.text]) == 1
+    assert len([query for query in sent if "repositoryOwner(login:" in query.text]) == 1
     # Delivered again (its worker killed after the syncs): nothing is read again.
     again = tasks.sync_developers.apply(kwargs={"usernames": chosen}).get()
     assert again == {"developers": [], "skipped": chosen}
 
 
 def planner_bound(world, logins):
-    """GraphQL points of a cold sync of `logins` (users, into an empty database) as the planner packs them, from
-    the world's truth: a query per 29 developers' first pages; then, round by round, every list's next page, 149
-    a query (a repository's stargazers start the round after its owner's repository list ended); then a query
-    per 37 profiles of the accounts the lists name and per 100 repositories' watcher counts. Each query asks
-    for at most 149 connections: 1 point."""
+    """GraphQL points of a cold sync of `logins` (users and organisations, into an empty database) as the
+    planner packs them, from the world's truth: a query per 29 developers' first pages; then, round by round,
+    every list's next page, 149 a query (a repository's stargazers start the round after its owner's repository
+    list ended; an organisation's followers are REST's); then a query per 37 profiles of the accounts the lists
+    name and per 100 repositories' watcher counts. Each query asks for at most 149 connections: 1 point."""
     def pages(items):
         return max(1, math.ceil(len(items) / 100))
 
     rounds, named_accounts, named_repositories = Counter(), set(), set()
     for login in logins:
         owned = world.repos_of(login)
-        for members in (world.followers_of(login), world.following_of(login), world.starred_by(login), owned):
+        lists = (owned,) if world.user(login)["type"] == "Organization" else (
+            world.followers_of(login), world.following_of(login), world.starred_by(login), owned)
+        for members in lists:
             rounds.update(range(1, pages(members)))
         for name in owned:
             stargazers = world.stargazers_of(name)
@@ -285,7 +290,7 @@ def planner_bound(world, logins):
 
 def test_a_hybrid_cold_sync_costs_exactly_its_planner_bound(start_simulator, hybrid):
     world = World.generate(users=400, seed=42)
-    logins = crawl_logins(world)[:40]
+    logins = crawl_logins(world)[:42]  # 40 users and 2 organisations
     # Long lists too, read over rounds side by side: 3 pages of followers, 4 of following, 2 of stargazers.
     everyone = [login for login in world.logins() if login not in logins[:3] and world.user(login)["type"] == "User"]
     for fan in everyone[:250]:
@@ -294,9 +299,14 @@ def test_a_hybrid_cold_sync_costs_exactly_its_planner_bound(start_simulator, hyb
         world.follow(logins[1], idol)
     for fan in everyone[:150]:
         world.star(fan, world.repos_of(logins[2])[0])
+    for fan in everyone[:120]:  # an organisation's followers over two REST pages, its repositories' stargazers
+        world.follow(fan, logins[40])
+        world.star(fan, world.repos_of(logins[40])[0])
     simulator = start_simulator(world)
     _, rest, stats = crawl(logins)
-    assert stats["timeouts"] == 0 and rest["quota_requests"] == 0
+    # REST: only the organisations' followers, a request a page.
+    assert stats["timeouts"] == 0 and rest["quota_requests"] == sum(
+        pages(len(world.followers_of(login))) for login in logins[40:]) >= 3
     assert simulator.stats()["total"]["graphql_points"] == stats["points"] == planner_bound(world, logins)
 
 
@@ -325,7 +335,7 @@ def test_modes_and_endpoints(settings):
 
 def test_a_hybrid_crawl_profiles_every_developer_its_lists_name(generated_world, start_simulator, hybrid, sent):
     start_simulator(generated_world)
-    crawl(crawl_logins(generated_world)[:40])
+    crawl(crawl_logins(generated_world)[:42])  # the organisations' followers, read through REST, too
     stubs = Developer.objects.filter(profile_synced_at__isnull=True)
     assert stubs.count() > 100
     assert not stubs.filter(type__isnull=True).exists()
@@ -347,7 +357,7 @@ def test_a_hybrid_crawl_profiles_every_developer_its_lists_name(generated_world,
         assert repository.subscribers_count == generated_world.repo(repository.full_name)["subscribers_count"]
     # Stubs are still due for discovery: their lists were not read.
     assert set(discovery.discovery_queues()[0].values_list("pk", flat=True)) >= set(users.values_list("pk", flat=True))
-    profile_queries = [query for query in sent if "... on User { id" in query.text]
+    profile_queries = [query for query in sent if "nodes(ids: $ids) { __typename" in query.text]
     assert 0 < len(profile_queries) <= -(-users.count() // graphql_sync.PROFILES_PER_QUERY) + 1
     watcher_queries = [query for query in sent if "watchers" in query.text]
     assert len(watcher_queries) == -(-repositories.count() // 100)  # 100 ids a query, 1 point each
@@ -400,3 +410,30 @@ def test_a_token_revoked_mid_crawl_is_asked_again_once_not_before_every_query(ge
     assert Developer.objects.filter(login__in=logins, profile_synced_at__isnull=False).count() == len(logins)
     assert 1 <= statuses["401"] <= 4, statuses  # at most a query and a /rate_limit read per bucket
     assert RateLimit.objects.get(resource=throttle.GRAPHQL, rate_limit=0).rate_reset > timezone.now()
+
+
+def test_an_organisation_read_through_graphql_pays_rest_only_for_its_followers(start_simulator, settings):
+    """In graphql mode an organisation's re-sync reads its followers conditionally: unchanged and shorter than
+    a page, a free 304; a new follower, one request."""
+    settings.GITHUB_API_MODE = "graphql"
+    world = World.from_dict({
+        "users": [{"login": "acme", "id": 1, "type": "Organization", "public_gists": 0}, {"login": "alice", "id": 2},
+                  {"login": "bob", "id": 3}],
+        "repos": [{"full_name": "acme/rocket"}], "follows": [["alice", "acme"]], "stars": [["bob", "acme/rocket"]]})
+    start_simulator(world)
+    _, rest, graphql = crawl(["acme"])
+    acme = Developer.objects.get(login="acme")
+    # REST: the followers' page. GraphQL: its query, its repository's stargazers, the profiles, the watchers.
+    assert (rest["quota_requests"], graphql["points"]) == (1, 4)
+    assert (acme.type, acme.followers_count, acme.following_count, acme.public_repos, acme.public_gists) == (
+        "Organization", 1, 0, 1, 0)
+    assert set(acme.followers.values_list("login", flat=True)) == {"alice"}
+    assert set(Repository.objects.get(name="rocket").stargazers.values_list("login", flat=True)) == {"bob"}
+    assert Developer.objects.get(login="bob").followers_count == 0  # a stargazer, profiled with its counts
+    assert graphql_sync.estimate_profile_costs("acme") == {throttle.GRAPHQL: 1, throttle.CORE: 1}
+    _, rest, _ = crawl(["acme"])
+    assert (rest["quota_requests"], rest["not_modified"]) == (0, 1)
+    world.follow("bob", "acme")
+    _, rest, _ = crawl(["acme"])
+    assert rest["quota_requests"] == 1
+    assert Developer.objects.get(login="acme").followers_count == 2
