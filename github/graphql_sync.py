@@ -382,7 +382,6 @@ class ColdSync:
         ingest.upsert_profile(profile)
         return result
 
-
     def _store_follows(self, read: DeveloperRead, developer: Developer, result: ingest.SyncResult,
                        distance: int) -> ingest.ListRead:
         """Store the developer's followers and following; returns the followers read (an organisation's is
