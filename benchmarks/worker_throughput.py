@@ -51,8 +51,10 @@ FULL_PAGE_USERS, FULL_PAGE_HUBS, FULL_PAGE_LIST = 20_000, 20, 3_000
 # service -> (process name, a word of its command line, whether only this process's children count: a shared
 # machine runs other simulators). PostgreSQL is counted apart, by the connections to the benchmark's database.
 SERVICES = {"simulator": ("python", "github_simulator", True), "RabbitMQ": ("beam.smp", "", False)}
-RESET_TABLES = ("github_star", "github_follow", "github_repository", "github_developer", "github_ratelimit",
-                "github_conditionalvalidator", "django_celery_results_taskresult")
+# The rank tables too: their rows have no foreign key (CASCADE leaves them), and a run's orphans slowed the next.
+RESET_TABLES = ("github_star", "github_follow", "github_repository", "github_developer", "github_developerrank",
+                "github_repositoryrank", "github_ratelimit", "github_conditionalvalidator",
+                "django_celery_results_taskresult")
 
 
 def full_page_world(path, users=FULL_PAGE_USERS, hubs=FULL_PAGE_HUBS, size=FULL_PAGE_LIST):
