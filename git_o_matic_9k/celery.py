@@ -1,10 +1,26 @@
-"""The Celery application: configured from Django settings (the CELERY_ namespace)."""
+"""The Celery application: configured from Django settings (the CELERY_ namespace).
+
+Database connections live across tasks as across web requests: closed before and after a task only when past
+CONN_MAX_AGE or left unusable by an error (`close_old_connections`, as Django does around a request), and
+health-checked before a reused one's first query (conn_health_checks). Celery's own fixup, which would close them
+all around every task, is told to reuse them (CELERY_DB_REUSE_MAX in settings).
+"""
 import os
 
-from celery import Celery
+from celery import Celery, signals
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "git_o_matic_9k.settings")
 
 app = Celery("git_o_matic_9k")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def close_obsolete_connections(task=None, **_signal):
+    """Around every task a worker runs: close the connections past CONN_MAX_AGE or broken (a database restart),
+    keep the rest. Not around a task run in the caller's process (eager: tests), whose transaction it would end."""
+    if not getattr(task.request, "is_eager", False):
+        close_old_connections()

@@ -78,8 +78,9 @@ class Upsert:
     """INSERT rows of `model` or, where its `key` exists and a value differs, UPDATE them; return {key: primary key}.
 
     `columns` are model field names (a foreign key by its attname, `owner_id`, whose values are primary keys
-    as the database returned them); a UUID primary key is not among them, the upsert makes it. On conflict every column but the primary key, the key and the
-    `insert_only` ones is overwritten, or set by its own SQL in `assignments`. `name` is the column
+    as the database returned them); a UUID primary key is not among them, the upsert makes it. On conflict
+    every column but the primary key, the key and the `insert_only` ones is overwritten, or set by its own SQL
+    in `assignments`. `name` is the column
     GitHub lets an owner give away (login, full name), unique case-insensitively here: a row still holding a
     name that GitHub now gives another id is renamed "~<github_id>" until its own next sync reads its new
     name, and the batch is written again. Two rows of one call with the same name (an account renamed while
@@ -102,32 +103,37 @@ class Upsert:
         ]
         quote = connection.ops.quote_name
         table = quote(model._meta.db_table)
-        assignments = assignments or {}
-        kept = {model._meta.pk.attname, key, *insert_only}
-        updates = {quote(field.column): assignments.get(field.name, f"excluded.{quote(field.column)}")
-                   for field in fields if field.attname not in kept}
-        # A row that would not change is not written: an UPDATE of a PostgreSQL row writes a new version of it
-        # into every one of its indexes, as costly as an insert, and most rows of a recrawl are unchanged.
-        distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
-        changed = " OR ".join(f"{table}.{column} {distinct} {value}" for column, value in updates.items())
         inserted = [primary_key, *fields] if self._new_key else fields
         self._head = f"INSERT INTO {table} ({', '.join(quote(field.column) for field in inserted)}) "
         returned = quote(primary_key.column)
         if uses_arrays():
             self._elements = [array_element(field) for field in fields]
-            self._head += ("SELECT gen_random_uuid(), *" if self._new_key else "SELECT *") + " FROM unnest(" + ", ".join(
+            selected = "gen_random_uuid(), *" if self._new_key else "*"
+            self._head += f"SELECT {selected} FROM unnest(" + ", ".join(
                 f"%s::{field.db_type(connection)}[]" for field in fields) + ")"
             returned += "::text" if isinstance(primary_key, models.UUIDField) else ""
         else:
             self._head += "VALUES "
-        self._tail = (f" ON CONFLICT ({quote(key)}) DO UPDATE SET "
-                      f"{', '.join(f'{column} = {value}' for column, value in updates.items())} WHERE {changed} "
-                      f"RETURNING {quote(key)}, {returned}")
+        self._tail = (self._on_conflict(fields, assignments or {}, {primary_key.attname, key, *insert_only})
+                      + f" RETURNING {quote(key)}, {returned}")
         self._select = f"SELECT {quote(key)}, {returned} FROM {table} WHERE {quote(key)} " + (
             f"= ANY(%s::{fields[self.columns.index(key)].db_type(connection)}[])" if uses_arrays() else "IN ")
-        self._row = placeholders(len(inserted))
         self._name_index = self.columns.index(name) if name else None
         self._key_index = self.columns.index(key)
+
+    def _on_conflict(self, fields, assignments, kept) -> str:
+        """ON CONFLICT ... DO UPDATE of every column not `kept`, WHERE one of them would change.
+
+        A row that would not change is not written: an UPDATE of a PostgreSQL row writes a new version of it
+        into every one of its indexes, as costly as an insert, and most rows of a recrawl are unchanged."""
+        quote = connection.ops.quote_name
+        table = quote(self.model._meta.db_table)
+        updates = {quote(field.column): assignments.get(field.name, f"excluded.{quote(field.column)}")
+                   for field in fields if field.attname not in kept}
+        distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+        changed = " OR ".join(f"{table}.{column} {distinct} {value}" for column, value in updates.items())
+        return (f" ON CONFLICT ({quote(self.key)}) DO UPDATE SET "
+                f"{', '.join(f'{column} = {value}' for column, value in updates.items())} WHERE {changed}")
 
     def __call__(self, rows: Iterable[Sequence]) -> dict:
         """Write `rows` (tuples in `columns` order, unique by key) in key order; return {key: primary key}."""
@@ -159,7 +165,8 @@ class Upsert:
             if self._new_key:
                 params.append(uuid.uuid4().hex)
             params += [self._db_value(index, value, converted) for index, value in enumerate(row)]
-        return self._head + ", ".join([self._row] * len(batch)) + self._tail, params
+        row = placeholders(len(self.columns) + self._new_key)
+        return self._head + ", ".join([row] * len(batch)) + self._tail, params
 
     def _one_holder_per_name(self, rows: Iterable[Sequence]) -> list[Sequence]:
         """`rows` with each name held by the last row that has it; the others hold their "~<key>" placeholder."""
