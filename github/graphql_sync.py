@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from github import discovery, ingest, sync, throttle
+from github.bulk import keys_lacking
 from github.client import STARGAZERS_SHOWN, GitHubClient, GitHubResponse
 from github.graphql_client import (
     GRAPHQL,
@@ -55,8 +56,6 @@ DEVELOPERS_PER_QUERY = REQUESTS_PER_QUERY // DEVELOPER_REQUESTS
 # A list member's profile: its four counts (followers, following, public repositories, public gists).
 PROFILE_REQUESTS = 4
 PROFILES_PER_QUERY = REQUESTS_PER_QUERY // PROFILE_REQUESTS
-# Ids per SELECT ... IN: within SQLite's 999 parameters of a statement.
-IDS_PER_STATEMENT = 900
 # Repository columns a GraphQL read does not give (each would cost a connection per repository): left as stored.
 LACKING = ("topics", "has_downloads", "has_pages", "open_issues_count")
 # Stands in for REST's page 1 in ListRead: a GraphQL read has no validators to remember.
@@ -336,11 +335,7 @@ def _count(result: ingest.SyncResult, developers: int, added: int, removed: int)
 
 def _missing(model, column: str, node_ids: dict[int, str]) -> list[str]:
     """The node ids of the rows (by github_id) of `model` not gone and with no `column` yet."""
-    known = sorted(node_ids)
-    return [node_ids[github_id] for start in range(0, len(known), IDS_PER_STATEMENT)
-            for github_id in model.objects.filter(github_id__in=known[start:start + IDS_PER_STATEMENT],
-                                                  gone_at__isnull=True, **{f"{column}__isnull": True})
-            .order_by("github_id").values_list("github_id", flat=True)]
+    return [node_ids[github_id] for github_id in keys_lacking(model, column, list(node_ids))]
 
 
 def _failed_aliases(answer: Answer) -> set[str]:
