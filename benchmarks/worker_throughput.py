@@ -289,17 +289,24 @@ def ingestion_rate(result):
     return result["items"] / (result["cpu"] + result["database_cpu"])
 
 
+CPU_HEADER = "| CPU-seconds: workers, PostgreSQL (this database), " + ", ".join(SERVICES) + " |"
+
+
+def cpu_seconds_column(result):
+    """The last column of a table: CPU-seconds of the workers, PostgreSQL and each service."""
+    return ", ".join(f"{seconds:.1f}" for seconds in [result["cpu"], result["database_cpu"],
+                                                      *result["services"].values()])
+
+
 def table(results):
     """The Markdown table of runs with 1, 2, ... worker processes."""
     single = results[0]["requests"] / results[0]["seconds"]
     lines = ["| worker processes | requests | seconds | requests/s | list items/s | requests per worker CPU-second "
              "| items per worker CPU-second | items per CPU-second of workers and PostgreSQL | scaling vs 1 "
-             "| CPU-seconds: workers, PostgreSQL (this database), " + ", ".join(SERVICES) + " |",
-             "| ---: " * 10 + "|"]
+             + CPU_HEADER, "| ---: " * 10 + "|"]
     for result in results:
         rate = result["requests"] / result["seconds"]
-        cpu = ", ".join(f"{seconds:.1f}" for seconds in [result["cpu"], result["database_cpu"],
-                                                         *result["services"].values()])
+        cpu = cpu_seconds_column(result)
         lines.append(f"| {result['processes']} | {result['requests']:,} | {result['seconds']:.1f} | {rate:,.0f} | "
                      f"{result['items'] / result['seconds']:,.0f} | {result['requests'] / result['cpu']:,.0f} | "
                      f"{result['items'] / result['cpu']:,.0f} | {ingestion_rate(result):,.0f} | {rate / single:.2f}x "
@@ -313,12 +320,10 @@ def hybrid_table(results):
     single = results[0]["items"] / results[0]["seconds"]
     lines = ["| worker processes | seconds | list items | list items/s | developers profiled | profiled/s "
              "| items per CPU-second of workers and PostgreSQL | profiled per CPU-second of workers and PostgreSQL "
-             "| scaling vs 1 | CPU-seconds: workers, PostgreSQL (this database), " + ", ".join(SERVICES) + " |",
-             "| ---: " * 10 + "|"]
+             "| scaling vs 1 " + CPU_HEADER, "| ---: " * 10 + "|"]
     for result in results:
         both = result["cpu"] + result["database_cpu"]
-        cpu = ", ".join(f"{seconds:.1f}" for seconds in [result["cpu"], result["database_cpu"],
-                                                         *result["services"].values()])
+        cpu = cpu_seconds_column(result)
         lines.append(f"| {result['processes']} | {result['seconds']:.1f} | {result['items']:,} | "
                      f"{result['items'] / result['seconds']:,.0f} | {result['profiled']:,} | "
                      f"{result['profiled'] / result['seconds']:,.0f} | {ingestion_rate(result):,.0f} | "

@@ -28,7 +28,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from github import discovery, ingest, sync, throttle
+from github import bulk, discovery, ingest, sync, throttle
 from github.bulk import keys_lacking
 from github.client import STARGAZERS_SHOWN, GitHubClient, GitHubResponse
 from github.graphql_client import (
@@ -223,7 +223,21 @@ class ColdSync:
                         continue
                     repositories[node["databaseId"]] = node["id"]
                     users[node["owner"]["databaseId"]] = node["owner"]["id"]
-        self.profile_batches.run(_missing(Developer, "profiled_at", users), self._read_profiles)
+        profiles = []
+
+        def read_and_store(ids: Sequence[str]) -> None:
+            profiles.extend(self._read_profiles(ids))
+            if len(profiles) >= bulk.CHUNK:
+                ingest.upsert_listed_profiles(profiles)
+                profiles.clear()
+
+        # Written a thousand at a time, not a query's 37: a statement's own cost (parsing and planning an upsert of
+        # 20 columns) was two fifths of PostgreSQL's time writing profiles (BENCHMARKS.md, "Worker throughput").
+        # What was read before the quota or an error stopped the rest is still written.
+        try:
+            self.profile_batches.run(_missing(Developer, "profiled_at", users), read_and_store)
+        finally:
+            ingest.upsert_listed_profiles(profiles)
         self.watcher_batches.run(_missing(Repository, "subscribers_count", repositories), self._read_watchers)
 
     def _read_watchers(self, ids: Sequence[str]) -> None:
@@ -232,13 +246,13 @@ class ColdSync:
         ingest.set_subscribers_counts({node["databaseId"]: node["watchers"]["totalCount"]
                                      for node in self.graphql.query(query).data["nodes"] if node is not None})
 
-    def _read_profiles(self, ids: Sequence[str]) -> None:
+    def _read_profiles(self, ids: Sequence[str]) -> list[dict]:
         query = Query(f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ __typename ... on User {{ {PROFILE} {COUNTS} }} "
                       f"... on Organization {{ {ORGANISATION_PROFILE} }} }} {RATE_LIMIT_FIELD} }}",
                       {"ids": list(ids)}, requests=PROFILE_REQUESTS * len(ids))
         nodes = [node for node in self.graphql.query(query).data["nodes"] if node is not None]  # null: gone since
-        ingest.upsert_listed_profiles([user_payload(node, _counts(node)) if node["__typename"] == "User"
-                                       else organisation_payload(node) for node in nodes])
+        return [user_payload(node, _counts(node)) if node["__typename"] == "User" else organisation_payload(node)
+                for node in nodes]
 
     # Reading.
 
