@@ -35,7 +35,7 @@ def test_sigkilled_workers_end_with_the_database_of_an_undisturbed_crawl(tmp_pat
     server = urlsplit(DATABASE_URL)
     command = [
         sys.executable, "-m", "reliability.crawl_faults", "--api-mode", mode, "--phases", "reference,faults",
-        "--users", "60", "--workers", "2", "--kills", str(KILLS), "--kill-interval", "0.5,1.5", "--fault-rate", "0",
+        "--users", "60", "--workers", "2", "--kills", str(KILLS), "--kill-interval", "0.25,0.75", "--fault-rate", "0",
         "--timeout", "450", "--server-url", f"{server.scheme}://{server.netloc}",
         "--database-prefix", f"{server.path.strip('/')}_crash_{mode}",
         "--broker-url", settings.CELERY_BROKER_URL, "--log-root", str(tmp_path),
