@@ -264,6 +264,11 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes every database connection before and after each task unless this is set (it reads
+# no CONN_MAX_AGE): a new PostgreSQL backend a task, with its cold caches, and at GraphQL's pace a task is a few
+# seconds. Set beyond reach, the fixup leaves connections to git_o_matic_9k/celery.py's handlers, which give tasks
+# Django's request lifecycle instead (CONN_MAX_AGE, and a health check before a reused connection's first query).
+CELERY_DB_REUSE_MAX = 2**62
 CELERY_TASK_SOFT_TIME_LIMIT = env_number("CELERY_TASK_SOFT_TIME_LIMIT", 30 * 60)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

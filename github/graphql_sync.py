@@ -33,7 +33,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from github import discovery, ingest, sync, throttle
+from github import bulk, discovery, ingest, sync, throttle
 from github.client import STARGAZERS_SHOWN, GitHubClient, GitHubResponse, NotFound
 from github.graphql_client import (
     GRAPHQL,
@@ -60,8 +60,6 @@ DEVELOPERS_PER_QUERY = REQUESTS_PER_QUERY // DEVELOPER_REQUESTS
 # A list member's profile: its four counts (followers, following, public repositories, public gists).
 PROFILE_REQUESTS = 4
 PROFILES_PER_QUERY = REQUESTS_PER_QUERY // PROFILE_REQUESTS
-# Ids per SELECT ... IN: within SQLite's 999 parameters of a statement.
-IDS_PER_STATEMENT = 900
 # Repository columns a GraphQL read does not give (each would cost a connection per repository): left as stored.
 LACKING = ("topics", "has_downloads", "has_pages", "open_issues_count")
 # Stands in for REST's page 1 in ListRead: a GraphQL read has no validators to remember.
@@ -248,7 +246,21 @@ class ColdSync:
                         continue
                     repositories[node["databaseId"]] = node["id"]
                     users[node["owner"]["databaseId"]] = node["owner"]["id"]
-        self.profile_batches.run(_missing(Developer, "profiled_at", users), self._read_profiles)
+        profiles = []
+
+        def read_and_store(ids: Sequence[str]) -> None:
+            profiles.extend(self._read_profiles(ids))
+            if len(profiles) >= bulk.CHUNK:
+                ingest.upsert_listed_profiles(profiles)
+                profiles.clear()
+
+        # Written a thousand at a time, not a query's 37: a statement's own cost (parsing and planning an upsert of
+        # 20 columns) was two fifths of PostgreSQL's time writing profiles (BENCHMARKS.md, "Worker throughput").
+        # What was read before the quota or an error stopped the rest is still written.
+        try:
+            self.profile_batches.run(_missing(Developer, "profiled_at", users), read_and_store)
+        finally:
+            ingest.upsert_listed_profiles(profiles)
         self.watcher_batches.run(_missing(Repository, "subscribers_count", repositories), self._read_watchers)
 
     def _read_watchers(self, ids: Sequence[str]) -> None:
@@ -257,13 +269,13 @@ class ColdSync:
         ingest.set_subscribers_counts({node["databaseId"]: node["watchers"]["totalCount"]
                                      for node in self.graphql.query(query).data["nodes"] if node is not None})
 
-    def _read_profiles(self, ids: Sequence[str]) -> None:
+    def _read_profiles(self, ids: Sequence[str]) -> list[dict]:
         query = Query(f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ __typename ... on User {{ {PROFILE} {COUNTS} }} "
                       f"... on Organization {{ {ORGANISATION_PROFILE} }} }} {RATE_LIMIT_FIELD} }}",
                       {"ids": list(ids)}, requests=PROFILE_REQUESTS * len(ids))
         nodes = [node for node in self.graphql.query(query).data["nodes"] if node is not None]  # null: gone since
-        ingest.upsert_listed_profiles([user_payload(node, _counts(node)) if node["__typename"] == "User"
-                                       else organisation_payload(node) for node in nodes])
+        return [user_payload(node, _counts(node)) if node["__typename"] == "User" else organisation_payload(node)
+                for node in nodes]
 
     # Reading.
 
@@ -404,11 +416,7 @@ def _count(result: ingest.SyncResult, developers: int, added: int, removed: int)
 
 def _missing(model, column: str, node_ids: dict[int, str]) -> list[str]:
     """The node ids of the rows (by github_id) of `model` not gone and with no `column` yet."""
-    known = sorted(node_ids)
-    return [node_ids[github_id] for start in range(0, len(known), IDS_PER_STATEMENT)
-            for github_id in model.objects.filter(github_id__in=known[start:start + IDS_PER_STATEMENT],
-                                                  gone_at__isnull=True, **{f"{column}__isnull": True})
-            .order_by("github_id").values_list("github_id", flat=True)]
+    return [node_ids[github_id] for github_id in bulk.keys_lacking(model, column, list(node_ids))]
 
 
 def _failed_aliases(answer: Answer) -> set[str]:

@@ -13,7 +13,6 @@ transaction that replaces a relation set (edges) and marks the list read: concur
 then never hold row locks on nodes while waiting for each other, which is how PostgreSQL deadlocks arise.
 """
 import functools
-import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import NamedTuple
@@ -136,7 +135,7 @@ def _stub(user):
 def _stub_upsert() -> Upsert:
     # A GraphQL list member's type is unknown (None: a UserConnection may list organisations): the stored one stays.
     table = connection.ops.quote_name(Developer._meta.db_table)
-    return Upsert(Developer, ("id", "github_id", "login", "type", "seed_distance", "discovered_at"), name="login",
+    return Upsert(Developer, ("github_id", "login", "type", "seed_distance", "discovered_at"), name="login",
                   assignments={"seed_distance": seed_distance_lowered(Developer._meta.db_table),
                                "type": f"COALESCE(excluded.type, {table}.type)"})
 
@@ -158,7 +157,7 @@ def upsert_stub_developers(stubs: Iterable[tuple], *, distance: int | None) -> d
     known developer's seed distance is lowered to `distance` where that is nearer.
     """
     now = timezone.now()
-    unique = {github_id: (uuid.uuid4(), github_id, login, kind, distance, now) for github_id, login, kind in stubs}
+    unique = {github_id: (github_id, login, kind, distance, now) for github_id, login, kind in stubs}
     return _stub_upsert()(unique.values())
 
 
@@ -166,8 +165,8 @@ def upsert_profile(payload, *, seed_distance_if_new=0) -> Developer:
     """Insert or update a developer from its full profile payload; a new one counts as a seed."""
     now = timezone.now()
     fields = profile_fields(payload) | {"profiled_at": now, "profile_synced_at": now, "gone_at": None}
-    columns = ("id", "github_id", "seed_distance", "discovered_at", *fields)
-    _profile_upsert(columns)([(uuid.uuid4(), payload["id"], seed_distance_if_new, now, *fields.values())])
+    columns = ("github_id", "seed_distance", "discovered_at", *fields)
+    _profile_upsert(columns)([(payload["id"], seed_distance_if_new, now, *fields.values())])
     return Developer.objects.get(github_id=payload["id"])
 
 
@@ -179,8 +178,8 @@ def upsert_listed_profiles(payloads) -> None:
     rows, columns = [], None
     for payload in {payload["id"]: payload for payload in payloads}.values():
         fields = profile_fields(payload) | {"profiled_at": now}
-        columns = columns or ("id", "github_id", "seed_distance", "discovered_at", *fields)
-        rows.append((uuid.uuid4(), payload["id"], None, now, *fields.values()))
+        columns = columns or ("github_id", "seed_distance", "discovered_at", *fields)
+        rows.append((payload["id"], None, now, *fields.values()))
     if rows:
         _profile_upsert(columns)(rows)
 
@@ -211,8 +210,8 @@ def upsert_repositories(payloads, *, owner_distance: int | None, full=False, lac
         fields = repository_fields(payload) | {"gone_at": None}
         if full:
             fields |= {"subscribers_count": payload.get("subscribers_count"), "synced_at": now}
-        columns = columns or ("id", "github_id", "owner_id", "discovered_at", *fields)
-        rows.append((uuid.uuid4(), payload["id"], owners[payload["owner"]["id"]], now, *fields.values()))
+        columns = columns or ("github_id", "owner_id", "discovered_at", *fields)
+        rows.append((payload["id"], owners[payload["owner"]["id"]], now, *fields.values()))
     return _repository_upsert(columns, tuple(lacking))(rows)
 
 

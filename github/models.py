@@ -152,13 +152,24 @@ class Developer(models.Model):
         return self.login
 
 
+def edge_end(model):
+    """One end of an edge (Follow, Star): a relation to `model` without a database foreign key.
+
+    The crawl writes an edge only between rows the same sync has just upserted, and deletes no developer or
+    repository (GitHub's deletions are marked, `gone_at`); deleting one through the ORM still deletes its edges
+    (CASCADE). A foreign key made PostgreSQL check every edge at commit, one query an edge through a trigger: a
+    quarter of its CPU ingesting full pages (BENCHMARKS.md, "Worker throughput"). The reliability runs count
+    dangling edges after every crawl (reliability/canonical.py). No single-column index: the edge's unique
+    constraint and its reverse index serve lookups by either side, and every index is written once per edge.
+    """
+    return models.ForeignKey(model, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
+
+
 class Follow(models.Model):
     """One edge of the follow graph: `follower` follows `followee`. Both directions are read from this table."""
 
-    # No single-column indexes: follow_unique (follower, followee) and follow_followee_idx (followee, follower)
-    # serve lookups by either side, and every index is written once per edge the crawl stores.
-    follower = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="+", db_index=False)
-    followee = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    follower = edge_end(Developer)
+    followee = edge_end(Developer)
     first_seen_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -257,9 +268,8 @@ class Repository(models.Model):
 class Star(models.Model):
     """`developer` starred `repository`; the reverse side is Repository.stargazers."""
 
-    # Served by star_unique (developer, repository) and star_repository_idx (repository, developer), as Follow.
-    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="+", db_index=False)
-    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="+", db_index=False)
+    developer = edge_end(Developer)
+    repository = edge_end(Repository)
     first_seen_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -64,7 +64,8 @@ def duplicate_rows() -> dict:
 
 
 def dangling_edges() -> dict:
-    """Edges to a row that is not there (the foreign keys forbid it; this proves it after the fact)."""
+    """Edges to a row that is not there (no database foreign key forbids it, github.models.edge_end: the crawl
+    never writes one, and this proves it after the fact)."""
     developers, repositories = Developer.objects.values("pk"), Repository.objects.values("pk")
     return {"follows": Follow.objects.exclude(follower__in=developers, followee__in=developers).count(),
             "stars": Star.objects.exclude(developer__in=developers, repository__in=repositories).count()}

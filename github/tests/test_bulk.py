@@ -3,9 +3,10 @@ back primary keys, lower seed distances only, free names GitHub gave to another 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from github import ingest
-from github.bulk import replace_edges
+from github.bulk import keys_lacking, replace_edges
 from github.models import Developer, Follow, Repository
 
 
@@ -127,3 +128,13 @@ def test_every_kind_of_value_is_written_as_it_was_read():
     assert (repository.fork, repository.has_issues, repository.stargazers_count, repository.homepage) == (
         True, False, 7, None)
     assert repository.owner == developer
+
+
+@pytest.mark.django_db
+def test_keys_lacking_a_column_are_those_not_gone_and_without_it_in_key_order():
+    """Who still needs a profile, asked of more keys than one batch of parameters holds on SQLite."""
+    stubs(*[(github_id, f"user{github_id}", "User") for github_id in range(1, 1501)])
+    Developer.objects.filter(github_id__in=[3, 1200]).update(profiled_at=timezone.now())
+    Developer.objects.filter(github_id=4).update(gone_at=timezone.now())
+    lacking = keys_lacking(Developer, "profiled_at", [*range(1500, 0, -1), 99999])
+    assert lacking == [github_id for github_id in range(1, 1501) if github_id not in {3, 4, 1200}]
