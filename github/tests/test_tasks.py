@@ -181,6 +181,19 @@ def test_celery_settings_are_the_effective_ones():
     assert conf.beat_schedule == settings.CELERY_BEAT_SCHEDULE
 
 
+@pytest.mark.django_db
+def test_a_late_retry_state_does_not_replace_the_success_its_retry_wrote():
+    backend = app.backend
+    backend.store_result("late", None, "STARTED")
+    backend.store_result("late", {"developers": 1}, "SUCCESS")
+    backend.store_result("late", None, "RETRY")  # the first delivery's write, held up by a database outage
+    backend.store_result("late", None, tasks.POSTPONED)
+    assert TaskResult.objects.get(task_id="late").status == "SUCCESS"
+    backend.store_result("early", None, "STARTED")
+    backend.store_result("early", None, "RETRY")
+    assert TaskResult.objects.get(task_id="early").status == "RETRY"
+
+
 def test_beat_runs_discovery_hourly_on_the_hour_and_the_heart_beat_every_minute():
     schedule = app.conf.beat_schedule
     discovery = schedule["discovery-scraper"]
