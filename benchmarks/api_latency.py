@@ -167,6 +167,7 @@ def endpoints_for_current_graph(using="default"):
     name_matches = developers.filter(name__icontains=NAME_SEARCH_TERM).count()
     followed_matches = synced.filter(followers_count__gte=FOLLOWERS_THRESHOLD).count()
     stubs = developers.filter(followers_count=None).count()
+    ranked = developers.filter(ranking__rank__isnull=False).count()  # `manage.py rank` ranks a seeded graph
     starred_matches = repositories.filter(language="Python", stargazers_count__gte=STARS_THRESHOLD).count()
     developer, repo = "/github/developers/", "/github/repositories/"
     return [
@@ -196,6 +197,8 @@ def endpoints_for_current_graph(using="default"):
                  f"developers?ordering=-followers_count&page={DEEPEST_PAGE}",
                  f"{developer}?ordering=-followers_count&page={deepest_page}",
                  f"offset {(deepest_page - 1) * 50:,}"),
+        Endpoint("developers-rank", "filtered", "developers?ordering=-rank", f"{developer}?ordering=-rank",
+                 f"{ranked:,} ranked"),
         Endpoint("developers-cursor", "list", "developers?cursor={halfway}",
                  f"{developer}?cursor={middle_cursor}", f"after row {developers.count() // 2:,}"),
         Endpoint("hub-followers", "nested", "developers/{top hub}/followers/", f"{developer}{hub.pk}/followers/",
@@ -213,6 +216,7 @@ def endpoints_for_current_graph(using="default"):
                  f"{starred_matches:,} match"),
         Endpoint("repositories-ordering", "filtered", "repositories?ordering=-stargazers_count",
                  f"{repo}?ordering=-stargazers_count"),
+        Endpoint("repositories-rank", "filtered", "repositories?ordering=-rank", f"{repo}?ordering=-rank"),
         Endpoint("popular-stargazers", "nested", "repositories/{most starred}/stargazers/",
                  f"{repo}{popular.pk}/stargazers/", f"{popular.stargazers_count:,} stargazers"),
     ]

@@ -13,6 +13,11 @@ from github.api.filters import SEARCH_MAX_TERM_LENGTH, SEARCH_MAX_TERMS
 
 # Any text without NUL characters.
 TEXT_PATTERN = "^[^\\x00]*$"
+# `search`'s limits as a pattern: up to SEARCH_MAX_TERMS words (split on spaces and commas, as DRF splits them) of
+# up to SEARCH_MAX_TERM_LENGTH characters, no NUL. Stricter than the filter on quotes (DRF reads a quoted phrase
+# as one term), which the pattern leaves out rather than count.
+_WORD = f'[^\\s,"\\x00]{{1,{SEARCH_MAX_TERM_LENGTH}}}'
+SEARCH_PATTERN = f"^[\\s,]*({_WORD}([\\s,]+{_WORD}){{0,{SEARCH_MAX_TERMS - 1}}})?[\\s,]*$"
 INT64_BOUNDS = {"minimum": -(2**63), "maximum": 2**63 - 1}
 
 
@@ -80,5 +85,6 @@ class TypedFilterInspector(FilterInspector):
                 filter_backend.search_param, openapi.IN_QUERY, type=openapi.TYPE_STRING, required=False,
                 description=f"Words to find, any case, in: {', '.join(fields)} (at most {SEARCH_MAX_TERMS} words "
                             f"of at most {SEARCH_MAX_TERM_LENGTH} characters)",
+                pattern=SEARCH_PATTERN,
             )]
         return NotHandled

@@ -396,5 +396,6 @@ class StablePageNumberPagination(PageNumberPagination):
         page["schema"] |= {"minimum": 1, "maximum": self.deepest_page(self.max_page_size)}
         return [page, *others, {
             "name": self.cursor_query_param, "required": False, "in": "query",
-            "description": self.cursor_query_description, "schema": {"type": "string"},
+            "description": self.cursor_query_description,
+            "schema": {"type": "string", "pattern": "^[A-Za-z0-9_=-]*$"},  # base64url, as Cursor.encode writes it
         }]
