@@ -21,35 +21,38 @@ REPOSITORY_GITHUB_FIELDS = [
 ]
 
 
-class SyncedFilter(admin.SimpleListFilter):
+class TimestampSetFilter(admin.SimpleListFilter):
+    """Yes or no: whether the crawl has set `field` (a timestamp, null until then). `labels`: (yes, no)."""
+
+    field = ""
+    labels = ("", "")
+
+    def lookups(self, request, model_admin):
+        return list(zip(("yes", "no"), self.labels, strict=True))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(**{f"{self.field}__isnull": self.value() == "no"})
+        return queryset
+
+
+class SyncedFilter(TimestampSetFilter):
     """Synced profiles versus stubs known only from somebody's list."""
 
     title = "profile"
     parameter_name = "synced"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "synced"), ("no", "stub (never synced)")]
-
-    def queryset(self, request, queryset):
-        if self.value() in ("yes", "no"):
-            return queryset.filter(profile_synced_at__isnull=self.value() == "no")
-        return queryset
+    field = "profile_synced_at"
+    labels = ("synced", "stub (never synced)")
 
 
-class ProfiledFilter(admin.SimpleListFilter):
+class ProfiledFilter(TimestampSetFilter):
     """Developers whose profile (counts included) was read, alongside somebody's list or by a sync of their own,
     versus those known only by id and login."""
 
     title = "profile read"
     parameter_name = "profiled"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "profiled"), ("no", "id and login only")]
-
-    def queryset(self, request, queryset):
-        if self.value() in ("yes", "no"):
-            return queryset.filter(profiled_at__isnull=self.value() == "no")
-        return queryset
+    field = "profiled_at"
+    labels = ("profiled", "id and login only")
 
 
 class ReadOnlyGitHubAdmin(admin.ModelAdmin):
