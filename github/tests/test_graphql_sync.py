@@ -11,7 +11,6 @@ from collections import Counter
 import pytest
 import requests
 from django.test import override_settings
-from django.utils import timezone
 
 from benchmarks.quota_efficiency import pages
 from github import admission, discovery, graphql_sync, tasks, throttle
@@ -409,7 +408,10 @@ def test_a_token_revoked_mid_crawl_is_asked_again_once_not_before_every_query(ge
         simulator.stop()
     assert Developer.objects.filter(login__in=logins, profile_synced_at__isnull=False).count() == len(logins)
     assert 1 <= statuses["401"] <= 4, statuses  # at most a query and a /rate_limit read per bucket
-    assert RateLimit.objects.get(resource=throttle.GRAPHQL, rate_limit=0).rate_reset > timezone.now()
+    # Skipped until a reset after the 401 (its window's, or an hour away if that had passed): which of the two
+    # the test sees depends on whether the revocation fell before its sleep, so neither is asserted.
+    rejected = RateLimit.objects.get(resource=throttle.GRAPHQL, rate_limit=0)
+    assert rejected.rate_reset > rejected.updated
 
 
 def test_an_organisation_read_through_graphql_pays_rest_only_for_its_followers(start_simulator, settings):
