@@ -93,10 +93,13 @@ bench: install $(SECRET_KEY_FILE)
 	-$(BIN)/python -m benchmarks.graph_export $(if $(QUICK),--quick)
 
 # The long reliability runs behind RELIABILITY.md: SIGKILLed workers, RabbitMQ and PostgreSQL restarts, faults and
-# quota windows, then 50 clients against the 1,000,000-edge graph. They restart this machine's shared servers:
+# quota windows, minutes-long outages of PostgreSQL, RabbitMQ and GitHub (about half an hour each mode), then 50
+# clients against the 1,000,000-edge graph. They restart this machine's shared servers:
 # never in CI. Reports land in var/reliability/.
 reliability: install $(SECRET_KEY_FILE)
 	mkdir -p var/reliability
 	$(BIN)/python -m reliability.crawl_faults --restart-services > var/reliability/crawl_faults.json
 	$(BIN)/python -m reliability.crawl_faults --restart-services --api-mode hybrid > var/reliability/crawl_faults_hybrid.json
+	$(BIN)/python -m reliability.outages --users 150 > var/reliability/outages.json
+	$(BIN)/python -m reliability.outages --users 150 --api-mode hybrid > var/reliability/outages_hybrid.json
 	$(BIN)/python -m reliability.load > var/reliability/load.json
