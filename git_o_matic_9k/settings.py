@@ -84,7 +84,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "github.login_throttle.LoginThrottleMiddleware",
+    "git_o_matic_9k.login_throttle.LoginThrottleMiddleware",
     "github.middleware.RefuseNulParametersMiddleware",
     "github.middleware.StatementTimeoutMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -156,8 +156,8 @@ CACHES = {
     "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-throttle"},
 }
 
-# Password guessing (github/login_throttle.py): after this many failed logins of one username (or from one address)
-# within the lockout window, every login attempt for it answers 429 until the window ends.
+# Password guessing (git_o_matic_9k/login_throttle.py): after this many failed logins of one username (or from one
+# address) within the lockout window, every login attempt for it answers 429 until the window ends.
 LOGIN_FAILURE_LIMIT = env_number("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_number("LOGIN_FAILURE_LIMIT_PER_ADDRESS", 20)
 LOGIN_LOCKOUT_SECONDS = env_number("LOGIN_LOCKOUT_SECONDS", 15 * 60)

@@ -3,12 +3,12 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from git_o_matic_9k.views import health
 from github.metrics import metrics
-from github.views import health
 
-handler400 = "github.views.bad_request"
-handler404 = "github.views.not_found"
-handler500 = "github.views.server_error"
+handler400 = "git_o_matic_9k.views.bad_request"
+handler404 = "git_o_matic_9k.views.not_found"
+handler500 = "git_o_matic_9k.views.server_error"
 
 urlpatterns = [
     path("github/", include("github.api.urls")),

@@ -9,7 +9,7 @@ from django.db import OperationalError, connection
 from django.db.backends.signals import connection_created
 from django.http import HttpResponse, JsonResponse
 
-from github.views import is_api
+from git_o_matic_9k.views import is_api
 
 NUL_MESSAGE = "NUL characters are not allowed."
 # PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout (or by a cancel request).
