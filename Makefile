@@ -94,8 +94,8 @@ bench: install $(SECRET_KEY_FILE)
 
 # The long reliability runs behind RELIABILITY.md: SIGKILLed workers, RabbitMQ and PostgreSQL restarts, faults and
 # quota windows, minutes-long outages of PostgreSQL, RabbitMQ and GitHub (about half an hour each mode), then 50
-# clients against the 1,000,000-edge graph. They restart this machine's shared servers:
-# never in CI. Reports land in var/reliability/.
+# clients against the 1,000,000-edge graph. crawl_faults restarts this machine's shared servers: never in CI.
+# Reports land in var/reliability/.
 reliability: install $(SECRET_KEY_FILE)
 	mkdir -p var/reliability
 	$(BIN)/python -m reliability.crawl_faults --restart-services > var/reliability/crawl_faults.json

@@ -85,8 +85,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "git_o_matic_9k.login_throttle.LoginThrottleMiddleware",
-    "github.middleware.RefuseNulParametersMiddleware",
-    "github.middleware.StatementTimeoutMiddleware",
+    "git_o_matic_9k.middleware.RefuseNulParametersMiddleware",
+    "git_o_matic_9k.middleware.StatementTimeoutMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -136,9 +136,10 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Seconds any one SQL statement of a web request may run on PostgreSQL before it is cancelled (github/middleware.py;
-# 0: no limit). Below gunicorn's 30 s worker timeout, so a hostile query is answered 503 instead of killing the
-# worker while PostgreSQL runs on. Workers, beat and migrations never get it. SQLite has no such limit.
+# Seconds any one SQL statement of a web request may run on PostgreSQL before it is cancelled
+# (git_o_matic_9k/middleware.py; 0: no limit). Below gunicorn's 30 s worker timeout, so a hostile query is
+# answered 503 instead of killing the worker while PostgreSQL runs on. Workers, beat and migrations never get it.
+# SQLite has no such limit.
 WEB_STATEMENT_TIMEOUT = env_number("WEB_STATEMENT_TIMEOUT", 10.0, float)
 
 AUTH_PASSWORD_VALIDATORS = [
