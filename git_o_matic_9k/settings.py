@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_yasg",
     "django_celery_results",
+    "git_o_matic_9k.apps.ProjectConfig",
     "github",
 ]
 

@@ -10,8 +10,6 @@ class GithubConfig(AppConfig):
     verbose_name = "GitHub graph"
 
     def ready(self):
-        # Connects the failed-login counter to Django's user_login_failed signal.
-        from git_o_matic_9k import login_throttle  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
         from github.old_database import refuse_old_service_database  # pylint: disable=import-outside-toplevel
 
         pre_migrate.connect(refuse_old_service_database, dispatch_uid="github.refuse_old_service_database")

@@ -249,28 +249,3 @@ def heart_beat_task():
     logger.info("ping")
     return "ping"
 
-
-# The most developers one discovery_scraper triggered through the API may queue (its `count`).
-DISCOVERY_MAX_COUNT = 100
-
-ACTIONS = {
-    "full_profile_sync": {
-        "task": full_profile_sync,
-        "parameters": {"username": True},
-        "description": "Sync a developer: profile, followers, following, starred repositories, owned "
-                       "repositories and their stargazers.",
-    },
-    "full_repository_sync": {
-        "task": full_repository_sync,
-        "parameters": {"username": True, "repo_name": True},
-        "description": "Sync a repository (full payload), its owner and its stargazers. repo_name is the name "
-                       "without the owner, e.g. 'garapa', not 'h3nnn4n/garapa'.",
-    },
-    "discovery_scraper": {
-        "task": discovery_scraper,
-        "parameters": {"count": False},
-        "description": "Queue syncs of the next developers to crawl: never-synced developers nearest to the seed "
-                       "users first, then those synced longest ago, within the batch size and the quota. count "
-                       f"(optional, 1 to {DISCOVERY_MAX_COUNT}) is how many to queue instead of the batch size.",
-    },
-}

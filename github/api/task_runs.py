@@ -8,9 +8,9 @@ from django_celery_results.models import TaskResult
 from rest_framework import mixins
 
 from github.api.filters import StrictFilterSet
-from github.api.tasks import STATES, TaskStateSerializer, _state
+from github.api.task_views import ACTIONS, STATES, TaskStateSerializer, task_state
 from github.api.views import RefusesUnknownParameters
-from github.tasks import ACTIONS, sync_developers
+from github.tasks import sync_developers
 from github.validators import LOGIN_PATTERN, validate_login
 
 
@@ -68,4 +68,4 @@ class TaskRunViewSet(mixins.ListModelMixin, RefusesUnknownParameters):
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response([_state(request, record) for record in page])
+        return self.get_paginated_response([task_state(request, record) for record in page])

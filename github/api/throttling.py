@@ -4,7 +4,7 @@ One user's script must not take the API from everybody else. The statement timeo
 costs; this bounds how many a user sends. DRF's throttle writes its history on every request: in the database
 cache that is four more SQL statements per read, so it counts in each web process's memory instead (the
 "throttle" cache). A user spread over N web processes gets up to N times the rate; triggering tasks, which
-spends GitHub quota, keeps its exact shared count (TASKS_THROTTLE_RATE, github/api/tasks.py).
+spends GitHub quota, keeps its exact shared count (TASKS_THROTTLE_RATE, github/api/task_views.py).
 """
 from django.core.cache import caches
 from rest_framework.throttling import UserRateThrottle

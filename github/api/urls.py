@@ -9,7 +9,7 @@ from github.api.export import ExportView
 from github.api.root import Router
 from github.api.schema import API_INFO
 from github.api.task_runs import TaskRunViewSet
-from github.api.tasks import TaskViewSet
+from github.api.task_views import TaskViewSet
 from github.dashboard import dashboard
 
 router = Router()

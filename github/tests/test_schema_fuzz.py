@@ -60,7 +60,7 @@ def in_process(monkeypatch, settings):
     stream of bad credentials is not locked out (test_security checks the lockout)."""
     settings.LOGIN_FAILURE_LIMIT = settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS = 1_000_000
     monkeypatch.setattr("celery.app.task.Task.apply_async", lambda *args, **kwargs: None)
-    monkeypatch.setattr("github.api.tasks.TaskTriggerThrottle.THROTTLE_RATES", {"tasks": "100000/minute"})
+    monkeypatch.setattr("github.api.task_views.TaskTriggerThrottle.THROTTLE_RATES", {"tasks": "100000/minute"})
     # As Django's test client does: a request must not close the connection holding the test's transaction.
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from git_o_matic_9k.celery import app
 from github import tasks
-from github.api.tasks import TaskTriggerThrottle
+from github.api.task_views import TaskTriggerThrottle
 
 pytestmark = pytest.mark.django_db
 

@@ -17,11 +17,37 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
 from github.api.throttling import UserThrottle
-from github.tasks import ACTIONS, DISCOVERY_MAX_COUNT, POSTPONED, enqueue
+from github.tasks import POSTPONED, discovery_scraper, enqueue, full_profile_sync, full_repository_sync
 from github.validators import validate_login, validate_repository_name
 
 # The states a task shows here and in /github/task_runs/, in the order it goes through them.
 STATES = [states.PENDING, states.STARTED, POSTPONED, states.RETRY, states.SUCCESS, states.FAILURE]
+
+# The most developers one discovery_scraper triggered through the API may queue (its `count`).
+DISCOVERY_MAX_COUNT = 100
+
+# What the API can trigger: each action's task, its parameters (true: required) and what GET shows of it.
+ACTIONS = {
+    "full_profile_sync": {
+        "task": full_profile_sync,
+        "parameters": {"username": True},
+        "description": "Sync a developer: profile, followers, following, starred repositories, owned "
+                       "repositories and their stargazers.",
+    },
+    "full_repository_sync": {
+        "task": full_repository_sync,
+        "parameters": {"username": True, "repo_name": True},
+        "description": "Sync a repository (full payload), its owner and its stargazers. repo_name is the name "
+                       "without the owner, e.g. 'garapa', not 'h3nnn4n/garapa'.",
+    },
+    "discovery_scraper": {
+        "task": discovery_scraper,
+        "parameters": {"count": False},
+        "description": "Queue syncs of the next developers to crawl: never-synced developers nearest to the seed "
+                       "users first, then those synced longest ago, within the batch size and the quota. count "
+                       f"(optional, 1 to {DISCOVERY_MAX_COUNT}) is how many to queue instead of the batch size.",
+    },
+}
 
 
 class TaskRequestSerializer(serializers.Serializer):  # pylint: disable=abstract-method
@@ -128,7 +154,8 @@ def _error_message(result) -> str:
     return f"{result.get('exc_type', 'Error')}: {message}"
 
 
-def _state(request, record: TaskResult) -> dict:
+def task_state(request, record: TaskResult) -> dict:
+    """A task's record as /github/tasks/{task_id}/ and /github/task_runs/ show it (TaskStateSerializer)."""
     result = _json(record.result)
     failed = record.status == states.FAILURE
     return {
@@ -182,7 +209,7 @@ class TaskViewSet(viewsets.ViewSet):
             record = enqueue(action["task"], **arguments)
         except BrokerUnreachable as error:
             raise QueueUnavailable() from error
-        return Response(_state(request, record), status=status.HTTP_202_ACCEPTED,
+        return Response(task_state(request, record), status=status.HTTP_202_ACCEPTED,
                         headers={"Location": _task_url(request, record.task_id)})
 
     @swagger_auto_schema(responses={200: TaskStateSerializer})
@@ -191,4 +218,4 @@ class TaskViewSet(viewsets.ViewSet):
         record = TaskResult.objects.filter(task_id=pk).first()
         if record is None:
             return Response({"detail": "No such task."}, status=status.HTTP_404_NOT_FOUND)
-        return Response(_state(request, record))
+        return Response(task_state(request, record))
