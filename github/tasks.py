@@ -248,4 +248,3 @@ def heart_beat_task():
     """Logs "ping" every minute: a sign that beat and a worker are alive."""
     logger.info("ping")
     return "ping"
-
