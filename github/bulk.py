@@ -214,7 +214,7 @@ class Upsert:
                 self.model.objects.filter(pk=pk).update(**{self.name: f"~{key}"})
 
 
-def replace_edges(model: type[models.Model], fixed_field: str, fixed_pk, member_field: str,
+def replace_edges(model: type[models.Model], *, fixed_field: str, fixed_pk, member_field: str,
                   member_pks: Iterable) -> tuple[int, int]:
     """Make the rows of `model` with fixed_field=fixed_pk exactly those to `member_pks`; return (added, removed).
 

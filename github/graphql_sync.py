@@ -383,7 +383,8 @@ class ColdSync:
         starred = _whole(lists["starred"], repository_payload)
         ids = ingest.upsert_repositories(starred.items, owner_distance=distance, lacking=LACKING)
         result.repositories_written += len(ids)
-        _count(result, 0, *ingest.store_list(self.client, starred, ingest.STARRED, developer, ids.values()))
+        _count(result, 0, *ingest.store_list(self.client, starred, relation=ingest.STARRED, owner=developer,
+                                                  member_pks=ids.values()))
         owned, _ = ingest.store_owned_repositories(self.client, _whole(lists["repositories"], repository_payload),
                                                  developer)
         result.repositories_written += len(owned)

@@ -241,12 +241,13 @@ class ListRead(NamedTuple):
     lacking: tuple = ()  # repository columns the items do not carry (upsert_repositories' `lacking`)
 
 
-def store_list(client: GitHubClient, listed: ListRead, relation: Relation, owner, member_pks: Iterable):
+def store_list(client: GitHubClient, listed: ListRead, *, relation: Relation, owner, member_pks: Iterable):
     """Store what a list read whole gave, in one transaction: `owner`'s relation set replaced (`replace_edges`),
     the list marked read and its first page's validators remembered, so that a later 304 always vouches for a
     stored relation. Returns (edges added, edges removed)."""
     with transaction.atomic():
-        added_removed = replace_edges(relation.model, relation.fixed, owner.pk, relation.member, member_pks)
+        added_removed = replace_edges(relation.model, fixed_field=relation.fixed, fixed_pk=owner.pk,
+                                     member_field=relation.member, member_pks=member_pks)
         set_column(type(owner), owner.pk, relation.synced_field, timezone.now())
         mark_read(client, listed)
     return added_removed
@@ -256,7 +257,7 @@ def store_members(client: GitHubClient, listed: ListRead, relation: Relation, ow
     """Store a list of developers read whole (followers, following, stargazers: stubs at `distance`) as `owner`'s
     relation set; returns (developers written, edges added, edges removed)."""
     ids = upsert_stub_developers([_stub(user) for user in listed.items], distance=distance)
-    return (len(ids), *store_list(client, listed, relation, owner, ids.values()))
+    return (len(ids), *store_list(client, listed, relation=relation, owner=owner, member_pks=ids.values()))
 
 
 def store_owned_repositories(client: GitHubClient, listed: ListRead, developer) -> tuple[dict, dict]:

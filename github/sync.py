@@ -187,7 +187,8 @@ class ProfileSync:
             self.result.lists_skipped_unchanged += 1
             return
         ids = upsert_repositories(listed.items, owner_distance=(developer.seed_distance or 0) + 1)
-        self._count_edges(store_list(self.client, listed, STARRED, developer, ids.values()))
+        self._count_edges(store_list(self.client, listed, relation=STARRED, owner=developer,
+                                    member_pks=ids.values()))
         self.result.repositories_written += len(ids)
 
     def _sync_owned_repositories(self, count_moved):

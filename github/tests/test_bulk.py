@@ -1,5 +1,7 @@
 """The crawl's hand-written bulk SQL (github/bulk.py) on whichever database the suite runs: upserts that hand
 back primary keys, lower seed distances only, free names GitHub gave to another id, and relation sets replaced."""
+import functools
+
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -70,12 +72,14 @@ def test_an_upsert_is_one_statement_per_batch_outside_a_transaction():
 def test_replace_edges_adds_and_removes_exactly_the_difference():
     ids = stubs(*[(github_id, f"user{github_id}", "User") for github_id in range(1, 8)])
     hub = Developer.objects.get(github_id=1)
-    assert replace_edges(Follow, "followee", hub.pk, "follower", [ids[2], ids[3], ids[4]]) == (3, 0)
-    assert replace_edges(Follow, "followee", hub.pk, "follower", [ids[3], ids[5]]) == (1, 2)
-    assert replace_edges(Follow, "followee", hub.pk, "follower", [ids[3], ids[5]]) == (0, 0)
+    followers_of_hub = functools.partial(replace_edges, Follow, fixed_field="followee", fixed_pk=hub.pk,
+                                         member_field="follower")
+    assert followers_of_hub(member_pks=[ids[2], ids[3], ids[4]]) == (3, 0)
+    assert followers_of_hub(member_pks=[ids[3], ids[5]]) == (1, 2)
+    assert followers_of_hub(member_pks=[ids[3], ids[5]]) == (0, 0)
     followers = Developer.objects.filter(following=hub).values_list("github_id", flat=True)
     assert sorted(followers) == [3, 5]
-    assert replace_edges(Follow, "followee", hub.pk, "follower", []) == (0, 2)
+    assert followers_of_hub(member_pks=[]) == (0, 2)
     assert not Follow.objects.exists()
 
 
