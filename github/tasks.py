@@ -14,6 +14,7 @@ import kombu.exceptions
 from celery import Task, shared_task, states
 from celery.exceptions import Ignore, Retry
 from celery.utils.log import get_task_logger
+from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
@@ -42,28 +43,29 @@ RETRYABLE_DATABASE_ERRORS = (IntegrityError, OperationalError)
 
 
 class GitHubTask(Task):  # pylint: disable=abstract-method  # a base: each task's function is its run()
-    """Base of the sync tasks: bounded retries, late acknowledgement (a killed worker's task is redelivered)."""
+    """Base of the sync tasks: bounded retries and postponement. Late acknowledgement (a killed worker's task is
+    redelivered) is every task's, in settings (CELERY_TASK_ACKS_LATE, CELERY_TASK_REJECT_ON_WORKER_LOST)."""
 
     # With backoff()'s waits, the retries of a task GitHub (or the database) fails every time span 20 minutes at
     # least: an outage of ten minutes costs time, not the task.
     max_retries = 10
-    acks_late = True
-    reject_on_worker_lost = True
 
     def backoff(self) -> float:
-        """Seconds before the next retry: exponential in the retries so far, capped, with equal jitter (at least
-        half the step, so that the total wait has a floor)."""
-        step = min(600, 5 * 2**self.request.retries)
+        """Seconds before the next retry: Celery's exponential step (5 s doubling, at most 600), with equal jitter
+        (at least half the step). Not Celery's full jitter, which may draw 0 every time: the total wait needs a
+        floor for the promise above."""
+        step = get_exponential_backoff_interval(factor=5, retries=self.request.retries, maximum=600)
         return random.uniform(step / 2, step)
 
-    def postpone(self, retry_at):
-        """Re-enqueue this very task (same id, same arguments) for `retry_at`, show POSTPONED, stop here."""
+    def postpone(self, retry_at) -> Ignore:
+        """Re-enqueue this very task (same id, same arguments) for `retry_at` and show POSTPONED; returns the
+        Ignore for the caller to raise (`raise self.postpone(...)`), which ends this run leaving that state."""
         eta = min(retry_at, timezone.now() + MAX_POSTPONE_HOP)
         self.apply_async(args=self.request.args, kwargs=self.request.kwargs, task_id=self.request.id, eta=eta)
         self.update_state(state=POSTPONED, meta={"retry_at": retry_at.isoformat(), "eta": eta.isoformat(),
                                                  "reason": "waiting for GitHub quota"})
         logger.info("%s postponed until %s", self.name, retry_at.isoformat())
-        raise Ignore()
+        return Ignore()
 
     def run_sync(self, client, estimate_cost, work):
         """Run `work()` if the quota allows `estimate_cost()` ({bucket: units}) on `client`'s credentials now;
@@ -76,17 +78,16 @@ class GitHubTask(Task):  # pylint: disable=abstract-method  # a base: each task'
             for resource, cost in estimate_cost().items():
                 decision = admission.can_start(cost, client=client, resource=resource)
                 if not decision.can_start:
-                    self.postpone(decision.retry_at)
+                    raise self.postpone(decision.retry_at)
             return work()
         except RateLimitExhausted as error:
             # GitHub says the quota is spent although the ledger allowed it (another app shares the token).
             reset_at = error.reset_at or timezone.now() + timedelta(minutes=5)
-            self.postpone(reset_at + timedelta(seconds=random.uniform(*admission.JITTER_SECONDS)))
+            raise self.postpone(reset_at + timedelta(seconds=random.uniform(*admission.JITTER_SECONDS))) from error
         except SecondaryRateLimit as error:
             raise self.retry(exc=error, countdown=error.retry_after + random.uniform(1, 30)) from error
         except (TransientError, *RETRYABLE_DATABASE_ERRORS) as error:
             raise self.retry(exc=error, countdown=self.backoff()) from error
-        return None  # unreachable: postpone() raises
 
 
 def sync_profile(client: GitHubClient, login: str) -> ingest.SyncResult:
