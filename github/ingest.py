@@ -28,9 +28,11 @@ from github.models import REPOSITORY_FLAGS, Developer, Follow, ListProgress, Rep
 
 @dataclass
 class SyncResult:
-    """What a sync did, through either transport: the task result users read at /github/tasks/{id}/."""
+    """What a sync did, through either transport: the task result users read at /github/tasks/{id}/. It names
+    what was synced: a developer's `login`, or a repository's `repository` (owner/name); the other is left out."""
 
-    login: str
+    login: str | None = None
+    repository: str | None = None
     requests: int = 0
     not_modified: int = 0
     developers_written: int = 0
@@ -57,8 +59,9 @@ class SyncResult:
         return self
 
     def as_dict(self):
-        """A JSON-serialisable dict."""
-        return asdict(self)
+        """A JSON-serialisable dict, without the name (login or repository) this sync is not of."""
+        return {key: value for key, value in asdict(self).items()
+                if value is not None or key not in ("login", "repository")}
 
 
 # Payload -> column values.

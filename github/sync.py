@@ -224,7 +224,7 @@ def sync_stargazers(client: GitHubClient, repository: Repository, *, count_moved
 
     `progress`: where reads of the sync's lists stopped (`lists_in_progress`), looked up here when not given.
     """
-    result = SyncResult(login=repository.full_name)
+    result = SyncResult(repository=repository.full_name)
     owner_login, name = repository.full_name.split("/", 1)
     trust = not count_moved and list_is_fresh(repository.stargazers_synced_at)
     path = client.stargazers(owner_login, name)
@@ -245,7 +245,7 @@ def full_profile_sync(*, client: GitHubClient, login: str) -> SyncResult:
 
 def full_repository_sync(*, client: GitHubClient, owner: str, name: str) -> SyncResult:
     """Sync one repository (full payload, so subscribers_count is real), its owner's profile and stargazers."""
-    result = SyncResult(login=f"{owner}/{name}")
+    result = SyncResult(repository=f"{owner}/{name}")
     try:
         response = client.repository(owner, name, conditional=False)
     except NotFound:

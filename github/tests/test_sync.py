@@ -139,6 +139,14 @@ def test_repository_sync_reads_the_full_payload_owner_and_stargazers(world):
     assert result.requests == 3
 
 
+def test_a_sync_result_names_the_developer_or_the_repository_it_is_of(world):
+    with GitHubClient() as client:
+        repository = sync.full_repository_sync(client=client, owner="alice", name="notes").as_dict()
+    profile = run_sync("alice").as_dict()
+    assert repository["repository"] == "alice/notes" and "login" not in repository
+    assert profile["login"] == "alice" and "repository" not in profile
+
+
 def test_login_taken_over_by_another_account_moves_to_the_new_row(world):
     run_sync("alice")
     world.rename_user("bob", "robert")
