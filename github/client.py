@@ -28,7 +28,7 @@ from django.utils import timezone
 from github import throttle
 from github.etag_store import EtagStore
 from github.models import ListProgress
-from github.validators import validate_login, validate_repository_name
+from github.names import validate_login, validate_repository_name
 
 logger = logging.getLogger(__name__)
 

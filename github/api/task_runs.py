@@ -11,7 +11,7 @@ from github.api.filters import StrictFilterSet
 from github.api.task_views import ACTIONS, STATES, TaskStateSerializer, task_state
 from github.api.views import RefusesUnknownParameters
 from github.tasks import sync_developers
-from github.validators import LOGIN_PATTERN, validate_login
+from github.names import LOGIN_PATTERN, validate_login
 
 
 def _login_patterns(login: str) -> Q:

@@ -12,7 +12,7 @@ from github.graphql_client import REST, GraphQLClient, api_mode
 from github.management.errors import one_line_errors
 from github.management.progress import Progress
 from github.tasks import found
-from github.validators import validate_login
+from github.names import validate_login
 
 
 class Command(BaseCommand):

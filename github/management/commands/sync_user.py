@@ -9,7 +9,7 @@ from github.client import GitHubClient
 from github.management.errors import one_line_errors
 from github.management.progress import Progress
 from github.tasks import sync_profile
-from github.validators import validate_login
+from github.names import validate_login
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from github.validators import validate_login, validate_repository_name
+from github.names import validate_login, validate_repository_name
 
 
 @pytest.mark.parametrize("login", ["a", "h3nnn4n", "octo-cat", "A-B-C", "x" * 39, "0", "9-9"])
