@@ -10,8 +10,8 @@ from rest_framework import mixins
 from github.api.filters import StrictFilterSet
 from github.api.task_views import ACTIONS, STATES, TaskStateSerializer, task_state
 from github.api.views import RefusesUnknownParameters
-from github.tasks import sync_developers
 from github.names import LOGIN_PATTERN, validate_login
+from github.tasks import sync_developers
 
 
 def _login_patterns(login: str) -> Q:

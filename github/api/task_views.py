@@ -17,8 +17,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
 from github.api.throttling import UserThrottle
-from github.tasks import POSTPONED, discovery_scraper, enqueue, full_profile_sync, full_repository_sync
 from github.names import validate_login, validate_repository_name
+from github.tasks import POSTPONED, discovery_scraper, enqueue, full_profile_sync, full_repository_sync
 
 # The states a task shows here and in /github/task_runs/, in the order it goes through them.
 STATES = [states.PENDING, states.STARTED, POSTPONED, states.RETRY, states.SUCCESS, states.FAILURE]

@@ -11,8 +11,8 @@ from github.client import GitHubClient
 from github.graphql_client import REST, GraphQLClient, api_mode
 from github.management.errors import one_line_errors
 from github.management.progress import Progress
-from github.tasks import found
 from github.names import validate_login
+from github.tasks import found
 
 
 class Command(BaseCommand):

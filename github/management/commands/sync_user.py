@@ -8,8 +8,8 @@ from github import discovery
 from github.client import GitHubClient
 from github.management.errors import one_line_errors
 from github.management.progress import Progress
-from github.tasks import sync_profile
 from github.names import validate_login
+from github.tasks import sync_profile
 
 
 class Command(BaseCommand):
