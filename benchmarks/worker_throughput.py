@@ -194,7 +194,7 @@ def run(processes, logins, base_url, queue, url, broker=BROKER, mode="rest"):
     database = {}  # pid -> the latest CPU seconds seen of the connections the workers opened
     worker = subprocess.Popen(  # noqa: S603  pylint: disable=consider-using-with  # stopped in the finally below
         [sys.executable, "-m", "celery", "-A", "git_o_matic_9k", "worker", "-Q", queue, "--concurrency",
-         str(processes), "--pool", "prefork", "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
+         str(processes), "--pool", "prefork", "--without-gossip", "--without-mingle",
          "--without-heartbeat", "--prefetch-multiplier", "1"], cwd=BASE_DIR, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     samples, started, pids = [], None, set()

@@ -4,7 +4,11 @@ A worker process's database connections live across tasks as across web requests
 task only when past CONN_MAX_AGE or left unusable by an error (`close_old_connections`, as Django does around a
 request), and health-checked before a reused one's first query (conn_health_checks). Celery's own fixup, which
 would close them all around every task, is told to reuse them (CELERY_DB_REUSE_MAX in settings).
+
+Workers and beat log through Django's LOGGING, as the web processes do: LOG_LEVEL governs them all, and the
+command line's --loglevel is not used.
 """
+import logging.config
 import os
 import threading
 
@@ -16,6 +20,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "git_o_matic_9k.settings")
 app = Celery("git_o_matic_9k")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.setup_logging.connect
+def use_django_logging(**_signal):
+    """Configure logging from settings.LOGGING instead of Celery's own set-up (which a receiver of this signal
+    replaces): one format and one level, LOG_LEVEL, for every process of the service."""
+    from django.conf import settings  # pylint: disable=import-outside-toplevel  # settings load after this module
+
+    logging.config.dictConfig(settings.LOGGING)
 
 
 @signals.task_prerun.connect

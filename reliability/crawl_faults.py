@@ -95,8 +95,7 @@ class Workers:
         with open(self.log_dir / f"worker-{index}.log", "a", encoding="utf-8") as log_file:  # the child keeps it open
             self.processes[index] = subprocess.Popen(  # pylint: disable=consider-using-with
                 [PYTHON, "-m", "celery", "-A", "git_o_matic_9k", "worker", "-P", "solo", "-Q",
-                 self.env["RELIABILITY_QUEUE"], "-n", f"reliability{index}@%h", "--without-gossip", "--without-mingle",
-                 "-l", "INFO"],
+                 self.env["RELIABILITY_QUEUE"], "-n", f"reliability{index}@%h", "--without-gossip", "--without-mingle"],
                 cwd=BASE_DIR, env=self.env, stdout=log_file, stderr=subprocess.STDOUT,
             )
 

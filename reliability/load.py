@@ -111,7 +111,7 @@ class Crawl:
         os.environ.update(GITHUB_API_URL=self.base_url, GITHUB_API_KEY="load-token")
         self.workers = [subprocess.Popen(  # pylint: disable=consider-using-with
             [PYTHON, "-m", "celery", "-A", "git_o_matic_9k", "worker", "-P", "threads", "-c", "4", "-Q", QUEUE,
-             "-n", f"load{index}@%h", "--without-gossip", "--without-mingle", "-l", "WARNING"],
+             "-n", f"load{index}@%h", "--without-gossip", "--without-mingle"],
             cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         ) for index in range(workers)]
         self.stop = threading.Event()

@@ -1,10 +1,13 @@
 """Task policy: quota postponement and mid-task exhaustion, concurrent syncs, discovery, and Celery settings."""
 import json
+import logging
+import sys
 import threading
 
 import kombu.exceptions
 import pytest
 from celery.schedules import crontab
+from celery.utils.log import LoggingProxy
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -179,6 +182,26 @@ def test_celery_settings_are_the_effective_ones():
     assert conf.result_backend_always_retry is True
     assert conf.task_soft_time_limit < conf.task_time_limit
     assert conf.beat_schedule == settings.CELERY_BEAT_SCHEDULE
+    # Stated once, in settings: every task has it, the syncs' base class included.
+    for task in (tasks.full_profile_sync, tasks.sync_developers, tasks.discovery_scraper):
+        assert task.acks_late and task.reject_on_worker_lost, task.name
+
+
+def test_workers_and_beat_log_through_django_logging(monkeypatch):
+    """What a worker or beat does at start (`app.log.setup` with --loglevel's value): Django's LOGGING applies,
+    LOG_LEVEL included, and Celery neither installs its own handlers nor takes stdout over."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    monkeypatch.setattr(app.log, "already_setup", False)
+    try:
+        assert app.log.setup(loglevel="CRITICAL", redirect_stdouts=True)
+        assert root.level == logging.getLevelName(settings.LOGGING["root"]["level"]) != logging.CRITICAL
+        formats = [handler.formatter._fmt for handler in root.handlers if handler.formatter]
+        assert formats == [settings.LOGGING["formatters"]["plain"]["format"]]
+        assert not isinstance(sys.stdout, LoggingProxy)
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
 
 
 @pytest.mark.django_db
