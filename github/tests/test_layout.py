@@ -1,6 +1,7 @@
 """The code's layout: which module may import which, read from the source (every import statement, those inside
 functions too), so that a cycle or an import against the layers fails here and not in a reviewer's head."""
 import ast
+import itertools
 from pathlib import Path
 
 import networkx as nx
@@ -56,7 +57,7 @@ def test_no_import_cycle(imports):
 
 def test_the_crawl_depends_one_way_down_its_layers(imports):
     assert all(imports.has_node(layer) for layer in LAYERS)
-    for upper, lower in zip(LAYERS, LAYERS[1:]):
+    for upper, lower in itertools.pairwise(LAYERS):
         assert nx.has_path(imports, upper, lower), f"{upper} no longer uses {lower}: LAYERS is out of date"
     upward = [(LAYERS[low], LAYERS[high]) for high in range(len(LAYERS)) for low in range(high + 1, len(LAYERS))
               if nx.has_path(imports, LAYERS[low], LAYERS[high])]
