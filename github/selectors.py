@@ -53,33 +53,33 @@ def _group_laterally(model, ids, key, value, order):
     return grouped
 
 
+def _attach(rows, relations: dict):
+    """Set each attribute of `relations` ({attribute: (model, key, value, order)}, `_group`'s arguments) on each
+    of `rows`: the ids of that relation's first members; one query per relation."""
+    ids = [row.pk for row in rows]
+    if not ids:
+        return rows
+    grouped = {attribute: _group(model, ids, key, value, order=order)
+               for attribute, (model, key, value, order) in relations.items()}
+    for row in rows:
+        for attribute, members in grouped.items():
+            setattr(row, attribute, members[str(row.pk)])
+    return rows
+
+
 def attach_developer_relations(developers):
     """Set followers_ids, following_ids, starred_ids and repository_ids on each developer; 4 queries in all."""
-    ids = [developer.pk for developer in developers]
-    if not ids:
-        return developers
-    followers = _group(Follow, ids, "followee", "follower")
-    following = _group(Follow, ids, "follower", "followee")
-    starred = _group(Star, ids, "developer", "repository")
-    owned = _group(Repository, ids, "owner", "id", order="github_id")
-    for developer in developers:
-        key = str(developer.pk)
-        developer.followers_ids = followers[key]
-        developer.following_ids = following[key]
-        developer.starred_ids = starred[key]
-        developer.repository_ids = owned[key]
-    return developers
+    return _attach(developers, {
+        "followers_ids": (Follow, "followee", "follower", None),
+        "following_ids": (Follow, "follower", "followee", None),
+        "starred_ids": (Star, "developer", "repository", None),
+        "repository_ids": (Repository, "owner", "id", "github_id"),
+    })
 
 
 def attach_repository_relations(repositories):
     """Set stargazer_ids on each repository; 1 query in all."""
-    ids = [repository.pk for repository in repositories]
-    if not ids:
-        return repositories
-    stargazers = _group(Star, ids, "repository", "developer")
-    for repository in repositories:
-        repository.stargazer_ids = stargazers[str(repository.pk)]
-    return repositories
+    return _attach(repositories, {"stargazer_ids": (Star, "repository", "developer", None)})
 
 
 def followers_of(developer):
