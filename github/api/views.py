@@ -28,6 +28,15 @@ REPOSITORY_ORDERING = [
 ]
 
 
+def nested_list(**options):
+    """A detail action listing one of the object's relations (/github/developers/{id}/followers/ and the like):
+    paged as a list, documented with its pagination, without the list's filters (`options` go to DRF's action)."""
+    def decorate(method):
+        listed = action(detail=True, filter_backends=[], **options)(method)
+        return swagger_auto_schema(auto_schema=NestedListAutoSchema)(listed)
+    return decorate
+
+
 class RefusesUnknownParameters(viewsets.GenericViewSet):
     """A viewset whose lists (every action but `retrieve`: the list and the nested lists) answer 400 to a query
     parameter they do not understand."""
@@ -90,8 +99,7 @@ class DeveloperViewSet(RelationListViewSet):
     search_fields = ["login", "name"]
     attach_relations = staticmethod(selectors.attach_developer_relations)
 
-    @swagger_auto_schema(auto_schema=NestedListAutoSchema)
-    @action(detail=True, filter_backends=[])
+    @nested_list()
     def followers(self, request, pk=None):  # pylint: disable=unused-argument
         """The developers who follow this developer."""
         developer = self.get_object()
@@ -99,8 +107,7 @@ class DeveloperViewSet(RelationListViewSet):
         return self.paged(followers, selectors.attach_developer_relations,
                           Follow.objects.filter(followee=developer))
 
-    @swagger_auto_schema(auto_schema=NestedListAutoSchema)
-    @action(detail=True, filter_backends=[])
+    @nested_list()
     def following(self, request, pk=None):  # pylint: disable=unused-argument
         """The developers this developer follows."""
         developer = self.get_object()
@@ -108,8 +115,7 @@ class DeveloperViewSet(RelationListViewSet):
         return self.paged(following, selectors.attach_developer_relations,
                           Follow.objects.filter(follower=developer))
 
-    @swagger_auto_schema(auto_schema=NestedListAutoSchema)
-    @action(detail=True, filter_backends=[], serializer_class=RepositorySerializer)
+    @nested_list(serializer_class=RepositorySerializer)
     def starred(self, request, pk=None):  # pylint: disable=unused-argument
         """The repositories this developer starred."""
         developer = self.get_object()
@@ -117,8 +123,7 @@ class DeveloperViewSet(RelationListViewSet):
         return self.paged(starred, selectors.attach_repository_relations,
                           Star.objects.filter(developer=developer))
 
-    @swagger_auto_schema(auto_schema=NestedListAutoSchema)
-    @action(detail=True, filter_backends=[], serializer_class=RepositorySerializer)
+    @nested_list(serializer_class=RepositorySerializer)
     def repositories(self, request, pk=None):  # pylint: disable=unused-argument
         """The repositories this developer owns."""
         owned = Repository.objects.filter(owner=self.get_object()).order_by("github_id")
@@ -140,8 +145,7 @@ class RepositoryViewSet(RelationListViewSet):
     search_fields = ["full_name", "description"]
     attach_relations = staticmethod(selectors.attach_repository_relations)
 
-    @swagger_auto_schema(auto_schema=NestedListAutoSchema)
-    @action(detail=True, filter_backends=[], serializer_class=DeveloperSerializer)
+    @nested_list(serializer_class=DeveloperSerializer)
     def stargazers(self, request, pk=None):  # pylint: disable=unused-argument
         """The developers who starred this repository."""
         repository = self.get_object()
