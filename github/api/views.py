@@ -52,26 +52,35 @@ class KnownParametersViewSet(RefusesUnknownParameters, viewsets.ReadOnlyModelVie
     """A read-only viewset whose lists refuse query parameters they do not understand."""
 
 
-class RelationListViewSet(KnownParametersViewSet):
-    """Lists and shows objects with the relation ids their serializer shows, in a fixed number of queries."""
+# The relation ids a developer or a repository shows, attached to a page of them in a fixed number of queries.
+ATTACH_RELATIONS = {Developer: selectors.attach_developer_relations,
+                    Repository: selectors.attach_repository_relations}
 
-    @staticmethod
-    def attach_relations(objects):
-        """Attach the relation ids the serializer shows to `objects`; each viewset names its selector."""
-        raise NotImplementedError
+
+class RelationListViewSet(KnownParametersViewSet):
+    """Lists and shows objects with the relation ids their serializer shows, in a fixed number of queries; in
+    GitHub's id order unless asked otherwise, their nested lists (`nested_list`) too."""
+
+    ordering = ["github_id"]
 
     def list(self, request, *args, **kwargs):
-        return self.paged(self.filter_queryset(self.get_queryset()), self.attach_relations)
+        return self.paged(self.filter_queryset(self.get_queryset()))
 
     def retrieve(self, request, *args, **kwargs):
-        instance = self.attach_relations([self.get_object()])[0]
+        instance = self.get_object()
+        ATTACH_RELATIONS[type(instance)]([instance])
         return Response(self.get_serializer(instance).data)
 
-    def paged(self, queryset, attach, count=None):
-        """One page of `queryset`, its relation ids attached by `attach`, in the paginated envelope.
+    def related(self, rows, count=None):
+        """A nested list's page: `rows` (the developers or repositories of one relation) in id order."""
+        return self.paged(rows.order_by("github_id"), count)
+
+    def paged(self, queryset, count=None):
+        """One page of `queryset`, their relation ids attached, in the paginated envelope.
 
         `count`, when given, is a queryset that counts the whole list more cheaply than `queryset` would.
         """
+        attach = ATTACH_RELATIONS[queryset.model]
         queryset = queryset.select_related("ranking")  # the serializer's rank, in the page's own query
         if count is None and orders_by_rank(queryset):
             # An inner join walks the rank index (every row has a rank row: github.models.DeveloperRank), where
@@ -95,39 +104,30 @@ class DeveloperViewSet(RelationListViewSet):
     serializer_class = DeveloperSerializer
     filterset_class = DeveloperFilter
     ordering_fields = DEVELOPER_ORDERING
-    ordering = ["github_id"]
     search_fields = ["login", "name"]
-    attach_relations = staticmethod(selectors.attach_developer_relations)
 
     @nested_list()
     def followers(self, request, pk=None):  # pylint: disable=unused-argument
         """The developers who follow this developer."""
         developer = self.get_object()
-        followers = selectors.followers_of(developer).order_by("github_id")
-        return self.paged(followers, selectors.attach_developer_relations,
-                          Follow.objects.filter(followee=developer))
+        return self.related(selectors.followers_of(developer), Follow.objects.filter(followee=developer))
 
     @nested_list()
     def following(self, request, pk=None):  # pylint: disable=unused-argument
         """The developers this developer follows."""
         developer = self.get_object()
-        following = selectors.following_of(developer).order_by("github_id")
-        return self.paged(following, selectors.attach_developer_relations,
-                          Follow.objects.filter(follower=developer))
+        return self.related(selectors.following_of(developer), Follow.objects.filter(follower=developer))
 
     @nested_list(serializer_class=RepositorySerializer)
     def starred(self, request, pk=None):  # pylint: disable=unused-argument
         """The repositories this developer starred."""
         developer = self.get_object()
-        starred = selectors.starred_by(developer).order_by("github_id")
-        return self.paged(starred, selectors.attach_repository_relations,
-                          Star.objects.filter(developer=developer))
+        return self.related(selectors.starred_by(developer), Star.objects.filter(developer=developer))
 
     @nested_list(serializer_class=RepositorySerializer)
     def repositories(self, request, pk=None):  # pylint: disable=unused-argument
         """The repositories this developer owns."""
-        owned = Repository.objects.filter(owner=self.get_object()).order_by("github_id")
-        return self.paged(owned, selectors.attach_repository_relations)
+        return self.related(Repository.objects.filter(owner=self.get_object()))
 
 
 class RepositoryViewSet(RelationListViewSet):
@@ -141,17 +141,13 @@ class RepositoryViewSet(RelationListViewSet):
     serializer_class = RepositorySerializer
     filterset_class = RepositoryFilter
     ordering_fields = REPOSITORY_ORDERING
-    ordering = ["github_id"]
     search_fields = ["full_name", "description"]
-    attach_relations = staticmethod(selectors.attach_repository_relations)
 
     @nested_list(serializer_class=DeveloperSerializer)
     def stargazers(self, request, pk=None):  # pylint: disable=unused-argument
         """The developers who starred this repository."""
         repository = self.get_object()
-        stargazers = selectors.stargazers_of(repository).order_by("github_id")
-        return self.paged(stargazers, selectors.attach_developer_relations,
-                          Star.objects.filter(repository=repository))
+        return self.related(selectors.stargazers_of(repository), Star.objects.filter(repository=repository))
 
 
 class RateLimitViewSet(KnownParametersViewSet):
