@@ -165,19 +165,35 @@ def edge_end(model):
     return models.ForeignKey(model, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
 
 
-class Follow(models.Model):
+def edge_meta(table: str, source: str, target: str):
+    """The Meta of an edge table: one row per (source, target), which the crawl's bulk writes rely on (ON CONFLICT,
+    github/bulk.py), and the reverse index that reads the edges from the target's side."""
+    return type("Meta", (), {
+        "constraints": [models.UniqueConstraint(fields=[source, target], name=f"{table}_unique")],
+        "indexes": [models.Index(fields=[target, source], name=f"{table}_{target}_idx")],
+    })
+
+
+class Edge(models.Model):
+    """An edge between two rows (`edge_end`s), shown as "source ARROW target", and when the crawl first saw it."""
+
+    ARROW = "->"
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        source, target = (field.attname for field in self._meta.fields if field.is_relation)
+        return f"{getattr(self, source)} {self.ARROW} {getattr(self, target)}"
+
+
+class Follow(Edge):
     """One edge of the follow graph: `follower` follows `followee`. Both directions are read from this table."""
 
     follower = edge_end(Developer)
     followee = edge_end(Developer)
-    first_seen_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["follower", "followee"], name="follow_unique")]
-        indexes = [models.Index(fields=["followee", "follower"], name="follow_followee_idx")]
-
-    def __str__(self):
-        return f"{self.follower_id} -> {self.followee_id}"
+    Meta = edge_meta("follow", "follower", "followee")
 
 
 # A repository's flags as GitHub's defaults have them: the columns' defaults, and what ingestion stores for a flag
@@ -265,19 +281,13 @@ class Repository(models.Model):
         return self.full_name
 
 
-class Star(models.Model):
+class Star(Edge):
     """`developer` starred `repository`; the reverse side is Repository.stargazers."""
 
+    ARROW = "*"
     developer = edge_end(Developer)
     repository = edge_end(Repository)
-    first_seen_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["developer", "repository"], name="star_unique")]
-        indexes = [models.Index(fields=["repository", "developer"], name="star_repository_idx")]
-
-    def __str__(self):
-        return f"{self.developer_id} * {self.repository_id}"
+    Meta = edge_meta("star", "developer", "repository")
 
 
 def rank_of(model):
