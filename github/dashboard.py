@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -51,6 +52,18 @@ def dashboard(request):
         "idle_reason": status.idle_reason(snapshot),
         "quotas": quotas,
         "charts": charts.all_charts(snapshots),
-        "top_developers": selectors.top_developers(),
-        "top_repositories": selectors.top_repositories(),
+        "top_lists": _top_lists(),
     })
+
+
+def _top_lists() -> list[dict]:
+    """The two top-ten tables, as one template draws them: rows of (link, name, detail, count)."""
+    return [
+        {"id": "top-developers", "title": "Top developers (by followers)", "headers": ("login", "name", "followers"),
+         "rows": [(reverse("developer-detail", args=[row.pk]), row.login, row.name, row.followers_count)
+                  for row in selectors.top_developers()]},
+        {"id": "top-repositories", "title": "Top repositories (by stars)",
+         "headers": ("repository", "language", "stars"),
+         "rows": [(reverse("repository-detail", args=[row.pk]), row.full_name, row.language, row.stargazers_count)
+                  for row in selectors.top_repositories()]},
+    ]
