@@ -3,7 +3,6 @@ import json
 
 import pytest
 from celery.app.task import Context
-from django.contrib.auth.models import Permission
 from django_celery_results.models import TaskResult
 from rest_framework.test import APIClient
 
@@ -24,15 +23,6 @@ def queued(monkeypatch):
 
     monkeypatch.setattr("celery.app.task.Task.apply_async", fake_apply_async)
     return calls
-
-
-@pytest.fixture
-def trigger(user):
-    """A client for a user holding the trigger_tasks permission."""
-    user.user_permissions.add(Permission.objects.get(codename="trigger_tasks"))
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def test_get_lists_the_three_actions(api):
