@@ -58,39 +58,24 @@ def test_discovery_takes_an_optional_count(trigger, queued):
                                              ("github.tasks.discovery_scraper", {"count": 100})]
 
 
+def bad_values(name, field, values, **fixed):
+    """A case of BAD_INPUT per value: task `name`, the `fixed` parameters and `field` set to the value."""
+    return [({"name": name, **fixed, field: value}, field) for value in values]
+
+
 BAD_INPUT = [
     ({}, "name"),
     ({"name": "rm_rf"}, "name"),
     ({"name": "full_profile_sync"}, "username"),
-    ({"name": "full_profile_sync", "username": ""}, "username"),
-    ({"name": "full_profile_sync", "username": "a" * 40}, "username"),
-    ({"name": "full_profile_sync", "username": "x" * 10000}, "username"),
-    ({"name": "full_profile_sync", "username": "-leading"}, "username"),
-    ({"name": "full_profile_sync", "username": "double--hyphen"}, "username"),
-    ({"name": "full_profile_sync", "username": "../admin"}, "username"),
-    ({"name": "full_profile_sync", "username": "a%2Fb"}, "username"),
-    ({"name": "full_profile_sync", "username": "user@evil.example"}, "username"),
-    ({"name": "full_profile_sync", "username": "user?x=1"}, "username"),
-    ({"name": "full_profile_sync", "username": "user#frag"}, "username"),
-    ({"name": "full_profile_sync", "username": "robert'); DROP TABLE github_developer;--"}, "username"),
-    ({"name": "full_profile_sync", "username": "зоя"}, "username"),
-    ({"name": "full_profile_sync", "username": "😀"}, "username"),
-    ({"name": "full_profile_sync", "username": "a\x00b"}, "username"),
+    *bad_values("full_profile_sync", "username", [
+        "", "a" * 40, "x" * 10000, "-leading", "double--hyphen", "../admin", "a%2Fb", "user@evil.example",
+        "user?x=1", "user#frag", "robert'); DROP TABLE github_developer;--", "зоя", "😀", "a\x00b",
+    ]),
     ({"name": "full_repository_sync", "username": "octocat"}, "repo_name"),
-    ({"name": "full_repository_sync", "username": "octocat", "repo_name": ".."}, "repo_name"),
-    ({"name": "full_repository_sync", "username": "octocat", "repo_name": "octocat/hello"}, "repo_name"),
-    ({"name": "full_repository_sync", "username": "octocat", "repo_name": "a b"}, "repo_name"),
-    ({"name": "full_repository_sync", "username": "octocat", "repo_name": "r" * 101}, "repo_name"),
-    ({"name": "full_repository_sync", "username": "octocat", "repo_name": "x@evil.example"}, "repo_name"),
+    *bad_values("full_repository_sync", "repo_name", ["..", "octocat/hello", "a b", "r" * 101, "x@evil.example"],
+                username="octocat"),
     ({"name": "discovery_scraper", "username": "octocat"}, "username"),
-    ({"name": "discovery_scraper", "count": 0}, "count"),
-    ({"name": "discovery_scraper", "count": -3}, "count"),
-    ({"name": "discovery_scraper", "count": 101}, "count"),
-    ({"name": "discovery_scraper", "count": 2.5}, "count"),
-    ({"name": "discovery_scraper", "count": "five"}, "count"),
-    ({"name": "discovery_scraper", "count": True}, "count"),
-    ({"name": "discovery_scraper", "count": [5]}, "count"),
-    ({"name": "discovery_scraper", "count": 10**30}, "count"),
+    *bad_values("discovery_scraper", "count", [0, -3, 101, 2.5, "five", True, [5], 10**30]),
     ({"name": "full_profile_sync", "username": "octocat", "count": 5}, "count"),
 ]
 
