@@ -16,6 +16,12 @@ from .graphql_rules import MAX_NODE_IDS, MAX_NODES, MAX_PAGE_SIZE
 from .server import FAULT_KINDS
 
 
+def _add_options(group, *options):
+    """Options taking a value, each (flag, type, default, metavar, help); a type or default of None is none."""
+    for flag, kind, default, metavar, text in options:
+        group.add_argument(flag, type=kind, default=default, metavar=metavar, help=text)
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="python -m github_simulator",
@@ -40,53 +46,52 @@ def _parser():
     server.add_argument("--no-control", action="store_true", help="do not serve the /_simulator/ control API")
     server.add_argument("--verbose", action="store_true", help="log every request on stderr")
     limits = parser.add_argument_group("credentials and rate limits")
-    limits.add_argument("--tokens", metavar="A,B", help="accept only these tokens (default: any token)")
-    limits.add_argument("--rate-limit", type=int, default=5000, metavar="N",
-                        help="REST requests per window per token (default: 5000)")
-    limits.add_argument("--window", type=float, default=3600, metavar="SECONDS",
-                        help="primary rate-limit window, REST and GraphQL (default: 3600)")
-    limits.add_argument("--unauthenticated-limit", type=int, default=60, metavar="N",
-                        help="requests per window per IP without a token (default: 60)")
-    limits.add_argument("--secondary-concurrency", type=int, metavar="K",
-                        help="403 + retry-after beyond K requests in flight per caller, REST and GraphQL "
-                             "together (default: off)")
-    limits.add_argument("--secondary-per-minute", type=int, metavar="K",
-                        help="403 + retry-after beyond K REST requests per minute per caller (default: off)")
-    limits.add_argument("--secondary-retry-after", type=int, default=60, metavar="SECONDS",
-                        help="retry-after of the concurrency limit (default: 60)")
+    _add_options(
+        limits,
+        ("--tokens", None, None, "A,B", "accept only these tokens (default: any token)"),
+        ("--rate-limit", int, 5000, "N", "REST requests per window per token (default: 5000)"),
+        ("--window", float, 3600, "SECONDS", "primary rate-limit window, REST and GraphQL (default: 3600)"),
+        ("--unauthenticated-limit", int, 60, "N", "requests per window per IP without a token (default: 60)"),
+        ("--secondary-concurrency", int, None, "K",
+         "403 + retry-after beyond K requests in flight per caller, REST and GraphQL together (default: off)"),
+        ("--secondary-per-minute", int, None, "K",
+         "403 + retry-after beyond K REST requests per minute per caller (default: off)"),
+        ("--secondary-retry-after", int, 60, "SECONDS", "retry-after of the concurrency limit (default: 60)"),
+    )
     graphql = parser.add_argument_group(
         "GraphQL", f"GitHub's rules: every connection needs first or last, 1..{MAX_PAGE_SIZE}; at most "
                    f"{MAX_NODES:,} nodes a query; nodes(ids:) at most {MAX_NODE_IDS} ids; cost = requests / 100, "
                    "at least 1 point, from a bucket of its own per token (x-ratelimit-resource: graphql). A "
                    "query's time is modelled, not slept: seconds per returned node; past the timeout it "
                    "answers 502 and its points are still charged. The faults below apply to GraphQL too.")
-    graphql.add_argument("--graphql-limit", type=int, default=5000, metavar="POINTS",
-                         help="GraphQL points per window per token (default: 5000)")
-    graphql.add_argument("--graphql-per-minute", type=int, default=2000, metavar="K",
-                         help="403 + retry-after beyond K GraphQL queries a minute per token; 0 = off (default: 2000)")
-    graphql.add_argument("--graphql-node-seconds", type=float, default=0.0005, metavar="S",
-                         help="modelled seconds per returned node (default: 0.0005: 20,000 nodes reach 10 s)")
-    graphql.add_argument("--graphql-timeout", type=float, default=10.0, metavar="S",
-                         help="modelled seconds beyond which a query answers 502 (default: 10)")
+    _add_options(
+        graphql,
+        ("--graphql-limit", int, 5000, "POINTS", "GraphQL points per window per token (default: 5000)"),
+        ("--graphql-per-minute", int, 2000, "K",
+         "403 + retry-after beyond K GraphQL queries a minute per token; 0 = off (default: 2000)"),
+        ("--graphql-node-seconds", float, 0.0005, "S",
+         "modelled seconds per returned node (default: 0.0005: 20,000 nodes reach 10 s)"),
+        ("--graphql-timeout", float, 10.0, "S", "modelled seconds beyond which a query answers 502 (default: 10)"),
+    )
     faults = parser.add_argument_group("fault injection")
-    faults.add_argument("--fault-rate", type=float, default=0.0, metavar="F",
-                        help="share of requests that fail, 0..1 (default: 0)")
-    faults.add_argument("--fault-kinds", default="502,503,drop", metavar="KINDS",
-                        help=f"comma-separated among {','.join(FAULT_KINDS)} (default: 502,503,drop)")
-    faults.add_argument("--slow-seconds", type=float, default=5.0, metavar="S",
-                        help="delay of a 'slow' fault (default: 5)")
-    faults.add_argument("--latency", type=float, default=0.0, metavar="S",
-                        help="seconds added to every answer (default: 0)")
-    faults.add_argument("--fault-seed", type=int, default=0, metavar="N", help="seed of the fault draws (default: 0)")
-    faults.add_argument("--graphql-fault-rate", type=float, default=0.0, metavar="F",
-                        help="share of GraphQL queries meeting a GraphQL fault, 0..1 (default: 0)")
-    faults.add_argument("--graphql-fault-kinds", default=",".join(GRAPHQL_FAULT_KINDS), metavar="KINDS",
-                        help="comma-separated among rate_limited (another application spends the token's GraphQL "
-                             "window: 200 RATE_LIMITED until its reset), timeout (502, points charged), 502, 503, "
-                             "secondary (403 + retry-after), not_found (one alias null with NOT_FOUND) "
-                             "(default: all)")
-    faults.add_argument("--revoke-after", type=int, metavar="N",
-                        help="revoke the first of --tokens after N requests: 401 from then on (default: never)")
+    _add_options(
+        faults,
+        ("--fault-rate", float, 0.0, "F", "share of requests that fail, 0..1 (default: 0)"),
+        ("--fault-kinds", None, "502,503,drop", "KINDS",
+         f"comma-separated among {','.join(FAULT_KINDS)} (default: 502,503,drop)"),
+        ("--slow-seconds", float, 5.0, "S", "delay of a 'slow' fault (default: 5)"),
+        ("--latency", float, 0.0, "S", "seconds added to every answer (default: 0)"),
+        ("--fault-seed", int, 0, "N", "seed of the fault draws (default: 0)"),
+        ("--graphql-fault-rate", float, 0.0, "F",
+         "share of GraphQL queries meeting a GraphQL fault, 0..1 (default: 0)"),
+        ("--graphql-fault-kinds", None, ",".join(GRAPHQL_FAULT_KINDS), "KINDS",
+         "comma-separated among rate_limited (another application spends the token's GraphQL "
+         "window: 200 RATE_LIMITED until its reset), timeout (502, points charged), 502, 503, "
+         "secondary (403 + retry-after), not_found (one alias null with NOT_FOUND) "
+         "(default: all)"),
+        ("--revoke-after", int, None, "N",
+         "revoke the first of --tokens after N requests: 401 from then on (default: never)"),
+    )
     return parser
 
 

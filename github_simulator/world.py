@@ -322,9 +322,7 @@ class World:  # pylint: disable=too-many-instance-attributes,too-many-public-met
         """``follower`` stops following ``followee``; no-op if it was not."""
         with self.lock:
             follower, followee = self._user(follower_login), self._user(followee_login)
-            if followee in follower.following:
-                del follower.following[followee]
-                del followee.followers[follower]
+            if _unlink(follower, follower.following, followee, followee.followers):
                 self._changed(follower, followee)
 
     def star(self, login, full_name):
@@ -342,9 +340,7 @@ class World:  # pylint: disable=too-many-instance-attributes,too-many-public-met
         """``login`` removes its star from ``owner/repo``; no-op if there was none."""
         with self.lock:
             user, repo = self._user(login), self._repo(full_name)
-            if repo in user.starred:
-                del user.starred[repo]
-                del repo.stargazers[user]
+            if _unlink(user, user.starred, repo, repo.stargazers):
                 self._changed(user, repo, *self._descendants(repo))
 
     def rename_user(self, old_login, new_login):
@@ -602,6 +598,16 @@ def _stars_from(entries, by_login, repo_named):
     for starred_at, user, repo in stars:
         user.starred[repo] = starred_at
         repo.stargazers[user] = starred_at
+
+
+def _unlink(source, outgoing, target, incoming):
+    """Drop the edge `source` -> `target` from both its ends (`outgoing` of the source, `incoming` of the
+    target); whether there was one."""
+    if target not in outgoing:
+        return False
+    del outgoing[target]
+    del incoming[source]
+    return True
 
 
 def _name_key(owner_id, name):

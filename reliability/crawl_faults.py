@@ -276,12 +276,19 @@ def _interval(text):
     return low, high
 
 
+def crawl_parser(doc, users, workers):
+    """The options every crawl under test starts with, after the first line of the script's `doc`: the
+    simulator's world size and seed, the number of workers."""
+    parser = argparse.ArgumentParser(description=doc.split("\n", 1)[0])
+    parser.add_argument("--users", type=int, default=users, help="simulator world size")
+    parser.add_argument("--world-seed", type=int, default=42)
+    parser.add_argument("--workers", type=int, default=workers)
+    return parser
+
+
 def main(argv=None):
     """Parse the options; run the phases (or, with --phase, one phase in this process)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--users", type=int, default=300, help="simulator world size")
-    parser.add_argument("--world-seed", type=int, default=42)
-    parser.add_argument("--workers", type=int, default=4)
+    parser = crawl_parser(__doc__, users=300, workers=4)
     parser.add_argument("--kills", type=int, default=12, help="SIGKILLs during the fault phase")
     parser.add_argument("--restart-services", action="store_true", help="restart RabbitMQ and PostgreSQL once")
     parser.add_argument("--fault-rate", type=float, default=0.1)

@@ -13,7 +13,6 @@ flight when a cut reset their connection (GitHub may have charged them). JSON re
 """
 # Starting this interpreter's modules with arguments built here is the point.
 # ruff: noqa: S603
-import argparse
 import json
 import os
 import signal
@@ -34,7 +33,7 @@ from benchmarks.harness import (
     simulator_process,
     stop,
 )
-from reliability.crawl_faults import AMQP_URL, SERVER_URL, TOKENS, UNFINISHED, Workers
+from reliability.crawl_faults import AMQP_URL, SERVER_URL, TOKENS, UNFINISHED, Workers, crawl_parser
 from reliability.outage_proxy import OutageProxy
 
 
@@ -174,10 +173,7 @@ def _ledger_minus_github(simulator_stats):
 
 def main(argv=None):
     """Parse the options, run, print the report; exit 1 unless every verdict holds."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--users", type=int, default=60, help="simulator world size")
-    parser.add_argument("--world-seed", type=int, default=42)
-    parser.add_argument("--workers", type=int, default=2)
+    parser = crawl_parser(__doc__, users=60, workers=2)
     parser.add_argument("--batch", type=int, default=10, help="DISCOVERY_BATCH_SIZE")
     parser.add_argument("--database-outage", type=float, default=180, help="seconds (0: none)")
     parser.add_argument("--broker-outage", type=float, default=180, help="seconds (0: none)")

@@ -2,6 +2,7 @@
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.cache import caches
 from rest_framework.test import APIClient
 
@@ -27,6 +28,15 @@ def user(db):  # pylint: disable=unused-argument
 @pytest.fixture
 def api(user):  # pylint: disable=redefined-outer-name
     """A DRF test client authenticated as `user`."""
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def trigger(user):  # pylint: disable=redefined-outer-name
+    """A DRF test client authenticated as `user`, who holds the trigger_tasks permission."""
+    user.user_permissions.add(Permission.objects.get(codename="trigger_tasks"))
     client = APIClient()
     client.force_authenticate(user)
     return client

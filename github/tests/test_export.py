@@ -13,14 +13,7 @@ from django.core.management import CommandError, call_command
 
 from github import export, rank
 from github.models import Developer, Follow, Repository, Star
-from github.tests.factories import (
-    DeveloperFactory,
-    FollowFactory,
-    ListedDeveloperFactory,
-    RepositoryFactory,
-    StarFactory,
-    StubDeveloperFactory,
-)
+from github.tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -33,18 +26,19 @@ HOSTILE_IN_XML = HOSTILE.translate(dict.fromkeys((0x01, 0x08, 0x0B, 0x0C, 0x1F),
 @pytest.fixture
 def graph():
     """Berlin (two synced developers, one hostile), elsewhere, a stub; follows and stars between them."""
-    hostile = DeveloperFactory(login="hostile", name=HOSTILE, bio=HOSTILE, location="Berlin", followers_count=150)
-    berliner = DeveloperFactory(login="berliner", location="Berlin", followers_count=3)
-    elsewhere = DeveloperFactory(login="elsewhere", location="Lagos", followers_count=200)
-    stub = StubDeveloperFactory(login="stub")
+    hostile = factories.DeveloperFactory(login="hostile", name=HOSTILE, bio=HOSTILE, location="Berlin",
+                                         followers_count=150)
+    berliner = factories.DeveloperFactory(login="berliner", location="Berlin", followers_count=3)
+    elsewhere = factories.DeveloperFactory(login="elsewhere", location="Lagos", followers_count=200)
+    stub = factories.StubDeveloperFactory(login="stub")
     for follower, followee in [(hostile, berliner), (berliner, hostile), (elsewhere, hostile), (stub, berliner),
                                (elsewhere, stub), (hostile, elsewhere)]:
-        FollowFactory(follower=follower, followee=followee)
-    tool = RepositoryFactory(owner=hostile, name="tool", full_name="hostile/tool", description=HOSTILE,
-                             language="Python", topics=["cli", "graph"])
-    lib = RepositoryFactory(owner=elsewhere, name="lib", full_name="elsewhere/lib", language="Go")
+        factories.FollowFactory(follower=follower, followee=followee)
+    tool = factories.RepositoryFactory(owner=hostile, name="tool", full_name="hostile/tool", description=HOSTILE,
+                                       language="Python", topics=["cli", "graph"])
+    lib = factories.RepositoryFactory(owner=elsewhere, name="lib", full_name="elsewhere/lib", language="Go")
     for developer, repository in [(berliner, tool), (elsewhere, tool), (stub, lib), (hostile, lib)]:
-        StarFactory(developer=developer, repository=repository)
+        factories.StarFactory(developer=developer, repository=repository)
     rank.compute_and_store()
     return {"hostile": hostile, "berliner": berliner, "elsewhere": elsewhere, "stub": stub, "tool": tool, "lib": lib}
 
@@ -120,7 +114,7 @@ def test_every_format_reads_back_as_the_whole_graph(api, graph, fmt):
 
 
 def test_profiled_and_synced_tell_a_listed_developer_from_a_stub_and_a_synced_one(api, graph):
-    developers = {"berliner": graph["berliner"], "stub": graph["stub"], "listed": ListedDeveloperFactory()}
+    developers = {"berliner": graph["berliner"], "stub": graph["stub"], "listed": factories.ListedDeveloperFactory()}
     nodes = read_graph(api, "jsonl", nodes="developers").nodes
     flags = {name: (nodes[str(row.pk)]["profiled"], nodes[str(row.pk)]["synced"]) for name, row in developers.items()}
     assert flags == {"berliner": (True, True), "stub": (False, False), "listed": (True, False)}
@@ -226,7 +220,7 @@ def test_login_required(anonymous):
 
 def test_streamed_in_chunks_with_a_fixed_number_of_queries(api, graph, monkeypatch, django_assert_max_num_queries):
     for index in range(60):
-        DeveloperFactory(login=f"more-{index}", bio="x" * 200)
+        factories.DeveloperFactory(login=f"more-{index}", bio="x" * 200)
     monkeypatch.setattr(export, "FLUSH_BYTES", 1024)
     monkeypatch.setattr(export, "CHUNK_ROWS", 10)
     response = api.get("/github/export/", {"format": "jsonl", "nodes": "both"})

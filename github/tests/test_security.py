@@ -235,13 +235,10 @@ HOSTILE_REPOSITORY_NAMES = [
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("login", HOSTILE_LOGINS)
-def test_hostile_usernames_are_a_400_and_queue_nothing(user, queued, login):
-    user.user_permissions.add(Permission.objects.get(codename="trigger_tasks"))
-    client = APIClient()
-    client.force_authenticate(user)
+def test_hostile_usernames_are_a_400_and_queue_nothing(trigger, queued, login):
     for data in ({"name": "full_profile_sync", "username": login},
                  {"name": "full_repository_sync", "username": login, "repo_name": "notes"}):
-        response = client.post("/github/tasks/", data, format="json")
+        response = trigger.post("/github/tasks/", data, format="json")
         assert response.status_code == 400 and "username" in response.json(), (login, response.content[:200])
     assert queued == []
     assert not TaskResult.objects.exists()
@@ -259,12 +256,9 @@ def test_surrounding_whitespace_is_trimmed_before_validation(user, queued):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", HOSTILE_REPOSITORY_NAMES)
-def test_hostile_repository_names_are_a_400_and_queue_nothing(user, queued, name):
-    user.user_permissions.add(Permission.objects.get(codename="trigger_tasks"))
-    client = APIClient()
-    client.force_authenticate(user)
-    response = client.post("/github/tasks/", {"name": "full_repository_sync", "username": "alice",
-                                              "repo_name": name}, format="json")
+def test_hostile_repository_names_are_a_400_and_queue_nothing(trigger, queued, name):
+    response = trigger.post("/github/tasks/", {"name": "full_repository_sync", "username": "alice",
+                                               "repo_name": name}, format="json")
     assert response.status_code == 400 and "repo_name" in response.json()
     assert queued == []
 

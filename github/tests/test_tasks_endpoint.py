@@ -3,7 +3,6 @@ import json
 
 import pytest
 from celery.app.task import Context
-from django.contrib.auth.models import Permission
 from django_celery_results.models import TaskResult
 from rest_framework.test import APIClient
 
@@ -24,15 +23,6 @@ def queued(monkeypatch):
 
     monkeypatch.setattr("celery.app.task.Task.apply_async", fake_apply_async)
     return calls
-
-
-@pytest.fixture
-def trigger(user):
-    """A client for a user holding the trigger_tasks permission."""
-    user.user_permissions.add(Permission.objects.get(codename="trigger_tasks"))
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def test_get_lists_the_three_actions(api):
@@ -68,39 +58,24 @@ def test_discovery_takes_an_optional_count(trigger, queued):
                                              ("github.tasks.discovery_scraper", {"count": 100})]
 
 
+def bad_values(name, field, values, **fixed):
+    """A case of BAD_INPUT per value: task `name`, the `fixed` parameters and `field` set to the value."""
+    return [({"name": name, **fixed, field: value}, field) for value in values]
+
+
 BAD_INPUT = [
     ({}, "name"),
     ({"name": "rm_rf"}, "name"),
     ({"name": "full_profile_sync"}, "username"),
-    ({"name": "full_profile_sync", "username": ""}, "username"),
-    ({"name": "full_profile_sync", "username": "a" * 40}, "username"),
-    ({"name": "full_profile_sync", "username": "x" * 10000}, "username"),
-    ({"name": "full_profile_sync", "username": "-leading"}, "username"),
-    ({"name": "full_profile_sync", "username": "double--hyphen"}, "username"),
-    ({"name": "full_profile_sync", "username": "../admin"}, "username"),
-    ({"name": "full_profile_sync", "username": "a%2Fb"}, "username"),
-    ({"name": "full_profile_sync", "username": "user@evil.example"}, "username"),
-    ({"name": "full_profile_sync", "username": "user?x=1"}, "username"),
-    ({"name": "full_profile_sync", "username": "user#frag"}, "username"),
-    ({"name": "full_profile_sync", "username": "robert'); DROP TABLE github_developer;--"}, "username"),
-    ({"name": "full_profile_sync", "username": "зоя"}, "username"),
-    ({"name": "full_profile_sync", "username": "😀"}, "username"),
-    ({"name": "full_profile_sync", "username": "a\x00b"}, "username"),
+    *bad_values("full_profile_sync", "username", [
+        "", "a" * 40, "x" * 10000, "-leading", "double--hyphen", "../admin", "a%2Fb", "user@evil.example",
+        "user?x=1", "user#frag", "robert'); DROP TABLE github_developer;--", "зоя", "😀", "a\x00b",
+    ]),
     ({"name": "full_repository_sync", "username": "octocat"}, "repo_name"),
-    ({"name": "full_repository_sync", "username": "octocat", "repo_name": ".."}, "repo_name"),
-    ({"name": "full_repository_sync", "username": "octocat", "repo_name": "octocat/hello"}, "repo_name"),
-    ({"name": "full_repository_sync", "username": "octocat", "repo_name": "a b"}, "repo_name"),
-    ({"name": "full_repository_sync", "username": "octocat", "repo_name": "r" * 101}, "repo_name"),
-    ({"name": "full_repository_sync", "username": "octocat", "repo_name": "x@evil.example"}, "repo_name"),
+    *bad_values("full_repository_sync", "repo_name", ["..", "octocat/hello", "a b", "r" * 101, "x@evil.example"],
+                username="octocat"),
     ({"name": "discovery_scraper", "username": "octocat"}, "username"),
-    ({"name": "discovery_scraper", "count": 0}, "count"),
-    ({"name": "discovery_scraper", "count": -3}, "count"),
-    ({"name": "discovery_scraper", "count": 101}, "count"),
-    ({"name": "discovery_scraper", "count": 2.5}, "count"),
-    ({"name": "discovery_scraper", "count": "five"}, "count"),
-    ({"name": "discovery_scraper", "count": True}, "count"),
-    ({"name": "discovery_scraper", "count": [5]}, "count"),
-    ({"name": "discovery_scraper", "count": 10**30}, "count"),
+    *bad_values("discovery_scraper", "count", [0, -3, 101, 2.5, "five", True, [5], 10**30]),
     ({"name": "full_profile_sync", "username": "octocat", "count": 5}, "count"),
 ]
 

@@ -3,6 +3,12 @@ works), renamed repositories (301 to /repositories/{id}), deletions (404 everywh
 repositories (never listed, 404)."""
 
 
+def assert_not_found(session, base, *paths):
+    """Each of `paths` under `base` answers 404."""
+    for path in paths:
+        assert session.get(f"{base}{path}").status_code == 404, path
+
+
 def test_logins_and_repository_names_match_case_insensitively(served):
     simulator, session = served
     base = simulator.base_url
@@ -17,8 +23,7 @@ def test_renamed_user_old_login_404_new_login_and_id_work(served):
     base = simulator.base_url
     octocat_id = session.get(f"{base}/users/octocat").json()["id"]
     simulator.world.rename_user("octocat", "monalisa")
-    assert session.get(f"{base}/users/octocat").status_code == 404
-    assert session.get(f"{base}/users/octocat/followers").status_code == 404
+    assert_not_found(session, base, "/users/octocat", "/users/octocat/followers")
     by_id = session.get(f"{base}/user/{octocat_id}").json()
     assert by_id["login"] == "monalisa" and by_id["url"] == f"{base}/users/monalisa"
     assert session.get(f"{base}/users/monalisa").json() == by_id
@@ -62,11 +67,8 @@ def test_deleted_user_is_gone_everywhere(served):
     simulator, session = served
     base = simulator.base_url
     simulator.world.delete_user("alice")
-    assert session.get(f"{base}/users/alice").status_code == 404
-    assert session.get(f"{base}/user/2").status_code == 404
-    assert session.get(f"{base}/users/alice/repos").status_code == 404
-    assert session.get(f"{base}/repos/alice/Hello-World").status_code == 404
-    assert session.get(f"{base}/repositories/102").status_code == 404
+    assert_not_found(session, base, "/users/alice", "/user/2", "/users/alice/repos", "/repos/alice/Hello-World",
+                     "/repositories/102")
     octocat = session.get(f"{base}/users/octocat").json()
     assert octocat["followers"] == 2
     assert [u["login"] for u in session.get(f"{base}/users/octocat/followers").json()] == ["bob", "carol"]
@@ -79,9 +81,7 @@ def test_deleted_repository_is_gone_everywhere(served):
     simulator, session = served
     base = simulator.base_url
     simulator.world.delete_repo("acme/rocket")
-    assert session.get(f"{base}/repos/acme/rocket").status_code == 404
-    assert session.get(f"{base}/repositories/104").status_code == 404
-    assert session.get(f"{base}/repos/acme/rocket/stargazers").status_code == 404
+    assert_not_found(session, base, "/repos/acme/rocket", "/repositories/104", "/repos/acme/rocket/stargazers")
     assert [r["full_name"] for r in session.get(f"{base}/users/alice/starred").json()] == ["octocat/Hello-World"]
     assert session.get(f"{base}/users/acme").json()["public_repos"] == 0
 
@@ -89,9 +89,8 @@ def test_deleted_repository_is_gone_everywhere(served):
 def test_private_repositories_are_never_listed(served):
     simulator, session = served
     base = simulator.base_url
-    assert session.get(f"{base}/repos/alice/secret").status_code == 404          # 404, never 403
-    assert session.get(f"{base}/repositories/103").status_code == 404
-    assert session.get(f"{base}/repos/alice/secret/stargazers").status_code == 404
+    # 404, never 403
+    assert_not_found(session, base, "/repos/alice/secret", "/repositories/103", "/repos/alice/secret/stargazers")
     assert [r["full_name"] for r in session.get(f"{base}/users/alice/repos").json()] == ["alice/Hello-World"]
     assert session.get(f"{base}/users/alice").json()["public_repos"] == 1
     listed = [r["full_name"] for r in session.get(f"{base}/repositories").json()]
