@@ -252,3 +252,26 @@ def test_a_developer_we_knew_who_disappeared_is_marked_gone_and_the_task_succeed
     outcome = tasks.full_profile_sync.apply(kwargs={"username": "alice"})
     assert outcome.state == "SUCCESS" and outcome.result["gone"]
     assert Developer.objects.get(github_id=1).gone_at is not None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("task", "kwargs"), [
+    ("full_profile_sync", {"username": "alice"}),
+    ("sync_developers", {"usernames": ["alice", "bob"]}),
+    ("full_repository_sync", {"username": "alice", "repo_name": "notes"}),
+    ("discovery_scraper", {}),
+])
+def test_a_task_opens_one_client_for_its_admission_and_its_sync(start_simulator, monkeypatch, task, kwargs):
+    start_simulator(World.from_dict(TINY_WORLD))
+    run_sync("alice")  # discovery then has stubs to choose from
+    opened = []
+    original = GitHubClient.__init__
+
+    def counted(self, *args, **options):
+        opened.append(self)
+        original(self, *args, **options)
+
+    monkeypatch.setattr(GitHubClient, "__init__", counted)
+    outcome = getattr(tasks, task).apply(kwargs=kwargs)
+    assert outcome.state == "SUCCESS", outcome.result
+    assert len(opened) == 1
