@@ -121,11 +121,11 @@ def sync_developers(self, usernames):
     Those fully synced that the mode no longer reads through GraphQL are skipped: a delivery of this same task
     before (its worker killed part-way) synced them, and syncing them again now would pay REST's price for lists
     just read whole. One that delivery left part-way (a REST sync of an organisation, say) is synced again.
+    Which are due is read inside the retry policy: a database restart at the task's start retries it.
     """
-    wanted = set(graphql_sync.read_through_graphql(usernames)) | set(discovery.not_fully_synced(usernames))
-    due = [login for login in usernames if login in wanted]
-
     def work():
+        wanted = set(graphql_sync.read_through_graphql(usernames)) | set(discovery.not_fully_synced(usernames))
+        due = [login for login in usernames if login in wanted]
         results = graphql_sync.sync_developers(client, due)
         return {"developers": [found(login, result).as_dict() for login, result in zip(due, results, strict=True)],
                 "skipped": [login for login in usernames if login not in due]}

@@ -9,12 +9,12 @@ import pytest
 from celery.schedules import crontab
 from celery.utils.log import LoggingProxy
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from git_o_matic_9k.celery import app
-from github import discovery, sync, tasks
+from github import discovery, graphql_sync, sync, tasks
 from github.client import GitHubClient, HttpErrorException
 from github.models import Developer, RateLimit, Repository
 from github.tests.factories import ListedDeveloperFactory
@@ -275,3 +275,24 @@ def test_a_task_opens_one_client_for_its_admission_and_its_sync(start_simulator,
     outcome = getattr(tasks, task).apply(kwargs=kwargs)
     assert outcome.state == "SUCCESS", outcome.result
     assert len(opened) == 1
+
+
+@pytest.mark.django_db
+def test_a_batch_whose_first_read_meets_a_database_restart_is_retried_not_failed(
+        start_simulator, monkeypatch, settings):
+    settings.GITHUB_API_MODE = "hybrid"  # the mode discovery queues batches in
+    start_simulator(World.from_dict(TINY_WORLD))
+    original = graphql_sync.read_through_graphql
+    calls = []
+
+    def restarting(logins):
+        calls.append(logins)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return original(logins)
+
+    monkeypatch.setattr(graphql_sync, "read_through_graphql", restarting)
+    outcome = tasks.sync_developers.apply(kwargs={"usernames": ["alice", "bob"]})
+    assert outcome.state == "SUCCESS", outcome.result
+    assert calls[:2] == [["alice", "bob"], ["alice", "bob"]]  # refused once, read again by the retry
+    assert [row["login"] for row in outcome.result["developers"]] == ["alice", "bob"], outcome.result
