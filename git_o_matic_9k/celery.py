@@ -13,6 +13,7 @@ import os
 import threading
 
 from celery import Celery, signals
+from django.conf import settings
 from django.db import close_old_connections, connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "git_o_matic_9k.settings")
@@ -26,8 +27,6 @@ app.autodiscover_tasks()
 def use_django_logging(**_signal):
     """Configure logging from settings.LOGGING instead of Celery's own set-up (which a receiver of this signal
     replaces): one format and one level, LOG_LEVEL, for every process of the service."""
-    from django.conf import settings  # pylint: disable=import-outside-toplevel  # settings load after this module
-
     logging.config.dictConfig(settings.LOGGING)
 
 

@@ -73,7 +73,7 @@ class RelationListViewSet(KnownParametersViewSet):
 
     def related(self, rows, count=None):
         """A nested list's page: `rows` (the developers or repositories of one relation) in id order."""
-        return self.paged(rows.order_by("github_id"), count)
+        return self.paged(rows.order_by(*self.ordering), count)
 
     def paged(self, queryset, count=None):
         """One page of `queryset`, their relation ids attached, in the paginated envelope.
